@@ -1,0 +1,99 @@
+"""The sandbox's control API, served under /_sandbox/ on the emulator's own port.
+
+  GET  /_sandbox/health                      -> {"ok": true}
+  GET  /_sandbox/faults                      -> registered faults
+  POST /_sandbox/reset                       -> forget every resource and fault; keep the accounts
+  POST /_sandbox/faults/fail-resource        {"logical_id", "reason", "stack_name"?}
+  POST /_sandbox/faults/hold-stack           {"stack_name"}
+  POST /_sandbox/faults/release-stack        {"stack_name"}
+  POST /_sandbox/faults/throttle             {"service", "operation", "count"}
+
+Only loopback listens, so the API needs no credentials.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import accounts
+import fault_injection
+
+PREFIX = "/_sandbox/"
+_reset_hooks: list[Callable[[], None]] = []
+
+
+def on_reset(hook: Callable[[], None]) -> None:
+    """Behaviour modules register what they must forget on reset."""
+    _reset_hooks.append(hook)
+
+
+def _reset() -> dict[str, Any]:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    fault_injection.reset()
+    for hook in _reset_hooks:
+        hook()
+    accounts.create()
+    return {"reset": True}
+
+
+def _require(body: dict[str, Any], *names: str) -> None:
+    missing = [n for n in names if not body.get(n) and body.get(n) != 0]
+    if missing:
+        raise ValueError(f"missing field(s): {', '.join(missing)}")
+
+
+def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    route = path[len(PREFIX):].strip("/")
+    if method == "GET" and route == "health":
+        return 200, {"ok": True}
+    if method == "GET" and route == "faults":
+        return 200, fault_injection.describe()
+    if method != "POST":
+        return 404, {"error": f"no such control endpoint: {method} {path}"}
+    if route == "reset":
+        return 200, _reset()
+    if route == "faults/fail-resource":
+        _require(body, "logical_id", "reason")
+        fault_injection.fail_resource(body["logical_id"], body["reason"], body.get("stack_name", ""))
+        return 200, fault_injection.describe()
+    if route == "faults/hold-stack":
+        _require(body, "stack_name")
+        fault_injection.hold_stack(body["stack_name"])
+        return 200, fault_injection.describe()
+    if route == "faults/release-stack":
+        _require(body, "stack_name")
+        fault_injection.release_stack(body["stack_name"])
+        return 200, fault_injection.describe()
+    if route == "faults/throttle":
+        _require(body, "service", "operation", "count")
+        fault_injection.throttle(body["service"], body["operation"], int(body["count"]))
+        return 200, fault_injection.describe()
+    return 404, {"error": f"no such control endpoint: {method} {path}"}
+
+
+def middleware(app: Callable) -> Callable:
+    def wrapped(environ: dict[str, Any], start_response: Callable) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX):
+            return app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            body = json.loads(raw) if raw.strip() else {}
+            status, doc = _handle(environ.get("REQUEST_METHOD", "GET"), path, body)
+        except (ValueError, TypeError) as err:
+            status, doc = 400, {"error": str(err)}
+        payload = json.dumps(doc).encode()
+        reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
+        start_response(f"{status} {reason}", [("Content-Type", "application/json"),
+                                              ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    return wrapped
+
+
+def install(ctx: Any) -> None:
+    ctx.middlewares.append(middleware)

@@ -1,0 +1,150 @@
+"""The xwizard sandbox emulator: moto's server plus the AWS behaviours xwizard needs.
+
+Run as `python emulator.py --ready-file FILE [--port N] [--pace fast|realistic]`.
+moto is started through its own WSGI application (the same one `moto.server.main` serves);
+each module beside this one adds one AWS behaviour that moto lacks and exposes `install(ctx)`.
+When both servers listen, a JSON document describing them is written atomically to
+the ready file, which is how `xwizard sandbox up` and the tests learn the ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+# Modules beside this file are imported by plain name.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+import accounts  # noqa: E402
+
+PACES = {
+    # Seconds a resource stays IN_PROGRESS before it completes: a floor for every
+    # resource and a longer time for the ones AWS is known to be slow with.
+    "fast": {"default": 0.02, "slow": 0.05},
+    "realistic": {"default": 1.5, "slow": 12.0},
+}
+
+
+@dataclass
+class Context:
+    """What every behaviour module may read at install time."""
+
+    pace: dict[str, float]
+    data_dir: str
+    region: str = "us-east-1"
+    accounts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # WSGI middlewares, applied outermost-last: each is `callable(app) -> app`.
+    middlewares: list[Any] = field(default_factory=list)
+    # Set once the moto server listens, e.g. "http://127.0.0.1:40123".
+    endpoint_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _behaviour_modules() -> list[Any]:
+    # Imported here so that a module's import-time failure names itself clearly.
+    import async_cloudformation
+    import cfn_resource_types
+    import control_api
+    import data_plane
+    import fault_injection
+    import privatelink
+    import secrets_cross_account
+
+    return [
+        cfn_resource_types,
+        async_cloudformation,
+        secrets_cross_account,
+        privatelink,
+        fault_injection,
+        control_api,
+        data_plane,
+    ]
+
+
+def _write_atomically(path: str, document: dict[str, Any]) -> None:
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(document, out, indent=2)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--data-plane-port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--pace", choices=sorted(PACES), default="fast")
+    parser.add_argument("--data-dir", required=True, help="where the sandbox CA is kept")
+    parser.add_argument("--ready-file", required=True)
+    args = parser.parse_args(argv)
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("the sandbox only listens on loopback")
+    os.makedirs(args.data_dir, exist_ok=True)
+
+    ctx = Context(pace=PACES[args.pace], data_dir=args.data_dir)
+    ctx.accounts = accounts.install(ctx)
+    modules = _behaviour_modules()
+    for module in modules:
+        module.install(ctx)
+
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    for wrap in ctx.middlewares:
+        app = wrap(app)
+
+    try:
+        server = make_server(
+            args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+    except OSError as err:
+        print(
+            f"xwizard sandbox: cannot listen on {args.host}:{args.port}: {err.strerror}. "
+            "Choose another port or stop what uses it.",
+            file=sys.stderr,
+        )
+        sys.exit(3)
+    port = server.server_port
+    # moto builds some URLs (queues, presigned links) from MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(port)
+    ctx.endpoint_url = f"http://{args.host}:{port}"
+
+    import data_plane
+
+    plane = data_plane.start(ctx, args.host, args.data_plane_port)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    _write_atomically(
+        args.ready_file,
+        {
+            "pid": os.getpid(),
+            "endpoint_url": ctx.endpoint_url,
+            "pace": args.pace,
+            "accounts": ctx.accounts,
+            "data_plane": plane,
+        },
+    )
+    server.serve_forever()
+    data_plane.stop()
+
+
+if __name__ == "__main__":
+    main()

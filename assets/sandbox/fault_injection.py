@@ -1,0 +1,155 @@
+"""Fault injection: reproduce what real AWS does on a bad day, on request.
+
+Faults are registered through the control API (`control_api.py`) and consumed here:
+- a resource (by logical id, optionally only in one stack) fails with a given reason;
+- a stack is held in progress until released;
+- an operation is throttled the next N times it is called.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import uuid
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+_lock = threading.Condition()
+_failures: list[dict[str, str]] = []
+_held: set[str] = set()
+_throttles: dict[tuple[str, str], int] = {}
+
+
+def reset() -> None:
+    with _lock:
+        _failures.clear()
+        _held.clear()
+        _throttles.clear()
+        _lock.notify_all()
+
+
+def fail_resource(logical_id: str, reason: str, stack_name: str = "") -> None:
+    with _lock:
+        _failures.append({"logical_id": logical_id, "reason": reason, "stack_name": stack_name})
+
+
+def failure_for(stack_name: str, logical_id: str) -> str | None:
+    """The reason a resource must fail with, or None. A fault fires once."""
+    with _lock:
+        for fault in _failures:
+            if fault["logical_id"] == logical_id and fault["stack_name"] in ("", stack_name):
+                _failures.remove(fault)
+                return fault["reason"]
+    return None
+
+
+def hold_stack(stack_name: str) -> None:
+    with _lock:
+        _held.add(stack_name)
+
+
+def release_stack(stack_name: str) -> None:
+    with _lock:
+        _held.discard(stack_name)
+        _lock.notify_all()
+
+
+def wait_while_held(stack_name: str, timeout: float = 3600.0) -> None:
+    """Block the calling (worker) thread while the stack is held."""
+    with _lock:
+        _lock.wait_for(lambda: stack_name not in _held, timeout=timeout)
+
+
+def throttle(service: str, operation: str, count: int) -> None:
+    with _lock:
+        _throttles[(service.lower(), operation)] = count
+
+
+def take_throttle(service: str, operation: str) -> bool:
+    with _lock:
+        key = (service.lower(), operation)
+        left = _throttles.get(key, 0)
+        if left <= 0:
+            return False
+        _throttles[key] = left - 1
+        return True
+
+
+def describe() -> dict[str, Any]:
+    with _lock:
+        return {
+            "failures": list(_failures),
+            "held_stacks": sorted(_held),
+            "throttles": [
+                {"service": s, "operation": o, "remaining": n} for (s, o), n in _throttles.items()
+            ],
+        }
+
+
+# --- throttling as a WSGI middleware -------------------------------------------------------
+
+# Services on the AWS query protocol and the throttling code each returns.
+_QUERY_THROTTLE_CODES = {"ec2": "RequestLimitExceeded"}
+_DEFAULT_QUERY_CODE = "Throttling"
+
+
+def _service_of(environ: dict[str, Any]) -> str:
+    # Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/cloudformation/aws4_request
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
+        return scope.split("/")[3]
+    except IndexError:
+        return ""
+
+
+def _operation_of(environ: dict[str, Any]) -> tuple[str, bool]:
+    """(operation, is_json_protocol). Reads and restores the body for query requests."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rsplit(".", 1)[-1], True
+    if environ.get("REQUEST_METHOD") == "POST" and "x-www-form-urlencoded" in environ.get(
+        "CONTENT_TYPE", ""
+    ):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        return action, False
+    return "", False
+
+
+def _throttled_response(service: str, json_protocol: bool) -> tuple[str, list, bytes]:
+    request_id = str(uuid.uuid4())
+    if json_protocol:
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                   ("x-amzn-RequestId", request_id)], body.encode()
+    code = _QUERY_THROTTLE_CODES.get(service, _DEFAULT_QUERY_CODE)
+    if service == "ec2":
+        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>Request limit exceeded."
+                f"</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                f"<Message>Rate exceeded</Message></Error><RequestId>{request_id}</RequestId>"
+                "</ErrorResponse>")
+    return "400 Bad Request", [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode()
+
+
+def throttling_middleware(app: Callable) -> Callable:
+    def wrapped(environ: dict[str, Any], start_response: Callable) -> Any:
+        if _throttles:
+            service = _service_of(environ)
+            operation, json_protocol = _operation_of(environ)
+            if service and operation and take_throttle(service, operation):
+                status, headers, body = _throttled_response(service, json_protocol)
+                start_response(status, headers + [("Content-Length", str(len(body)))])
+                return [body]
+        return app(environ, start_response)
+
+    return wrapped
+
+
+def install(ctx: Any) -> None:
+    ctx.middlewares.append(throttling_middleware)

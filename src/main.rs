@@ -1,1 +1,18 @@
-fn main() {}
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("XWIZARD_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = xwizard::cli::Cli::parse();
+    match xwizard::cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,18 @@ def _write_atomically(path: str, document: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _watch_parent(server: Any) -> None:
+    """Shut down once reparented: the starter died without stopping us (e.g. a killed test run)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        server.shutdown()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -90,6 +103,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pace", choices=sorted(PACES), default="fast")
     parser.add_argument("--data-dir", required=True, help="where the sandbox CA is kept")
     parser.add_argument("--ready-file", required=True)
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started the emulator goes away (test harnesses)",
+    )
     args = parser.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -131,6 +149,8 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.exit_with_parent:
+        _watch_parent(server)
 
     _write_atomically(
         args.ready_file,

@@ -1,0 +1,92 @@
+//! A session is one AWS profile, loaded as the AWS CLI loads it (SSO, credential_process,
+//! static keys, `endpoint_url`), with the identity STS reports for it.
+
+use anyhow::Result;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
+use aws_sdk_sts::error::DisplayErrorContext;
+use std::path::PathBuf;
+
+/// Where profiles are read from: the user's usual files, or an explicit pair (the sandbox's).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileSource {
+    pub config_file: Option<PathBuf>,
+    pub credentials_file: Option<PathBuf>,
+}
+
+impl ProfileSource {
+    pub fn files(config: PathBuf, credentials: PathBuf) -> Self {
+        Self {
+            config_file: Some(config),
+            credentials_file: Some(credentials),
+        }
+    }
+
+    fn profile_files(&self) -> Option<ProfileFiles> {
+        if self.config_file.is_none() && self.credentials_file.is_none() {
+            return None;
+        }
+        let mut builder = ProfileFiles::builder();
+        if let Some(config) = &self.config_file {
+            builder = builder.with_file(ProfileFileKind::Config, config);
+        }
+        if let Some(credentials) = &self.credentials_file {
+            builder = builder.with_file(ProfileFileKind::Credentials, credentials);
+        }
+        Some(builder.build())
+    }
+}
+
+/// Who a profile is, as STS GetCallerIdentity says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Identity {
+    pub account_id: String,
+    pub arn: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub profile: String,
+    pub config: SdkConfig,
+}
+
+impl Session {
+    /// Loads `profile`; `region` overrides the profile's own region.
+    pub async fn load(profile: &str, region: Option<&str>, source: &ProfileSource) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_name(profile);
+        if let Some(files) = source.profile_files() {
+            loader = loader.profile_files(files);
+        }
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region.to_string()));
+        }
+        Self {
+            profile: profile.to_string(),
+            config: loader.load().await,
+        }
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.config.region().map(|r| r.as_ref())
+    }
+
+    /// STS GetCallerIdentity: proves the profile's credentials work and names the account.
+    pub async fn identify(&self) -> Result<Identity> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let out = sts.get_caller_identity().send().await.map_err(|e| {
+            anyhow::anyhow!(
+                "profile '{}' could not be verified with STS: {}. Check its credentials \
+                 (for an SSO profile run `aws sso login --profile {}`)",
+                self.profile,
+                DisplayErrorContext(e),
+                self.profile
+            )
+        })?;
+        Ok(Identity {
+            account_id: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! Client of the emulator's control API (`/_sandbox/…`): reset and fault injection.
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone)]
+pub struct Control {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Control {
+    pub fn new(endpoint_url: &str) -> Self {
+        Self {
+            base: format!("{}/_sandbox", endpoint_url.trim_end_matches('/')),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let url = format!("{}/{path}", self.base);
+        let resp = self
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("the sandbox's control API did not answer at {url}"))?;
+        let status = resp.status();
+        let doc: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!(
+                "the sandbox refused {path}: {}",
+                doc["error"].as_str().unwrap_or("no reason given")
+            );
+        }
+        Ok(doc)
+    }
+
+    pub async fn health(&self) -> Result<()> {
+        let url = format!("{}/health", self.base);
+        let resp = self.http.get(&url).send().await?;
+        if !resp.status().is_success() {
+            bail!("the sandbox at {url} answered {}", resp.status());
+        }
+        Ok(())
+    }
+
+    /// Forgets every resource and fault; the two accounts and their keys stay valid.
+    pub async fn reset(&self) -> Result<()> {
+        self.post("reset", json!({})).await.map(drop)
+    }
+
+    /// The next creation of `logical_id` (in `stack_name`, or any stack) fails with `reason`.
+    pub async fn fail_resource(
+        &self,
+        logical_id: &str,
+        reason: &str,
+        stack_name: Option<&str>,
+    ) -> Result<()> {
+        let body = json!({"logical_id": logical_id, "reason": reason, "stack_name": stack_name.unwrap_or("")});
+        self.post("faults/fail-resource", body).await.map(drop)
+    }
+
+    pub async fn hold_stack(&self, stack_name: &str) -> Result<()> {
+        self.post("faults/hold-stack", json!({"stack_name": stack_name}))
+            .await
+            .map(drop)
+    }
+
+    pub async fn release_stack(&self, stack_name: &str) -> Result<()> {
+        self.post("faults/release-stack", json!({"stack_name": stack_name}))
+            .await
+            .map(drop)
+    }
+
+    /// The next `count` calls of `service`'s `operation` are throttled.
+    pub async fn throttle(&self, service: &str, operation: &str, count: u32) -> Result<()> {
+        let body = json!({"service": service, "operation": operation, "count": count});
+        self.post("faults/throttle", body).await.map(drop)
+    }
+}

@@ -61,6 +61,7 @@ def _behaviour_modules() -> list[Any]:
     import control_api
     import data_plane
     import fault_injection
+    import lambda_runtime
     import privatelink
     import secrets_cross_account
 
@@ -69,6 +70,7 @@ def _behaviour_modules() -> list[Any]:
         async_cloudformation,
         secrets_cross_account,
         privatelink,
+        lambda_runtime,
         fault_injection,
         control_api,
         data_plane,
@@ -124,14 +126,15 @@ def main(argv: list[str] | None = None) -> None:
     for wrap in ctx.middlewares:
         app = wrap(app)
 
+    # werkzeug reports a taken port itself and exits; say it our way, naming the flag to change.
     try:
         server = make_server(
             args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
         )
-    except OSError as err:
+    except (OSError, SystemExit):
         print(
-            f"xwizard sandbox: cannot listen on {args.host}:{args.port}: {err.strerror}. "
-            "Choose another port or stop what uses it.",
+            f"xwizard sandbox: cannot listen on {args.host}:{args.port}: the port is taken. "
+            "Choose another port (--port) or stop what uses it.",
             file=sys.stderr,
         )
         sys.exit(3)
@@ -142,7 +145,15 @@ def main(argv: list[str] | None = None) -> None:
 
     import data_plane
 
-    plane = data_plane.start(ctx, args.host, args.data_plane_port)
+    try:
+        plane = data_plane.start(ctx, args.host, args.data_plane_port)
+    except OSError as err:
+        print(
+            f"xwizard sandbox: cannot listen on {args.host}:{args.data_plane_port} for the data "
+            f"plane: {err.strerror}. Choose another port (--data-plane-port) or stop what uses it.",
+            file=sys.stderr,
+        )
+        sys.exit(3)
 
     def stop(_signum: int, _frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -1,0 +1,110 @@
+//! `xwizard sandbox up | env | status | down` as a user runs them: the real binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn xwizard(state_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(state_dir)
+        .args(args)
+        .output()
+        .expect("run xwizard")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Stops the sandbox even when an assertion fails half-way.
+struct Down<'a>(&'a Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = xwizard(self.0, &["sandbox", "down"]);
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn up_env_down_manage_exactly_one_emulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let _down = Down(dir.path());
+
+    let up = xwizard(dir.path(), &["sandbox", "up"]);
+    assert!(up.status.success(), "up failed: {}", text(&up.stderr));
+    let exports = text(&up.stdout);
+    for name in [
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "XWIZARD_SANDBOX_ENDPOINT_URL",
+    ] {
+        assert!(
+            exports.contains(&format!("export {name}=")),
+            "no {name} in:\n{exports}"
+        );
+    }
+    // The profiles live beside the sandbox, not in ~/.aws.
+    let config = std::fs::read_to_string(dir.path().join("sandbox/aws/config")).unwrap();
+    assert!(
+        config.contains("[profile sandbox-producer]")
+            && config.contains("[profile sandbox-consumer]")
+    );
+    assert!(config.contains("endpoint_url = http://127.0.0.1:"));
+
+    let ready: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("sandbox/ready.json")).unwrap(),
+    )
+    .unwrap();
+    let pid = ready["pid"].as_u64().unwrap() as u32;
+    assert!(pid_alive(pid));
+
+    // A second `up` reuses the running one instead of starting another.
+    let again = xwizard(dir.path(), &["sandbox", "up"]);
+    assert!(again.status.success());
+    assert!(
+        text(&again.stderr).contains("already running"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let env = xwizard(dir.path(), &["sandbox", "env"]);
+    assert_eq!(text(&env.stdout), exports, "env must print what up printed");
+
+    let down = xwizard(dir.path(), &["sandbox", "down"]);
+    assert!(down.status.success());
+    assert!(text(&down.stderr).contains(&format!("pid {pid}")));
+    assert!(!pid_alive(pid), "the emulator {pid} still runs after down");
+    assert!(!dir.path().join("sandbox/aws/credentials").exists());
+
+    let env_after = xwizard(dir.path(), &["sandbox", "env"]);
+    assert!(!env_after.status.success());
+    assert!(
+        text(&env_after.stderr).contains("xwizard sandbox up"),
+        "{}",
+        text(&env_after.stderr)
+    );
+}
+
+#[test]
+fn a_taken_port_is_reported_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let _down = Down(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+
+    let up = xwizard(dir.path(), &["sandbox", "up", "--port", &port]);
+    assert!(!up.status.success(), "up must fail on a taken port");
+    let err = text(&up.stderr);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("another port"), "{err}");
+}

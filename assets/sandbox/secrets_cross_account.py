@@ -24,7 +24,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 ALLOW = "Allow"
 DENY = "Deny"

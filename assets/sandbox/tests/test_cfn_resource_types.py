@@ -544,3 +544,39 @@ def test_nat_flow_log_endpoint_zone_and_bucket_policy_are_torn_down(fresh):
     assert all(e["State"].lower() == "deleted" for e in ec2.describe_vpc_endpoints()["VpcEndpoints"])
     assert fresh.client("route53", "consumer").list_hosted_zones()["HostedZones"] == []
     assert out["Bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+# --- updates ---------------------------------------------------------------------------------
+
+
+def test_update_changes_permissions_and_secret_in_place(fresh):
+    def template(principal, description):
+        return network({
+            "Service": {"Type": "AWS::EC2::VPCEndpointService", "Properties": {
+                "AcceptanceRequired": True, "NetworkLoadBalancerArns": [ref("Nlb")]}},
+            "Permissions": {"Type": "AWS::EC2::VPCEndpointServicePermissions", "Properties": {
+                "ServiceId": ref("Service"), "AllowedPrincipals": [principal]}},
+            "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+                "Name": "kept", "Description": description,
+                "GenerateSecretString": {"ExcludePunctuation": True}}},
+        })
+
+    stack_id, out = deploy(fresh, "producer", template(f"arn:aws:iam::{CONSUMER}:root", "one"),
+                           outputs={"ServiceId": ref("Service"), "Secret": ref("Secret")})
+    sm = fresh.client("secretsmanager", "producer")
+    value = sm.get_secret_value(SecretId="kept")["SecretString"]
+
+    cf = fresh.client("cloudformation", "producer")
+    body = {"Resources": template(f"arn:aws:iam::{PRODUCER}:root", "two"),
+            "Outputs": {"ServiceId": {"Value": ref("Service")}, "Secret": {"Value": ref("Secret")}}}
+    cf.update_stack(StackName=stack_id, TemplateBody=json.dumps(body))
+    stack = wait_until(lambda: _status(cf, stack_id), what="the update to settle")
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+
+    ec2 = fresh.client("ec2", "producer")
+    principals = ec2.describe_vpc_endpoint_service_permissions(ServiceId=out["ServiceId"])["AllowedPrincipals"]
+    assert [p["Principal"] for p in principals] == [f"arn:aws:iam::{PRODUCER}:root"]
+    described = sm.describe_secret(SecretId="kept")
+    assert described["ARN"] == out["Secret"] and described["Description"] == "two"
+    assert sm.get_secret_value(SecretId="kept")["SecretString"] == value
+    destroy(fresh, "producer", stack_id)

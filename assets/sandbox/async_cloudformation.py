@@ -564,7 +564,8 @@ def _delete_in_reverse(run: StackRun, logical_ids: Iterable[str]) -> list[str]:
 
 def _reverse_dependency_order(run: StackRun) -> list[str]:
     """Live resources, dependants first."""
-    live = [lid for lid, rec in run.records.items() if rec.status not in ("DELETE_COMPLETE", "DELETE_SKIPPED")]
+    with _lock:
+        live = [lid for lid, rec in run.records.items() if rec.status not in ("DELETE_COMPLETE", "DELETE_SKIPPED")]
     try:
         order = _creation_order(run.resource_map, run.stack.template_dict)
     except Exception:
@@ -1054,8 +1055,9 @@ def _plan_update(run: StackRun, template_body: str, parameters: dict[str, Any], 
             scratch.resolved_parameters == run.resource_map.resolved_parameters:
         raise ValidationError(message="No updates are to be performed.")
     order = _creation_order(scratch, template)
-    live = {lid for lid, rec in run.records.items() if rec.instance is not None}
-    old_jsons = {lid: run.records[lid].resource_json for lid in live}
+    with _lock:
+        old_jsons = {lid: rec.resource_json for lid, rec in run.records.items() if rec.instance is not None}
+    live = set(old_jsons)
     changed_parameters = {
         key for key, value in scratch.resolved_parameters.items()
         if run.resource_map.resolved_parameters.get(key) != value

@@ -45,6 +45,7 @@ import os
 import re
 import ssl
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -545,6 +546,18 @@ def integrate(target: Target, req: Request, auth_context: dict[str, Any]) -> Res
     integration = target.method.method_integration
     if integration is None:
         return internal_error("the method has no integration")
+    started = time.monotonic()
+    response = _integration_response(target, req, integration, auth_context)
+    limit = int(integration.timeout_in_millis or INTEGRATION_TIMEOUT * 1000) / 1000
+    if time.monotonic() - started > limit:
+        # API Gateway gives up at the integration timeout; the sandbox waits for the
+        # backend to finish (bounded by its own timeout) and then answers as it would have.
+        return timed_out(f"the integration took longer than {limit:g} s")
+    return response
+
+
+def _integration_response(target: Target, req: Request, integration: Any,
+                          auth_context: dict[str, Any]) -> Response:
     kind = (integration.integration_type or "").upper()
     if kind == "AWS_PROXY":
         return _lambda_proxy(target, req, integration, auth_context)

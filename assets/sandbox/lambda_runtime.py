@@ -26,8 +26,9 @@ The network, as AWS's would be for a function:
     network itself tells API Gateway which endpoint a request came through; here the runner
     adds that endpoint id as a header, signed with a key that only the emulator and the runner
     know. The key reaches the runner on its stdin (never in the environment the handler can read)
-    and the data plane drops any marker whose signature does not verify, so neither the
-    function's code nor a client on the host can claim to be inside a VPC.
+    and the data plane drops any marker whose signature does not verify or has outlived the
+    invocation, so neither the function's code nor a client on the host can claim to be inside
+    a VPC.
 
 Not played: other runtimes, container images, layers, and functions without a Python source;
 they are answered exactly as moto answers them today (docker, or its echo when docker is off).
@@ -95,14 +96,19 @@ def configure_data_plane(host: str, port: int, trust_bundle: str) -> None:
     _data_plane.update({"host": host, "port": port, "trust_bundle": trust_bundle})
 
 
-def sign_source(vpce_id: str) -> str:
-    return hmac.new(_MARKER_KEY, vpce_id.encode(), hashlib.sha256).hexdigest()
+def sign_source(vpce_id: str, expires: int) -> str:
+    """A marker valid until `expires` (epoch seconds): a copied marker soon stops working."""
+    mac = hmac.new(_MARKER_KEY, f"{vpce_id}|{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{expires}.{mac}"
 
 
 def verify_source(vpce_id: str | None, signature: str | None) -> bool:
     if not vpce_id or not signature:
         return False
-    return hmac.compare_digest(sign_source(vpce_id), signature)
+    expires, _, _ = signature.partition(".")
+    if not expires.isdigit() or int(expires) < time.time():
+        return False
+    return hmac.compare_digest(sign_source(vpce_id, int(expires)), signature)
 
 
 def _hook_moto_invoke() -> None:
@@ -314,7 +320,8 @@ def _network(fn: Any) -> dict[str, Any]:
     vpce = execute_api_endpoint_of_function(fn)
     if vpce:
         network["source_vpce"] = vpce
-        network["signature"] = sign_source(vpce)
+        expires = int(time.time() + float(fn.timeout or 3)) + 5
+        network["signature"] = sign_source(vpce, expires)
     return network
 
 

@@ -12,7 +12,7 @@ import sys
 import zipfile
 from types import SimpleNamespace
 
-from conftest import CONSUMER, PRODUCER
+from conftest import CONSUMER, PRODUCER, wait_until
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from test_data_plane import (
@@ -158,3 +158,48 @@ def test_a_vpc_without_the_producers_endpoint_is_refused(fresh):
     answer = invoke(fresh, "consumer", "elsewhere")["body"]
     assert answer["statusCode"] == 403
     assert json.loads(answer["body"])["Message"].endswith("with an explicit deny")
+
+
+def test_source_markers_verify_only_unaltered_and_unexpired():
+    import time
+
+    import lambda_runtime
+
+    fresh_marker = lambda_runtime.sign_source("vpce-0123456789abcdef0", int(time.time()) + 60)
+    assert lambda_runtime.verify_source("vpce-0123456789abcdef0", fresh_marker)
+    assert not lambda_runtime.verify_source("vpce-0fedcba9876543210", fresh_marker)
+    stale = lambda_runtime.sign_source("vpce-0123456789abcdef0", int(time.time()) - 1)
+    assert not lambda_runtime.verify_source("vpce-0123456789abcdef0", stale)
+    assert not lambda_runtime.verify_source("vpce-0123456789abcdef0", None)
+
+
+STACK = {
+    "Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 5,
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Environment": {"Variables": {"GREETING": "from-cfn"}},
+            "Code": {"ZipFile": "import os\n\ndef handler(event, context):\n"
+                                "    return {'greeting': os.environ['GREETING']}\n"}}},
+    },
+    "Outputs": {"FunctionName": {"Value": {"Ref": "Fn"}}},
+}
+
+
+def test_a_cloudformation_inline_function_runs(fresh):
+    cfn = fresh.client("cloudformation", "producer")
+    cfn.create_stack(StackName="inline", TemplateBody=json.dumps(STACK),
+                     Capabilities=["CAPABILITY_IAM"])
+
+    def complete():
+        stack = cfn.describe_stacks(StackName="inline")["Stacks"][0]
+        assert not stack["StackStatus"].endswith("FAILED"), stack
+        return stack if stack["StackStatus"] == "CREATE_COMPLETE" else None
+
+    stack = wait_until(complete, what="the inline-function stack")
+    name = stack["Outputs"][0]["OutputValue"]
+    assert invoke(fresh, "producer", name)["body"] == {"greeting": "from-cfn"}

@@ -453,7 +453,7 @@ def _authorized_call(target: Target, req: Request) -> Response:
 
 
 def authorize(target: Target, req: Request) -> Response | dict[str, Any]:
-    """None of the authorizer's business → {}; else its context, or the refusal to send."""
+    """The authorizer's context to pass on ({} for an open method), or the refusal to send."""
     kind = (target.method.authorization_type or "NONE").upper()
     if kind == "NONE":
         return {}
@@ -923,9 +923,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        response = self._answer(body)
+        response = self._answer(self._read_body())
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -934,6 +932,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailers, then the blank line
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     def _answer(self, body: bytes) -> Response:
         split = urlsplit(self.path)

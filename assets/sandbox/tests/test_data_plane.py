@@ -450,3 +450,48 @@ def test_a_vpc_endpoint_policy_scoped_elsewhere_refuses(fresh):
             "Resource": f"arn:aws:execute-api:{REGION}:{PRODUCER}:{p1.producer_api}/*"}]}))
     answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
     assert (answer.status, answer.json()) == (200, WIDGET)
+
+
+def test_a_lambda_proxy_sees_the_request(fresh):
+    code = ("import json\n\ndef handler(event, context):\n"
+            "    keep = {k: event[k] for k in ('resource', 'path', 'httpMethod', 'body',\n"
+            "            'queryStringParameters', 'pathParameters')}\n"
+            "    keep['stage'] = event['requestContext']['stage']\n"
+            "    return {'statusCode': 201, 'headers': {'x-echo': 'yes'},\n"
+            "            'body': json.dumps(keep)}\n")
+    apigw = fresh.client("apigateway", "producer")
+    api = apigw.create_rest_api(name="Echo", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    proxy = apigw.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")["id"]
+    fn = python_function(fresh, "producer", "echo", code)
+    allow_apigateway(fresh, "producer", fn, PRODUCER, api)
+    apigw.put_method(restApiId=api, resourceId=proxy, httpMethod="ANY", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=invocation_uri(fn))
+    apigw.create_deployment(restApiId=api, stageName="dev")
+    plane = fresh.info["data_plane"]
+    context = ssl.create_default_context(cafile=plane["ca_file"])
+    conn = _ResolvedHTTPS(f"{api}.execute-api.{REGION}.amazonaws.com",
+                          ("127.0.0.1", plane["port"]), context)
+    # A chunked body, as clients streaming a request send it.
+    conn.request("POST", "/dev/a/b?x=1", body=iter([b'{"n":', b" 1}"]),
+                 headers={"Transfer-Encoding": "chunked"}, encode_chunked=True)
+    resp = conn.getresponse()
+    assert (resp.status, resp.getheader("x-echo")) == (201, "yes")
+    assert json.loads(resp.read()) == {
+        "resource": "/{proxy+}", "path": "/a/b", "httpMethod": "POST", "body": '{"n": 1}',
+        "queryStringParameters": {"x": "1"}, "pathParameters": {"proxy": "a/b"}, "stage": "dev"}
+    conn.close()
+
+
+def test_a_function_apigateway_may_not_invoke_is_a_500(fresh):
+    apigw = fresh.client("apigateway", "producer")
+    api = apigw.create_rest_api(name="NoPermission", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    fn = python_function(fresh, "producer", "unpermitted", WIDGET_CODE)
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=invocation_uri(fn))
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    answer = call(fresh, api_url(api, "/"))
+    assert (answer.status, answer.json()) == (500, {"message": "Internal server error"})

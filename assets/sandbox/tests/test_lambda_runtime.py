@@ -203,3 +203,20 @@ def test_a_cloudformation_inline_function_runs(fresh):
     stack = wait_until(complete, what="the inline-function stack")
     name = stack["Outputs"][0]["OutputValue"]
     assert invoke(fresh, "producer", name)["body"] == {"greeting": "from-cfn"}
+
+
+def test_an_event_invocation_runs_in_the_background_and_logs(fresh):
+    python_function(fresh, "producer", "background", FAILING_CODE)
+    resp = fresh.client("lambda", "producer").invoke(
+        FunctionName="background", InvocationType="Event", Payload=b"{}")
+    assert resp["StatusCode"] == 202
+    logs = fresh.client("logs", "producer")
+
+    def logged():
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/background")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        return [e["message"] for e in events if "about to fail" in e["message"]]
+
+    assert wait_until(logged, what="the background invocation's log")

@@ -24,6 +24,10 @@ request, so it never answers for more than the emulator holds:
     groups → registered IPs → the interface endpoint owning those ENI IPs, which becomes the
     source endpoint of the inner request.
 
+moto 5.2.5 forgets PutIntegration's connectionId; `install` keeps it on the integration so a
+VPC_LINK integration made through the API can be followed (cfn_resource_types does the same for
+AWS::ApiGateway::Method).
+
 Where a request comes from: a client on the host is the internet (no endpoint). The VPC-link
 chain and the Lambda runner are the only ways to be "inside" a VPC; the runner's marker header
 is honoured only with the signature lambda_runtime makes (see that module's docstring).

@@ -4,8 +4,13 @@ use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::engine::Outcome;
 use crate::paths;
+use crate::plan::Pattern;
+use crate::preset::Preset;
+use crate::run;
 use crate::sandbox::{self, Pace};
+use crate::state::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,11 +30,112 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The local two-account AWS sandbox: rehearse without an AWS account
+    /// Start a new deployment (asks what it needs, or takes it from flags and --preset)
+    New(NewArgs),
+    /// Carry on a deployment after a failure or an interruption
+    Resume {
+        name: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Run the deployment's test calls again
+    Test {
+        name: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Delete everything a deployment made, in both accounts
+    Destroy {
+        name: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Show a deployment's steps, stacks, outputs and failure, if any
+    Status { name: String },
+    /// List known deployments
+    List,
+    /// List the AWS profiles of your config
+    Profiles,
+    /// Write the embedded CloudFormation templates to a directory for review
+    Templates {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The local two-account AWS sandbox: rehearse without an AWS account.
+    /// Without a subcommand: start it, run the wizard on it, stop it.
     Sandbox {
         #[command(subcommand)]
-        action: SandboxAction,
+        action: Option<SandboxAction>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// How fast stacks progress
+        #[arg(long, value_enum, default_value = "fast")]
+        pace: Pace,
     },
+}
+
+/// How a run talks to its user and reaches the API for the test calls.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunArgs {
+    /// Answer yes to every question (apply change sets, delete failed stacks)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// One JSON event per line on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Line prompts and progress lines instead of the full-screen interface
+    #[arg(long)]
+    pub no_tui: bool,
+    /// For the test calls, as curl's: HOST:PORT:ADDR
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<crate::check::Resolve>,
+    /// For the test calls, as curl's: HOST:PORT:CONNECT_HOST:CONNECT_PORT
+    #[arg(long, value_name = "HOST:PORT:CHOST:CPORT")]
+    pub connect_to: Vec<crate::check::ConnectTo>,
+    /// Extra CA certificates (PEM) to trust for the test calls
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl RunArgs {
+    fn frontend(&self) -> run::Frontend {
+        run::Frontend {
+            json: self.json,
+            yes: self.yes,
+        }
+    }
+
+    fn check(&self) -> crate::check::CheckOptions {
+        crate::check::CheckOptions {
+            resolve: self.resolve.clone(),
+            connect_to: self.connect_to.clone(),
+            ca_bundle: self.ca_bundle.clone(),
+            timeout: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// Answers from a TOML file (see profiles/); flags win over it
+    #[arg(long, value_name = "FILE")]
+    pub preset: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    pub pattern: Option<Pattern>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub producer_profile: Option<String>,
+    #[arg(long)]
+    pub consumer_profile: Option<String>,
+    /// Deployment name: 3-20 of a-z, 0-9 and '-'
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Let one account play both roles (rehearsals)
+    #[arg(long)]
+    pub allow_same_account: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,10 +211,135 @@ impl Cli {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<()> {
+/// Exit status: success, or a failed step (the deployment is kept and can be resumed).
+pub async fn run(cli: Cli) -> Result<Outcome> {
+    let store = Store::new(&cli.state_dir());
     match &cli.command {
-        Command::Sandbox { action } => run_sandbox(&cli, action).await,
+        Command::New(args) => {
+            let mut preset = match &args.preset {
+                Some(path) => Preset::load(path)?,
+                None => Preset::default(),
+            };
+            merge(&mut preset, args);
+            let new = run::NewArgs {
+                preset,
+                allow_same_account: args.allow_same_account,
+                check: args.run.check(),
+                profile_files: None,
+            };
+            run::new(&store, new, &args.run.frontend()).await
+        }
+        Command::Resume { name, run: r } => {
+            let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
+            run::resume(&store, name, &r.frontend(), check).await
+        }
+        Command::Test { name, run: r } => {
+            let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
+            run::test(&store, name, &r.frontend(), check).await
+        }
+        Command::Destroy { name, run: r } => run::destroy(&store, name, &r.frontend()).await,
+        Command::Status { name } => {
+            print!("{}", crate::ui::line::status(&store.load(name)?));
+            Ok(Outcome::Completed)
+        }
+        Command::List => {
+            let all = store.list()?;
+            if all.is_empty() {
+                println!("no deployments yet: `xwizard new` or `xwizard sandbox` starts one");
+            }
+            for d in all {
+                println!(
+                    "{:<22} pattern {}  {:<11} producer {} consumer {}  {}",
+                    d.name,
+                    d.pattern.number(),
+                    d.summary(),
+                    d.producer.account_id,
+                    d.consumer.account_id,
+                    d.region
+                );
+            }
+            Ok(Outcome::Completed)
+        }
+        Command::Profiles => {
+            for p in crate::aws::session::list_profiles(&Default::default()).await? {
+                println!(
+                    "{:<30} {:<8} {}",
+                    p.name,
+                    p.kind,
+                    p.region.unwrap_or_default()
+                );
+            }
+            Ok(Outcome::Completed)
+        }
+        Command::Templates { out } => {
+            for (path, body) in crate::plan::templates() {
+                let target = out.join(path);
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&target, body)?;
+                println!("{}", target.display());
+            }
+            Ok(Outcome::Completed)
+        }
+        Command::Sandbox {
+            action: Some(action),
+            ..
+        } => run_sandbox(&cli, action).await.map(|()| Outcome::Completed),
+        Command::Sandbox {
+            action: None,
+            run: r,
+            pace,
+        } => sandbox_run(&cli, &store, r, *pace).await,
     }
+}
+
+fn merge(preset: &mut Preset, args: &NewArgs) {
+    let pick = |flag: &Option<String>, slot: &mut Option<String>| {
+        if flag.is_some() {
+            *slot = flag.clone();
+        }
+    };
+    pick(&args.region, &mut preset.region);
+    pick(&args.producer_profile, &mut preset.producer_profile);
+    pick(&args.consumer_profile, &mut preset.consumer_profile);
+    pick(&args.name, &mut preset.name);
+    if args.pattern.is_some() {
+        preset.pattern = args.pattern;
+    }
+}
+
+/// `xwizard sandbox`: up (unless one runs), the wizard with the sandbox preset, then down
+/// (only if this run started it).
+async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Result<Outcome> {
+    let mut opts = sandbox::Options::new(cli.sandbox_dir(), paths::cache_dir());
+    opts.pace = pace;
+    let running =
+        tokio::task::spawn_blocking(move || sandbox::up(&opts, &mut |line| eprintln!("{line}")))
+            .await??;
+    eprintln!(
+        "Sandbox at {} (producer 111111111111, consumer 222222222222).",
+        running.info.endpoint_url
+    );
+    let files = Some((
+        running.profiles.config.clone(),
+        running.profiles.credentials.clone(),
+    ));
+    let new = run::NewArgs {
+        preset: Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?,
+        allow_same_account: false,
+        check: run::sandbox_check(&files, r.check()),
+        profile_files: files,
+    };
+    let fe = r.frontend();
+    let outcome = run::new(store, new, &fe).await;
+    if running.started_now {
+        sandbox::down(&running.run_dir)?;
+        eprintln!("Sandbox stopped; everything it held is gone.");
+    } else {
+        eprintln!("The sandbox keeps running (`xwizard sandbox down` stops it).");
+    }
+    outcome
 }
 
 async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {

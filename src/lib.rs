@@ -4,6 +4,13 @@
 //! that the integration tests in `tests/` drive the same code.
 
 pub mod aws;
+pub mod check;
 pub mod cli;
+pub mod engine;
 pub mod paths;
+pub mod plan;
+pub mod preset;
+pub mod run;
 pub mod sandbox;
+pub mod state;
+pub mod ui;

@@ -9,7 +9,8 @@ async fn main() -> ExitCode {
         .init();
     let cli = xwizard::cli::Cli::parse();
     match xwizard::cli::run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(xwizard::engine::Outcome::Completed) => ExitCode::SUCCESS,
+        Ok(xwizard::engine::Outcome::Failed) => ExitCode::from(2),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

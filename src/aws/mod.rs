@@ -1,6 +1,12 @@
 //! Everything that calls AWS. One thin adapter per concern; nothing outside this module
 //! talks to an AWS SDK client.
 
+pub mod buckets;
+pub mod endpoints;
+pub mod error;
+pub mod functions;
+pub mod secrets;
 pub mod session;
+pub mod stacks;
 
 pub use session::{Identity, ProfileSource, Session};

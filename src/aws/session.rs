@@ -90,3 +90,47 @@ impl Session {
         })
     }
 }
+
+/// A profile as the user's AWS config describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub region: Option<String>,
+    /// "sso", "role", "process", "keys" or "other": what signing in will involve.
+    pub kind: &'static str,
+}
+
+/// Every profile of the config and credentials files, SSO ones included, sorted by name.
+pub async fn list_profiles(source: &ProfileSource) -> Result<Vec<ProfileSummary>> {
+    use aws_types::os_shim_internal::{Env, Fs};
+
+    let files = source.profile_files().unwrap_or_default();
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the AWS config: {e}"))?;
+    let mut out: Vec<ProfileSummary> = set
+        .profiles()
+        .filter_map(|name| set.get_profile(name))
+        .map(|p| {
+            let has = |key: &str| p.get(key).is_some();
+            let kind = if has("sso_session") || has("sso_start_url") {
+                "sso"
+            } else if has("role_arn") {
+                "role"
+            } else if has("credential_process") {
+                "process"
+            } else if has("aws_access_key_id") {
+                "keys"
+            } else {
+                "other"
+            };
+            ProfileSummary {
+                name: p.name().to_string(),
+                region: p.get("region").map(str::to_string),
+                kind,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}

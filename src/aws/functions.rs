@@ -1,0 +1,32 @@
+//! Lambda: invoking the consumer function for the test step.
+
+use anyhow::Result;
+
+use super::Session;
+use super::error::explain;
+
+pub struct Invocation {
+    /// The function's returned document.
+    pub payload: serde_json::Value,
+    /// Set when the function raised ("Unhandled").
+    pub function_error: Option<String>,
+}
+
+pub async fn invoke(session: &Session, function_name: &str) -> Result<Invocation> {
+    let client = aws_sdk_lambda::Client::new(&session.config);
+    let out = client
+        .invoke()
+        .function_name(function_name)
+        .payload(aws_smithy_types::Blob::new(b"{}".to_vec()))
+        .send()
+        .await
+        .map_err(|e| explain(format!("cannot invoke {function_name}"), e))?;
+    let payload = out
+        .payload()
+        .map(|p| serde_json::from_slice(p.as_ref()).unwrap_or(serde_json::Value::Null))
+        .unwrap_or(serde_json::Value::Null);
+    Ok(Invocation {
+        payload,
+        function_error: out.function_error().map(str::to_string),
+    })
+}

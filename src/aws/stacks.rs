@@ -1,0 +1,321 @@
+//! CloudFormation: change sets, stack status, events and deletion, for one account.
+
+use anyhow::Result;
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::Session;
+use super::error::{code, explain};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackInfo {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub outputs: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl StackInfo {
+    pub fn in_progress(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StackEvent {
+    pub event_id: String,
+    /// RFC 3339.
+    pub timestamp: String,
+    pub logical_id: String,
+    pub physical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// Add, Modify, Remove, Import, Dynamic.
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// "True", "False" or "Conditional" for a Modify.
+    pub replacement: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeSetState {
+    Pending,
+    Ready(Vec<Change>),
+    /// The template and parameters equal what is deployed.
+    NoChanges,
+    Failed(String),
+}
+
+pub struct Stacks {
+    client: Client,
+    /// CloudFormation API calls made, for measuring how chatty a wait is.
+    calls: AtomicU32,
+}
+
+impl Stacks {
+    pub fn new(session: &Session) -> Self {
+        Self {
+            client: Client::new(&session.config),
+            calls: AtomicU32::new(0),
+        }
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn calls(&self) -> u32 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The stack by name or id; `None` when it does not exist (or was deleted).
+    pub async fn describe(&self, name_or_id: &str) -> Result<Option<StackInfo>> {
+        self.count();
+        let out = match self
+            .client
+            .describe_stacks()
+            .stack_name(name_or_id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if code(&e) == Some("ValidationError") => return Ok(None),
+            Err(e) => return Err(explain(format!("cannot describe stack {name_or_id}"), e)),
+        };
+        let Some(stack) = out.stacks().first() else {
+            return Ok(None);
+        };
+        let status = stack
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if status == "DELETE_COMPLETE" {
+            return Ok(None);
+        }
+        Ok(Some(StackInfo {
+            id: stack.stack_id().unwrap_or_default().to_string(),
+            name: stack.stack_name().unwrap_or_default().to_string(),
+            status,
+            reason: stack.stack_status_reason().map(str::to_string),
+            outputs: stack
+                .outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+                .collect(),
+            tags: stack
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect(),
+        }))
+    }
+
+    /// Creates a change set; `update` when the stack exists with resources.
+    pub async fn create_change_set(
+        &self,
+        stack: &str,
+        change_set: &str,
+        template_body: &str,
+        parameters: &[(String, String)],
+        tags: &[(String, String)],
+        update: bool,
+    ) -> Result<()> {
+        self.count();
+        let mut req = self
+            .client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .template_body(template_body)
+            .change_set_type(if update {
+                ChangeSetType::Update
+            } else {
+                ChangeSetType::Create
+            })
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .description("xwizard");
+        for (key, value) in parameters {
+            req = req.parameters(
+                Parameter::builder()
+                    .parameter_key(key)
+                    .parameter_value(value)
+                    .build(),
+            );
+        }
+        for (key, value) in tags {
+            req = req.tags(Tag::builder().key(key).value(value).build());
+        }
+        req.send()
+            .await
+            .map_err(|e| explain(format!("cannot create a change set for {stack}"), e))?;
+        Ok(())
+    }
+
+    pub async fn change_set_state(&self, stack: &str, change_set: &str) -> Result<ChangeSetState> {
+        self.count();
+        let out = self
+            .client
+            .describe_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|e| explain(format!("cannot read change set {change_set} of {stack}"), e))?;
+        let status = out.status().map(|s| s.as_str()).unwrap_or_default();
+        let reason = out.status_reason().unwrap_or_default();
+        Ok(match status {
+            "CREATE_COMPLETE" => ChangeSetState::Ready(
+                out.changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|rc| Change {
+                        action: rc
+                            .action()
+                            .map(|a| a.as_str().to_string())
+                            .unwrap_or_default(),
+                        logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                        resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                        replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    })
+                    .collect(),
+            ),
+            "FAILED"
+                if reason.contains("didn't contain changes") || reason.contains("No updates") =>
+            {
+                ChangeSetState::NoChanges
+            }
+            "FAILED" => ChangeSetState::Failed(reason.to_string()),
+            _ => ChangeSetState::Pending,
+        })
+    }
+
+    pub async fn execute_change_set(&self, stack: &str, change_set: &str) -> Result<()> {
+        self.count();
+        self.client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|e| {
+                explain(
+                    format!("cannot execute change set {change_set} of {stack}"),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    pub async fn delete_change_set(&self, stack: &str, change_set: &str) -> Result<()> {
+        self.count();
+        self.client
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|e| {
+                explain(
+                    format!("cannot delete change set {change_set} of {stack}"),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    /// Events not yet in `seen`, oldest first. Pages newest-first and stops at the first page
+    /// that reaches a seen event, so a long history is read once, not at every poll.
+    pub async fn new_events(
+        &self,
+        stack_id: &str,
+        seen: &HashSet<String>,
+    ) -> Result<Vec<StackEvent>> {
+        let mut fresh = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.count();
+            let out = self
+                .client
+                .describe_stack_events()
+                .stack_name(stack_id)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| explain(format!("cannot read the events of {stack_id}"), e))?;
+            let mut reached_seen = false;
+            for e in out.stack_events() {
+                let id = e.event_id().unwrap_or_default();
+                if seen.contains(id) {
+                    reached_seen = true;
+                    break;
+                }
+                fresh.push(StackEvent {
+                    event_id: id.to_string(),
+                    timestamp: e
+                        .timestamp()
+                        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                        .unwrap_or_default(),
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                    physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: e.resource_type().unwrap_or_default().to_string(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    reason: e.resource_status_reason().unwrap_or_default().to_string(),
+                });
+            }
+            match out.next_token() {
+                Some(next) if !reached_seen => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        fresh.reverse();
+        Ok(fresh)
+    }
+
+    pub async fn delete(&self, stack_id: &str) -> Result<()> {
+        self.count();
+        self.client
+            .delete_stack()
+            .stack_name(stack_id)
+            .send()
+            .await
+            .map_err(|e| explain(format!("cannot delete stack {stack_id}"), e))?;
+        Ok(())
+    }
+
+    /// (logical id, physical id, type) of every resource of the stack.
+    pub async fn resources(&self, stack: &str) -> Result<Vec<(String, String, String)>> {
+        self.count();
+        let out = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| explain(format!("cannot list the resources of {stack}"), e))?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .map(|r| {
+                (
+                    r.logical_resource_id().unwrap_or_default().to_string(),
+                    r.physical_resource_id().unwrap_or_default().to_string(),
+                    r.resource_type().unwrap_or_default().to_string(),
+                )
+            })
+            .collect())
+    }
+}

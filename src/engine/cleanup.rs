@@ -1,0 +1,224 @@
+//! Cleanup: every stack of the deployment deleted in dependency order (a wave's stacks
+//! together), buckets emptied first so CloudFormation can delete them, then a look for
+//! anything left behind.
+
+use anyhow::Result;
+use futures_util::future::join_all;
+use std::collections::HashSet;
+
+use super::events::{Event, Question};
+use super::{Engine, Outcome};
+use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
+use crate::plan::{self, DEPLOYMENT_TAG, Role, Step, StepKind};
+use crate::state::{StepStatus, now};
+
+/// What a wave's deletion of one stack came to.
+struct Deleted {
+    step: &'static str,
+    error: Option<String>,
+}
+
+impl Engine<'_> {
+    pub async fn destroy(&mut self) -> Result<Outcome> {
+        let steps = self.deployment.pattern.steps();
+        let mut present = Vec::new();
+        for step in &steps {
+            let Some(spec) = step.stack() else { continue };
+            let name = plan::stack_name(&self.deployment.name, spec);
+            let stacks = Stacks::new(self.sessions.of(step.role));
+            match stacks.describe(&name).await? {
+                Some(info) => {
+                    if let Err(e) = self.refuse_foreign(&info) {
+                        anyhow::bail!("{} ({})", e.message, e.next);
+                    }
+                    present.push((step.clone(), info));
+                }
+                None => self.mark_destroyed(step.id)?,
+            }
+        }
+        if !present.is_empty() {
+            let question = Question::Destroy {
+                deployment: self.deployment.name.clone(),
+                stacks: present
+                    .iter()
+                    .map(|(s, i)| {
+                        (
+                            i.name.clone(),
+                            self.deployment.account(s.role).account_id.clone(),
+                        )
+                    })
+                    .collect(),
+            };
+            if !self.asker.confirm(&question).await? {
+                self.info(
+                    "cleanup",
+                    format!(
+                        "nothing was deleted; `xwizard destroy {}` removes it later",
+                        self.deployment.name
+                    ),
+                );
+                return Ok(Outcome::Completed);
+            }
+        }
+        let waves: std::collections::BTreeSet<u8> = present
+            .iter()
+            .filter_map(|(s, _)| s.stack().map(|spec| spec.teardown_wave))
+            .collect();
+        let mut failures = Vec::new();
+        for wave in waves {
+            let in_wave: Vec<&(Step, crate::aws::stacks::StackInfo)> = present
+                .iter()
+                .filter(|(s, _)| s.stack().is_some_and(|spec| spec.teardown_wave == wave))
+                .collect();
+            let results = join_all(
+                in_wave
+                    .iter()
+                    .map(|(step, info)| self.delete_one(step, &info.id)),
+            )
+            .await;
+            for r in results {
+                match r.error {
+                    None => self.mark_destroyed(r.step)?,
+                    Some(e) => failures.push(e),
+                }
+            }
+            if !failures.is_empty() {
+                break; // later waves depend on this one
+            }
+        }
+        if failures.is_empty() {
+            for step in steps
+                .iter()
+                .filter(|s| !matches!(s.kind, StepKind::Stack(_)))
+            {
+                self.mark_destroyed(step.id)?;
+            }
+        }
+        let left = self.leftovers().await?;
+        for item in &left {
+            self.info("cleanup", format!("still there: {item}"));
+        }
+        let ok = failures.is_empty() && left.is_empty();
+        if ok {
+            self.info(
+                "cleanup",
+                "nothing of this deployment is left in either account",
+            );
+        }
+        for f in &failures {
+            self.emit(Event::StepFailed {
+                step: "cleanup".into(),
+                message: f.clone(),
+                root_cause: None,
+                next: format!(
+                    "remove what blocks it, then `xwizard destroy {}` again",
+                    self.deployment.name
+                ),
+            });
+        }
+        self.emit(Event::RunFinished {
+            deployment: self.deployment.name.clone(),
+            status: if ok {
+                "destroyed"
+            } else {
+                "cleanup incomplete"
+            }
+            .into(),
+        });
+        Ok(if ok {
+            Outcome::Completed
+        } else {
+            Outcome::Failed
+        })
+    }
+
+    fn mark_destroyed(&mut self, step: &str) -> Result<()> {
+        let s = self.deployment.step_mut(step);
+        s.status = StepStatus::Destroyed;
+        s.updated_at = now();
+        s.failure = None;
+        self.save()
+    }
+
+    async fn delete_one(&self, step: &Step, stack_id: &str) -> Deleted {
+        let result: Result<()> = async {
+            let session = self.sessions.of(step.role);
+            let stacks = Stacks::new(session);
+            self.emit(Event::StepStarted {
+                step: step.id.to_string(),
+                title: format!(
+                    "Delete stack {}",
+                    self.deployment.step(step.id).stack_name.unwrap_or_default()
+                ),
+                role: step.role,
+                account_id: self.deployment.account(step.role).account_id.clone(),
+            });
+            for (_, bucket, ty) in stacks.resources(stack_id).await? {
+                if ty == "AWS::S3::Bucket" && !bucket.is_empty() {
+                    let n = buckets::empty(session, &bucket).await?;
+                    if n > 0 {
+                        self.info(
+                            step.id,
+                            format!("emptied bucket {bucket} ({n} objects) so it can be deleted"),
+                        );
+                    }
+                }
+            }
+            let seen: HashSet<String> = stacks
+                .new_events(stack_id, &HashSet::new())
+                .await?
+                .into_iter()
+                .map(|e| e.event_id)
+                .collect();
+            stacks.delete(stack_id).await?;
+            self.follow(step, &stacks, stack_id, &seen).await?;
+            if let Some(info) = stacks.describe(stack_id).await? {
+                anyhow::bail!(
+                    "{} is {}: {}",
+                    info.name,
+                    info.status,
+                    info.reason.unwrap_or_else(|| "no reason given".into())
+                );
+            }
+            Ok(())
+        }
+        .await;
+        Deleted {
+            step: step.id,
+            error: result.err().map(|e| format!("{e:#}")),
+        }
+    }
+
+    /// Stacks, VPCs, endpoints and the API-key secret of the deployment still present.
+    async fn leftovers(&self) -> Result<Vec<String>> {
+        let mut left = Vec::new();
+        for step in self.deployment.pattern.steps() {
+            if let Some(spec) = step.stack() {
+                let name = plan::stack_name(&self.deployment.name, spec);
+                if let Some(info) = Stacks::new(self.sessions.of(step.role))
+                    .describe(&name)
+                    .await?
+                {
+                    left.push(format!("stack {} ({})", info.name, info.status));
+                }
+            }
+        }
+        for role in Role::BOTH {
+            let account = &self.deployment.account(role).account_id;
+            for item in Endpoints::new(self.sessions.of(role))
+                .leftovers(DEPLOYMENT_TAG, &self.deployment.name)
+                .await?
+            {
+                left.push(format!("{item} in account {account}"));
+            }
+        }
+        for step in self.deployment.steps.values() {
+            if let Some(arn) = step.outputs.get("ApiKeySecretArn") {
+                if secrets::exists(self.sessions.of(Role::Consumer), arn).await? {
+                    left.push(format!("secret {arn}"));
+                }
+            }
+        }
+        Ok(left)
+    }
+}

@@ -1,0 +1,157 @@
+//! What the engine tells its front ends, and what it asks them. The TUI, the line mode and the
+//! JSON mode are three renderers of the same stream; none of them knows the SDK.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::aws::stacks::StackEvent;
+use crate::plan::Role;
+use crate::state::RootCause;
+
+/// One row of a change set, with what deserves a second look called out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeView {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    /// IAM, security group, resource policy or key changes: they widen or narrow access.
+    pub access: bool,
+}
+
+/// One test call or check, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckView {
+    pub name: String,
+    /// e.g. "GET https://…/prod/widgets (Authorization: <API key>)": never the key itself.
+    pub request: String,
+    pub expected: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub body: String,
+    pub latency_ms: u64,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        deployment: String,
+        pattern: String,
+        region: String,
+        producer_account: String,
+        consumer_account: String,
+    },
+    StepStarted {
+        step: String,
+        title: String,
+        role: Role,
+        account_id: String,
+    },
+    ChangeSet {
+        step: String,
+        stack: String,
+        changes: Vec<ChangeView>,
+    },
+    StackEvent {
+        step: String,
+        stack: String,
+        #[serde(flatten)]
+        event: StackEvent,
+    },
+    Outputs {
+        step: String,
+        outputs: BTreeMap<String, String>,
+    },
+    Info {
+        step: String,
+        message: String,
+    },
+    Check {
+        step: String,
+        #[serde(flatten)]
+        check: CheckView,
+    },
+    StepDone {
+        step: String,
+        seconds: f64,
+        /// CloudFormation calls made while following the stack.
+        api_calls: u32,
+    },
+    StepFailed {
+        step: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        root_cause: Option<RootCause>,
+        next: String,
+    },
+    RunFinished {
+        deployment: String,
+        status: String,
+    },
+}
+
+impl Event {
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            Event::RunStarted { .. } | Event::RunFinished { .. } => None,
+            Event::StepStarted { step, .. }
+            | Event::ChangeSet { step, .. }
+            | Event::StackEvent { step, .. }
+            | Event::Outputs { step, .. }
+            | Event::Info { step, .. }
+            | Event::Check { step, .. }
+            | Event::StepDone { step, .. }
+            | Event::StepFailed { step, .. } => Some(step),
+        }
+    }
+}
+
+/// A decision only the user may take.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "question", rename_all = "snake_case")]
+pub enum Question {
+    /// Execute this change set in this account?
+    ApplyChangeSet {
+        step: String,
+        stack: String,
+        account_id: String,
+        changes: Vec<ChangeView>,
+    },
+    /// A stack that failed to create must be deleted before it can be made again.
+    DeleteFailedStack {
+        step: String,
+        stack: String,
+        account_id: String,
+        status: String,
+    },
+    /// Delete every stack of the deployment?
+    Destroy {
+        deployment: String,
+        stacks: Vec<(String, String)>,
+    },
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub trait Reporter: Send + Sync {
+    fn report(&self, event: &Event);
+}
+
+pub trait Asker: Send + Sync {
+    /// Yes or no; an error when no answer can be had (e.g. no terminal and no `--yes`).
+    fn confirm<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, anyhow::Result<bool>>;
+}
+
+/// `--yes`: every question is answered yes.
+pub struct AlwaysYes;
+
+impl Asker for AlwaysYes {
+    fn confirm<'a>(&'a self, _question: &'a Question) -> BoxFuture<'a, anyhow::Result<bool>> {
+        Box::pin(async { Ok(true) })
+    }
+}

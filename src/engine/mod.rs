@@ -1,0 +1,369 @@
+//! Runs a plan: each step with its account's session, every status change saved at once so a
+//! run can be killed anywhere and resumed; reconciles saved state with what AWS really has.
+//! It reports `Event`s and asks `Question`s; it draws nothing.
+
+mod cleanup;
+pub mod events;
+mod poll;
+pub mod root_cause;
+mod stack_step;
+mod test_step;
+
+use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+pub use events::{AlwaysYes, Asker, ChangeView, CheckView, Event, Question, Reporter};
+pub use poll::PollPolicy;
+
+use crate::aws::Session;
+use crate::aws::endpoints::Endpoints;
+use crate::aws::stacks::Stacks;
+use crate::check::CheckOptions;
+use crate::plan::{self, Role, Source, Step, StepKind};
+use crate::state::{Deployment, RootCause, StepFailure, StepStatus, Store, now};
+
+/// The two accounts' sessions of a deployment.
+pub struct Sessions {
+    pub producer: Session,
+    pub consumer: Session,
+}
+
+impl Sessions {
+    pub fn of(&self, role: Role) -> &Session {
+        match role {
+            Role::Producer => &self.producer,
+            Role::Consumer => &self.consumer,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub poll: PollPolicy,
+    pub check: CheckOptions,
+}
+
+/// Why a step stopped; becomes the saved `StepFailure`.
+#[derive(Debug)]
+pub struct StepError {
+    pub message: String,
+    pub root_cause: Option<RootCause>,
+    pub next: String,
+}
+
+impl StepError {
+    fn new(message: impl Into<String>, next: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            root_cause: None,
+            next: next.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for StepError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::new(
+            format!("{err:#}"),
+            "fix the cause above, then `xwizard resume <name>` carries on from this step",
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Failed,
+}
+
+pub struct Engine<'a> {
+    pub deployment: Deployment,
+    store: &'a Store,
+    sessions: &'a Sessions,
+    reporter: &'a dyn Reporter,
+    asker: &'a dyn Asker,
+    opts: Options,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(
+        deployment: Deployment,
+        store: &'a Store,
+        sessions: &'a Sessions,
+        reporter: &'a dyn Reporter,
+        asker: &'a dyn Asker,
+        opts: Options,
+    ) -> Self {
+        Self {
+            deployment,
+            store,
+            sessions,
+            reporter,
+            asker,
+            opts,
+        }
+    }
+
+    fn save(&mut self) -> Result<()> {
+        self.deployment.updated_at = now();
+        self.store.save(&self.deployment)
+    }
+
+    fn set_status(&mut self, step: &str, status: StepStatus) -> Result<()> {
+        let s = self.deployment.step_mut(step);
+        s.status = status;
+        s.updated_at = now();
+        if status != StepStatus::Failed {
+            s.failure = None;
+        }
+        self.save()
+    }
+
+    fn emit(&self, event: Event) {
+        self.reporter.report(&event);
+    }
+
+    fn info(&self, step: &str, message: impl Into<String>) {
+        self.emit(Event::Info {
+            step: step.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// The value of a parameter source, from the deployment's record.
+    fn resolve(&self, source: &Source) -> Result<String> {
+        match source {
+            Source::DeploymentName => Ok(self.deployment.name.clone()),
+            Source::AccountId(role) => Ok(self.deployment.account(*role).account_id.clone()),
+            Source::Output { step, key } => match self.deployment.step(step).outputs.get(*key) {
+                Some(value) => Ok(value.clone()),
+                None => bail!("step '{step}' has no output {key} yet; it must complete first"),
+            },
+        }
+    }
+
+    /// Runs every step not done yet, in order; stops at the first failure.
+    pub async fn run(&mut self) -> Result<Outcome> {
+        self.emit(Event::RunStarted {
+            deployment: self.deployment.name.clone(),
+            pattern: self.deployment.pattern.short().to_string(),
+            region: self.deployment.region.clone(),
+            producer_account: self.deployment.producer.account_id.clone(),
+            consumer_account: self.deployment.consumer.account_id.clone(),
+        });
+        for step in self.deployment.pattern.steps() {
+            if self.deployment.step(step.id).status == StepStatus::Done
+                && self.still_there(&step).await?
+            {
+                continue;
+            }
+            if !self.run_step(&step).await? {
+                self.emit(Event::RunFinished {
+                    deployment: self.deployment.name.clone(),
+                    status: "failed".into(),
+                });
+                return Ok(Outcome::Failed);
+            }
+        }
+        self.emit(Event::RunFinished {
+            deployment: self.deployment.name.clone(),
+            status: "deployed".into(),
+        });
+        Ok(Outcome::Completed)
+    }
+
+    /// Runs only the test step again (`xwizard test`).
+    pub async fn test_again(&mut self) -> Result<Outcome> {
+        let steps = self.deployment.pattern.steps();
+        let Some(step) = steps
+            .iter()
+            .find(|s| matches!(s.kind, StepKind::TestCall { .. }))
+        else {
+            bail!("this pattern has no test step");
+        };
+        for earlier in steps.iter().take_while(|s| s.id != step.id) {
+            if self.deployment.step(earlier.id).status != StepStatus::Done {
+                bail!(
+                    "step '{}' of {} is not done yet; finish the deployment with `xwizard resume {}` first",
+                    earlier.id,
+                    self.deployment.name,
+                    self.deployment.name
+                );
+            }
+        }
+        Ok(if self.run_step(step).await? {
+            Outcome::Completed
+        } else {
+            Outcome::Failed
+        })
+    }
+
+    /// A done stack step whose stack was deleted behind our back is run again.
+    async fn still_there(&mut self, step: &Step) -> Result<bool> {
+        let Some(spec) = step.stack() else {
+            return Ok(true);
+        };
+        let stacks = Stacks::new(self.sessions.of(step.role));
+        let name = plan::stack_name(&self.deployment.name, spec);
+        match stacks.describe(&name).await? {
+            Some(info)
+                if info.status.ends_with("_COMPLETE")
+                    && !info.status.contains("ROLLBACK_COMPLETE") =>
+            {
+                Ok(true)
+            }
+            Some(info) if info.status == "UPDATE_ROLLBACK_COMPLETE" => Ok(true),
+            other => {
+                let what = other.map_or("no longer exists".to_string(), |i| {
+                    format!("is now {}", i.status)
+                });
+                self.info(
+                    step.id,
+                    format!("stack {name} {what}: running this step again"),
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    /// Runs one step and records its outcome; false when it failed.
+    async fn run_step(&mut self, step: &Step) -> Result<bool> {
+        let started = Instant::now();
+        self.set_status(step.id, StepStatus::Running)?;
+        self.emit(Event::StepStarted {
+            step: step.id.to_string(),
+            title: step.title.to_string(),
+            role: step.role,
+            account_id: self.deployment.account(step.role).account_id.clone(),
+        });
+        let result = match &step.kind {
+            StepKind::Stack(spec) => self.run_stack(step, spec).await,
+            StepKind::RegisterEndpointTargets {
+                endpoint_id,
+                target_group_arn,
+            } => self
+                .register_targets(step, endpoint_id, target_group_arn)
+                .await
+                .map(|()| 0),
+            StepKind::ScopeEndpointPolicy {
+                endpoint_id,
+                api_execute_arn,
+            } => self
+                .scope_endpoint_policy(step, endpoint_id, api_execute_arn)
+                .await
+                .map(|()| 0),
+            StepKind::TestCall {
+                api_url,
+                api_key_secret_arn,
+                function_name,
+            } => self
+                .run_tests(step, api_url, api_key_secret_arn, function_name)
+                .await
+                .map(|()| 0),
+        };
+        match result {
+            Ok(api_calls) => {
+                self.set_status(step.id, StepStatus::Done)?;
+                self.emit(Event::StepDone {
+                    step: step.id.to_string(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    api_calls,
+                });
+                Ok(true)
+            }
+            Err(err) => {
+                let next = err.next.replace("<name>", &self.deployment.name);
+                let s = self.deployment.step_mut(step.id);
+                s.status = StepStatus::Failed;
+                s.updated_at = now();
+                s.failure = Some(StepFailure {
+                    message: err.message.clone(),
+                    root_cause: err.root_cause.clone(),
+                    next: next.clone(),
+                });
+                self.save()?;
+                self.emit(Event::StepFailed {
+                    step: step.id.to_string(),
+                    message: err.message,
+                    root_cause: err.root_cause,
+                    next,
+                });
+                Ok(false)
+            }
+        }
+    }
+
+    async fn register_targets(
+        &mut self,
+        step: &Step,
+        endpoint: &Source,
+        target_group: &Source,
+    ) -> Result<(), StepError> {
+        let endpoint_id = self.resolve(endpoint)?;
+        let tg = self.resolve(target_group)?;
+        let endpoints = Endpoints::new(self.sessions.of(step.role));
+        let ips = endpoints.endpoint_ips(&endpoint_id).await?;
+        self.info(
+            step.id,
+            format!("endpoint {endpoint_id} has addresses {}", ips.join(", ")),
+        );
+        endpoints.register_ip_targets(&tg, &ips, 443).await?;
+        let registered = endpoints.registered_targets(&tg).await?;
+        let missing: Vec<&String> = ips.iter().filter(|ip| !registered.contains(ip)).collect();
+        if !missing.is_empty() {
+            return Err(StepError::new(
+                format!("targets {missing:?} are not registered in {tg} after registering them"),
+                "run `xwizard resume <name>` to try again",
+            ));
+        }
+        self.deployment.step_mut(step.id).outputs =
+            BTreeMap::from([("TargetIps".to_string(), ips.join(","))]);
+        self.info(
+            step.id,
+            format!("registered {} targets on port 443", ips.len()),
+        );
+        Ok(())
+    }
+
+    async fn scope_endpoint_policy(
+        &mut self,
+        step: &Step,
+        endpoint: &Source,
+        api_arn: &Source,
+    ) -> Result<(), StepError> {
+        let endpoint_id = self.resolve(endpoint)?;
+        let api_execute_arn = self.resolve(api_arn)?;
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": api_execute_arn,
+            }]
+        });
+        let endpoints = Endpoints::new(self.sessions.of(step.role));
+        endpoints
+            .set_endpoint_policy(&endpoint_id, &policy.to_string())
+            .await?;
+        let now_set = endpoints.endpoint_policy(&endpoint_id).await?;
+        let applied = now_set
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .is_some_and(|v| v == policy);
+        if !applied {
+            return Err(StepError::new(
+                format!("endpoint {endpoint_id} does not show the new policy after setting it"),
+                "run `xwizard resume <name>` to try again",
+            ));
+        }
+        self.info(
+            step.id,
+            format!(
+                "endpoint {endpoint_id} now allows only execute-api:Invoke on {api_execute_arn}"
+            ),
+        );
+        Ok(())
+    }
+}

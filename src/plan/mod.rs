@@ -1,0 +1,256 @@
+//! The patterns as data: their steps, which account each step acts in, and how the outputs of
+//! one step become the parameters of the next. The engine runs a plan; it knows no pattern.
+
+pub mod pattern1;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    /// 1: the consumer reaches the producer's private API through its own VPC endpoint
+    #[value(name = "vpc-endpoint", alias = "1")]
+    VpcEndpoint,
+}
+
+impl Pattern {
+    pub const ALL: &'static [Pattern] = &[Pattern::VpcEndpoint];
+
+    pub fn number(self) -> u8 {
+        match self {
+            Pattern::VpcEndpoint => 1,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pattern::VpcEndpoint => "Cross-account private API via a VPC endpoint",
+        }
+    }
+
+    /// Prefix of generated deployment names.
+    pub fn short(self) -> &'static str {
+        match self {
+            Pattern::VpcEndpoint => "vpce",
+        }
+    }
+
+    pub fn steps(self) -> Vec<Step> {
+        match self {
+            Pattern::VpcEndpoint => pattern1::steps(),
+        }
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (pattern {})", self.title(), self.number())
+    }
+}
+
+/// The two accounts of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Producer,
+    Consumer,
+}
+
+impl Role {
+    pub const BOTH: [Role; 2] = [Role::Producer, Role::Consumer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Producer => "producer",
+            Role::Consumer => "consumer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a parameter's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    DeploymentName,
+    AccountId(Role),
+    /// An output of an earlier stack step.
+    Output {
+        step: &'static str,
+        key: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StackSpec {
+    /// Appended to the deployment name: stack `xw-<deployment>-<suffix>`.
+    pub suffix: &'static str,
+    /// Path under `assets/templates/`.
+    pub template_path: &'static str,
+    pub template_body: &'static str,
+    pub parameters: Vec<(&'static str, Source)>,
+    /// Cleanup deletes wave 0 first (its stacks together), then wave 1, and so on.
+    pub teardown_wave: u8,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Stack(StackSpec),
+    /// Register the interface endpoint's ENI private IPs as the target group's targets.
+    RegisterEndpointTargets {
+        endpoint_id: Source,
+        target_group_arn: Source,
+    },
+    /// Allow only `execute-api:Invoke` on the producer API through the endpoint.
+    ScopeEndpointPolicy {
+        endpoint_id: Source,
+        api_execute_arn: Source,
+    },
+    /// The built-in test calls: the API with the key, without it, with a wrong one, and the
+    /// consumer function.
+    TestCall {
+        api_url: Source,
+        api_key_secret_arn: Source,
+        function_name: Source,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// Whose credentials the step runs with.
+    pub role: Role,
+    pub kind: StepKind,
+}
+
+impl Step {
+    pub fn stack(&self) -> Option<&StackSpec> {
+        match &self.kind {
+            StepKind::Stack(spec) => Some(spec),
+            _ => None,
+        }
+    }
+}
+
+/// The CloudFormation stack name of a stack step in a deployment.
+pub fn stack_name(deployment: &str, spec: &StackSpec) -> String {
+    format!("xw-{deployment}-{}", spec.suffix)
+}
+
+/// Tag carried by every stack of a deployment; xwizard touches no stack without it.
+pub const DEPLOYMENT_TAG: &str = "xwizard:deployment";
+
+/// Every template embedded in the binary, by path under `assets/templates/`.
+pub fn templates() -> Vec<(&'static str, &'static str)> {
+    Pattern::ALL
+        .iter()
+        .flat_map(|p| p.steps())
+        .filter_map(|s| {
+            s.stack()
+                .map(|spec| (spec.template_path, spec.template_body))
+        })
+        .collect()
+}
+
+/// Deployment names become part of stack, function and bucket names: keep them short and
+/// DNS-safe.
+pub fn validate_deployment_name(name: &str) -> Result<(), String> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if name.len() < 3 || name.len() > 20 {
+        return Err(format!(
+            "deployment name '{name}' must be 3 to 20 characters long"
+        ));
+    }
+    if !ok_chars || !name.starts_with(|c: char| c.is_ascii_lowercase()) || name.ends_with('-') {
+        return Err(format!(
+            "deployment name '{name}' may hold only lowercase letters, digits and '-', \
+             must start with a letter and not end with '-' (e.g. vpce-demo1)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_names_are_checked() {
+        assert!(validate_deployment_name("vpce-ab12").is_ok());
+        for bad in [
+            "",
+            "ab",
+            "Vpce",
+            "1abc",
+            "abc-",
+            "a_b_c",
+            "abcdefghijklmnopqrstu",
+        ] {
+            assert!(validate_deployment_name(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn every_output_a_step_needs_comes_from_an_earlier_stack_step() {
+        for pattern in Pattern::ALL {
+            let steps = pattern.steps();
+            for (i, step) in steps.iter().enumerate() {
+                let mut sources = Vec::new();
+                match &step.kind {
+                    StepKind::Stack(spec) => sources.extend(spec.parameters.iter().map(|(_, s)| s)),
+                    StepKind::RegisterEndpointTargets {
+                        endpoint_id,
+                        target_group_arn,
+                    } => sources.extend([endpoint_id, target_group_arn]),
+                    StepKind::ScopeEndpointPolicy {
+                        endpoint_id,
+                        api_execute_arn,
+                    } => sources.extend([endpoint_id, api_execute_arn]),
+                    StepKind::TestCall {
+                        api_url,
+                        api_key_secret_arn,
+                        function_name,
+                    } => sources.extend([api_url, api_key_secret_arn, function_name]),
+                }
+                for source in sources {
+                    if let Source::Output { step: from, key } = source {
+                        let earlier = steps[..i].iter().find(|s| s.id == *from);
+                        let spec = earlier.and_then(Step::stack).unwrap_or_else(|| {
+                            panic!("{}: {from} is not an earlier stack step", step.id)
+                        });
+                        assert!(
+                            spec.template_body.contains(&format!("\n  {key}:")),
+                            "{}: template {} has no output {key}",
+                            step.id,
+                            spec.template_path
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_stack_parameter_is_declared_by_its_template() {
+        for pattern in Pattern::ALL {
+            for step in pattern.steps() {
+                let Some(spec) = step.stack() else { continue };
+                for (name, _) in &spec.parameters {
+                    assert!(
+                        spec.template_body.contains(&format!("\n  {name}:")),
+                        "{} has no parameter {name}",
+                        spec.template_path
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Pattern 1: cross-account private API via the consumer's VPC endpoint.
+//! (The seed's `vpc-endpoint/`: ConsumerVpcStack, ProducerStack, ConsumerApiStack and the two
+//! custom resources that became steps 2 and 4.)
+
+use super::{Role, Source, StackSpec, Step, StepKind};
+
+macro_rules! template {
+    ($file:literal) => {
+        (
+            concat!("pattern1/", $file),
+            include_str!(concat!("../../assets/templates/pattern1/", $file)),
+        )
+    };
+}
+
+fn stack(
+    suffix: &'static str,
+    (template_path, template_body): (&'static str, &'static str),
+    parameters: Vec<(&'static str, Source)>,
+    teardown_wave: u8,
+) -> StepKind {
+    StepKind::Stack(StackSpec {
+        suffix,
+        template_path,
+        template_body,
+        parameters,
+        teardown_wave,
+    })
+}
+
+const VPC: &str = "consumer-vpc";
+const PRODUCER: &str = "producer";
+
+fn vpc(key: &'static str) -> Source {
+    Source::Output { step: VPC, key }
+}
+
+pub fn steps() -> Vec<Step> {
+    vec![
+        Step {
+            id: VPC,
+            title: "Consumer network, endpoint, API key and load balancer",
+            role: Role::Consumer,
+            kind: stack(
+                "consumer-vpc",
+                template!("consumer-vpc.yaml"),
+                vec![
+                    ("DeploymentName", Source::DeploymentName),
+                    ("ProducerAccountId", Source::AccountId(Role::Producer)),
+                ],
+                // Last: the other two stacks use its endpoint, secret and load balancer.
+                1,
+            ),
+        },
+        Step {
+            id: "register-targets",
+            title: "Register the endpoint's addresses as load balancer targets",
+            role: Role::Consumer,
+            kind: StepKind::RegisterEndpointTargets {
+                endpoint_id: vpc("ConsumerVpcEndpointId"),
+                target_group_arn: vpc("ApiTargetGroupArn"),
+            },
+        },
+        Step {
+            id: PRODUCER,
+            title: "Producer private API",
+            role: Role::Producer,
+            kind: stack(
+                "producer",
+                template!("producer.yaml"),
+                vec![
+                    ("DeploymentName", Source::DeploymentName),
+                    ("ConsumerAccountId", Source::AccountId(Role::Consumer)),
+                    ("ConsumerVpcEndpointId", vpc("ConsumerVpcEndpointId")),
+                    ("ApiKeySecretArn", vpc("ApiKeySecretArn")),
+                    ("ApiKeyKmsKeyArn", vpc("ApiKeyKmsKeyArn")),
+                ],
+                0,
+            ),
+        },
+        Step {
+            id: "scope-endpoint-policy",
+            title: "Scope the endpoint policy to the producer API",
+            role: Role::Consumer,
+            kind: StepKind::ScopeEndpointPolicy {
+                endpoint_id: vpc("ConsumerVpcEndpointId"),
+                api_execute_arn: Source::Output {
+                    step: PRODUCER,
+                    key: "ApiExecuteArn",
+                },
+            },
+        },
+        Step {
+            id: "consumer-api",
+            title: "Consumer API, VPC link and consumer function",
+            role: Role::Consumer,
+            kind: stack(
+                "consumer-api",
+                template!("consumer-api.yaml"),
+                vec![
+                    ("DeploymentName", Source::DeploymentName),
+                    (
+                        "ProducerApiId",
+                        Source::Output {
+                            step: PRODUCER,
+                            key: "ApiId",
+                        },
+                    ),
+                    (
+                        "ProducerApiUrl",
+                        Source::Output {
+                            step: PRODUCER,
+                            key: "ApiUrl",
+                        },
+                    ),
+                    ("ApiKeySecretArn", vpc("ApiKeySecretArn")),
+                    ("ApiKeyKmsKeyArn", vpc("ApiKeyKmsKeyArn")),
+                    ("ConsumerNlbArn", vpc("ConsumerNlbArn")),
+                    ("VpcId", vpc("VpcId")),
+                    ("PrivateSubnetIds", vpc("PrivateSubnetIds")),
+                    ("VpcCidr", vpc("VpcCidr")),
+                ],
+                0,
+            ),
+        },
+        Step {
+            id: "test",
+            title: "Test calls: with the key, without it, with a wrong one",
+            role: Role::Consumer,
+            kind: StepKind::TestCall {
+                api_url: Source::Output {
+                    step: "consumer-api",
+                    key: "ConsumerApiEndpoint",
+                },
+                api_key_secret_arn: vpc("ApiKeySecretArn"),
+                function_name: Source::Output {
+                    step: "consumer-api",
+                    key: "ConsumerFunctionName",
+                },
+            },
+        },
+    ]
+}

@@ -1,0 +1,352 @@
+//! The commands that run deployments: gather the answers (flags, preset, prompts), verify both
+//! profiles, and hand the plan to the engine with the chosen front end.
+
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+use crate::aws::{ProfileSource, Session, session::list_profiles};
+use crate::check::CheckOptions;
+use crate::engine::{self, AlwaysYes, Asker, Engine, Outcome, PollPolicy, Reporter, Sessions};
+use crate::plan::{Pattern, Role, validate_deployment_name};
+use crate::preset::Preset;
+use crate::sandbox;
+use crate::state::{Account, Deployment, SCHEMA_VERSION, Store, now};
+use crate::ui::{json::JsonReporter, line::LineReporter, prompts};
+
+/// How a run talks to its user.
+#[derive(Debug, Clone, Default)]
+pub struct Frontend {
+    pub json: bool,
+    pub yes: bool,
+}
+
+/// Answers with no prompt when `--json` runs without `--yes`: a question is a typed error.
+struct NoPrompts;
+
+impl Asker for NoPrompts {
+    fn confirm<'a>(
+        &'a self,
+        q: &'a engine::Question,
+    ) -> engine::events::BoxFuture<'a, Result<bool>> {
+        let what = match q {
+            engine::Question::ApplyChangeSet { stack, .. } => {
+                format!("apply the change set for {stack}?")
+            }
+            engine::Question::DeleteFailedStack { stack, .. } => {
+                format!("delete the failed stack {stack}?")
+            }
+            engine::Question::Destroy { deployment, .. } => format!("destroy {deployment}?"),
+        };
+        Box::pin(async move {
+            bail!("missing answer: {what} Pass --yes to answer yes to every question")
+        })
+    }
+}
+
+impl Frontend {
+    fn reporter(&self) -> Box<dyn Reporter> {
+        if self.json {
+            Box::new(JsonReporter)
+        } else {
+            Box::new(LineReporter)
+        }
+    }
+
+    fn asker(&self) -> Box<dyn Asker> {
+        if self.yes {
+            Box::new(AlwaysYes)
+        } else if self.json {
+            Box::new(NoPrompts)
+        } else {
+            Box::new(prompts::LineAsker)
+        }
+    }
+
+    fn say(&self, text: &str) {
+        // In JSON mode stdout carries only events.
+        if self.json {
+            eprintln!("{text}")
+        } else {
+            println!("{text}")
+        }
+    }
+}
+
+/// Answers given on the command line; they win over the preset.
+#[derive(Debug, Clone, Default)]
+pub struct NewArgs {
+    pub preset: Preset,
+    pub allow_same_account: bool,
+    pub check: CheckOptions,
+    /// The sandbox's profiles, when running on it.
+    pub profile_files: Option<(PathBuf, PathBuf)>,
+}
+
+fn source_of(files: &Option<(PathBuf, PathBuf)>) -> ProfileSource {
+    match files {
+        Some((config, credentials)) => ProfileSource::files(config.clone(), credentials.clone()),
+        None => ProfileSource::default(),
+    }
+}
+
+fn short_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
+        .unwrap_or(0);
+    format!("{:04x}", nanos % 0xffff)
+}
+
+async fn ask_profile(
+    role: Role,
+    given: Option<String>,
+    source: &ProfileSource,
+    other: Option<&str>,
+) -> Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let profiles = list_profiles(source).await?;
+    if profiles.is_empty() {
+        bail!(
+            "no AWS profiles found; configure one with `aws configure` (or `aws configure sso`), or try `xwizard sandbox`"
+        );
+    }
+    let options: Vec<String> = profiles
+        .iter()
+        .filter(|p| Some(p.name.as_str()) != other)
+        .map(|p| format!("{} ({})", p.name, p.kind))
+        .collect();
+    let flag = format!("--{role}-profile");
+    let choice = prompts::select(
+        &format!("Which AWS profile is the {role}?"),
+        &flag,
+        options,
+        0,
+    )?;
+    Ok(choice.split(" (").next().unwrap_or(&choice).to_string())
+}
+
+/// Starts a new deployment: answers, STS checks, then the plan.
+pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome> {
+    let source = source_of(&args.profile_files);
+    let p = args.preset;
+    let pattern = match p.pattern {
+        Some(pattern) => pattern,
+        None => {
+            let options: Vec<String> = Pattern::ALL.iter().map(|p| p.to_string()).collect();
+            let chosen = prompts::select("Which pattern?", "--pattern", options, 0)?;
+            *Pattern::ALL
+                .iter()
+                .find(|p| p.to_string() == chosen)
+                .unwrap_or(&Pattern::VpcEndpoint)
+        }
+    };
+    let producer_profile = ask_profile(Role::Producer, p.producer_profile, &source, None).await?;
+    let consumer_profile = ask_profile(
+        Role::Consumer,
+        p.consumer_profile,
+        &source,
+        Some(&producer_profile),
+    )
+    .await?;
+    let region = match p.region {
+        Some(r) => r,
+        None => {
+            let probe = Session::load(&producer_profile, None, &source).await;
+            let default = probe.region().unwrap_or("us-east-1").to_string();
+            prompts::text("Region?", "--region", &default, |r| {
+                if r.split('-').count() >= 3 {
+                    Ok(())
+                } else {
+                    Err(format!("'{r}' is not a region name like eu-west-2"))
+                }
+            })?
+        }
+    };
+    let name = match p.name {
+        Some(n) => n,
+        None if prompts::interactive() && !fe.yes => {
+            let default = format!("{}-{}", pattern.short(), short_id());
+            prompts::text(
+                "Deployment name?",
+                "--name",
+                &default,
+                validate_deployment_name,
+            )?
+        }
+        None => format!("{}-{}", pattern.short(), short_id()),
+    };
+    if let Err(e) = validate_deployment_name(&name) {
+        bail!("{e}");
+    }
+    if store.exists(&name) {
+        bail!(
+            "a deployment named '{name}' exists already; `xwizard resume {name}` carries it on, or choose another --name"
+        );
+    }
+
+    let producer = Session::load(&producer_profile, Some(&region), &source).await;
+    let consumer = Session::load(&consumer_profile, Some(&region), &source).await;
+    let (pid, cid) = tokio::join!(producer.identify(), consumer.identify());
+    let (pid, cid) = (pid?, cid?);
+    fe.say(&format!(
+        "producer: {producer_profile} → account {} ({})",
+        pid.account_id, pid.arn
+    ));
+    fe.say(&format!(
+        "consumer: {consumer_profile} → account {} ({})",
+        cid.account_id, cid.arn
+    ));
+    if pid.account_id == cid.account_id
+        && !(args.allow_same_account || p.allow_same_account == Some(true))
+    {
+        bail!(
+            "both profiles are account {}: the patterns join two accounts. Choose profiles of two accounts, \
+             or pass --allow-same-account to rehearse both roles in one",
+            pid.account_id
+        );
+    }
+    let deployment = Deployment {
+        schema_version: SCHEMA_VERSION,
+        name: name.clone(),
+        pattern,
+        region,
+        created_at: now(),
+        updated_at: now(),
+        producer: Account::new(&producer_profile, &pid),
+        consumer: Account::new(&consumer_profile, &cid),
+        profile_files: args.profile_files.clone(),
+        steps: Default::default(),
+    };
+    let _lock = store.lock(&name)?;
+    store.save(&deployment)?;
+    let sessions = Sessions { producer, consumer };
+    // On a terminal, offer the cleanup right after a successful run, as the last screen.
+    let offer_cleanup = !fe.yes && !fe.json && prompts::interactive();
+    drive(store, deployment, &sessions, fe, args.check, move |e| {
+        Box::pin(async move {
+            let outcome = e.run().await?;
+            if outcome == Outcome::Completed && offer_cleanup {
+                // The cleanup asks first, listing each stack and its account.
+                return e.destroy().await;
+            }
+            Ok(outcome)
+        })
+    })
+    .await
+}
+
+/// Loads a deployment with sessions for its two profiles.
+pub async fn open(store: &Store, name: &str) -> Result<(Deployment, Sessions)> {
+    let d = store.load(name)?;
+    let source = source_of(&d.profile_files);
+    let producer = Session::load(&d.producer.profile, Some(&d.region), &source).await;
+    let consumer = Session::load(&d.consumer.profile, Some(&d.region), &source).await;
+    // The profiles must still be the accounts the deployment was made in.
+    let (pid, cid) = tokio::join!(producer.identify(), consumer.identify());
+    for (role, id, account) in [
+        ("producer", pid?, &d.producer),
+        ("consumer", cid?, &d.consumer),
+    ] {
+        if id.account_id != account.account_id {
+            bail!(
+                "profile '{}' is now account {}, but {name}'s {role} is account {}; point the profile back \
+                 at that account (or use the sandbox it was made in) and retry",
+                account.profile,
+                id.account_id,
+                account.account_id
+            );
+        }
+    }
+    Ok((d, Sessions { producer, consumer }))
+}
+
+async fn drive<F>(
+    store: &Store,
+    d: Deployment,
+    sessions: &Sessions,
+    fe: &Frontend,
+    check: CheckOptions,
+    action: F,
+) -> Result<Outcome>
+where
+    F: for<'e, 'f> FnOnce(&'f mut Engine<'e>) -> engine::events::BoxFuture<'f, Result<Outcome>>,
+{
+    let reporter = fe.reporter();
+    let asker = fe.asker();
+    let opts = engine::Options {
+        poll: if d.profile_files.is_some() {
+            PollPolicy::SANDBOX
+        } else {
+            PollPolicy::AWS
+        },
+        check,
+    };
+    let name = d.name.clone();
+    let mut engine = Engine::new(d, store, sessions, reporter.as_ref(), asker.as_ref(), opts);
+    let outcome = action(&mut engine).await?;
+    if outcome == Outcome::Failed {
+        fe.say(&format!("The deployment is kept: `xwizard status {name}` shows it, `xwizard resume {name}` carries on."));
+    }
+    Ok(outcome)
+}
+
+pub async fn resume(
+    store: &Store,
+    name: &str,
+    fe: &Frontend,
+    check: CheckOptions,
+) -> Result<Outcome> {
+    let _lock = store.lock(name)?;
+    let (d, sessions) = open(store, name).await?;
+    drive(store, d, &sessions, fe, check, |e| Box::pin(e.run())).await
+}
+
+pub async fn test(
+    store: &Store,
+    name: &str,
+    fe: &Frontend,
+    check: CheckOptions,
+) -> Result<Outcome> {
+    let _lock = store.lock(name)?;
+    let (d, sessions) = open(store, name).await?;
+    drive(store, d, &sessions, fe, check, |e| Box::pin(e.test_again())).await
+}
+
+pub async fn destroy(store: &Store, name: &str, fe: &Frontend) -> Result<Outcome> {
+    let _lock = store.lock(name)?;
+    let (d, sessions) = open(store, name).await?;
+    drive(store, d, &sessions, fe, CheckOptions::default(), |e| {
+        Box::pin(e.destroy())
+    })
+    .await
+}
+
+/// The check overrides that reach a sandbox's data plane, when `files` belong to a running one.
+pub fn sandbox_check(files: &Option<(PathBuf, PathBuf)>, explicit: CheckOptions) -> CheckOptions {
+    if !explicit.connect_to.is_empty() || !explicit.resolve.is_empty() {
+        return explicit;
+    }
+    let Some((config, _)) = files else {
+        return explicit;
+    };
+    let Some(run_dir) = config.parent().and_then(Path::parent) else {
+        return explicit;
+    };
+    match sandbox::status(run_dir, sandbox::DEFAULT_REGION) {
+        Some(running) if running.info.data_plane.port != 0 => CheckOptions {
+            connect_to: vec![crate::check::ConnectTo {
+                host: String::new(),
+                port: None,
+                to_host: "127.0.0.1".into(),
+                to_port: running.info.data_plane.port,
+            }],
+            ca_bundle: explicit
+                .ca_bundle
+                .or_else(|| Some(PathBuf::from(&running.info.data_plane.ca_file))),
+            ..explicit
+        },
+        _ => explicit,
+    }
+}

@@ -1,0 +1,320 @@
+//! Deployment records on disk: one TOML file per deployment, written atomically (temp file +
+//! rename), locked while a run is live, with a schema version. Never a secret value in it:
+//! only names, ids, ARNs, statuses and reasons.
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use crate::aws::Identity;
+use crate::plan::{Pattern, Role};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    /// Cleanup removed what the step made.
+    Destroyed,
+}
+
+/// The first real failure of a stack, not the cascade of cancellations after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCause {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepFailure {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<RootCause>,
+    /// What the user can do next.
+    pub next: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepState {
+    pub status: StepStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<StepFailure>,
+    #[serde(default)]
+    pub updated_at: u64,
+}
+
+impl Default for StepState {
+    fn default() -> Self {
+        Self {
+            status: StepStatus::Pending,
+            stack_name: None,
+            stack_id: None,
+            outputs: BTreeMap::new(),
+            failure: None,
+            updated_at: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub profile: String,
+    pub account_id: String,
+    pub arn: String,
+}
+
+impl Account {
+    pub fn new(profile: &str, identity: &Identity) -> Self {
+        Self {
+            profile: profile.to_string(),
+            account_id: identity.account_id.clone(),
+            arn: identity.arn.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub schema_version: u32,
+    pub name: String,
+    pub pattern: Pattern,
+    pub region: String,
+    pub created_at: u64,
+    pub updated_at: u64,
+    pub producer: Account,
+    pub consumer: Account,
+    /// The private AWS config/credentials pair of a sandbox run, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_files: Option<(PathBuf, PathBuf)>,
+    #[serde(default)]
+    pub steps: BTreeMap<String, StepState>,
+}
+
+impl Deployment {
+    pub fn account(&self, role: Role) -> &Account {
+        match role {
+            Role::Producer => &self.producer,
+            Role::Consumer => &self.consumer,
+        }
+    }
+
+    pub fn step(&self, id: &str) -> StepState {
+        self.steps.get(id).cloned().unwrap_or_default()
+    }
+
+    pub fn step_mut(&mut self, id: &str) -> &mut StepState {
+        self.steps.entry(id.to_string()).or_default()
+    }
+
+    /// A one-word summary for listings.
+    pub fn summary(&self) -> &'static str {
+        let statuses: Vec<StepStatus> = self.steps.values().map(|s| s.status).collect();
+        if statuses.contains(&StepStatus::Failed) {
+            "failed"
+        } else if statuses.contains(&StepStatus::Running) {
+            "interrupted"
+        } else if !statuses.is_empty() && statuses.iter().all(|s| *s == StepStatus::Destroyed) {
+            "destroyed"
+        } else if self
+            .pattern
+            .steps()
+            .iter()
+            .all(|s| self.step(s.id).status == StepStatus::Done)
+        {
+            "deployed"
+        } else {
+            "incomplete"
+        }
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The deployments directory: `<state dir>/deployments`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(state_dir: &Path) -> Self {
+        Self {
+            dir: state_dir.join("deployments"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.toml"))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.path(name).exists()
+    }
+
+    pub fn load(&self, name: &str) -> Result<Deployment> {
+        let path = self.path(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "no deployment named '{name}' in {}; `xwizard list` shows the known ones",
+                    self.dir.display()
+                )
+            } else {
+                anyhow::anyhow!("cannot read {}: {e}", path.display())
+            }
+        })?;
+        let deployment: Deployment = toml::from_str(&text)
+            .with_context(|| format!("{} is not a deployment record", path.display()))?;
+        if deployment.schema_version > SCHEMA_VERSION {
+            bail!(
+                "{} was written by a newer xwizard (schema {}); upgrade xwizard to use it",
+                path.display(),
+                deployment.schema_version
+            );
+        }
+        Ok(deployment)
+    }
+
+    /// Writes the record atomically: a reader never sees half a file, a crash never loses it.
+    pub fn save(&self, deployment: &Deployment) -> Result<()> {
+        use std::io::Write;
+
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let path = self.path(&deployment.name);
+        let tmp = self.dir.join(format!(".{}.toml.tmp", deployment.name));
+        let text = toml::to_string_pretty(deployment)?;
+        let mut file =
+            File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+
+    pub fn list(&self) -> Result<Vec<Deployment>> {
+        let mut out = Vec::new();
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = path
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
+                if let Ok(d) = self.load(&name) {
+                    out.push(d);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        Ok(out)
+    }
+
+    /// Takes the deployment's lock for the life of the returned guard; a second live run of
+    /// the same deployment is refused instead of racing the first.
+    pub fn lock(&self, name: &str) -> Result<Lock> {
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(format!(".{name}.lock"));
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "deployment '{name}' is being run by another xwizard right now; \
+                 wait for it to finish or stop it, then retry"
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+}
+
+/// Held while a run is live; released on drop (and by the OS if the process dies).
+pub struct Lock {
+    _file: File,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Deployment {
+        let account = |p: &str, id: &str| Account {
+            profile: p.into(),
+            account_id: id.into(),
+            arn: format!("arn:aws:iam::{id}:user/x"),
+        };
+        Deployment {
+            schema_version: SCHEMA_VERSION,
+            name: "vpce-test".into(),
+            pattern: Pattern::VpcEndpoint,
+            region: "us-east-1".into(),
+            created_at: 1,
+            updated_at: 2,
+            producer: account("p", "111111111111"),
+            consumer: account("c", "222222222222"),
+            profile_files: None,
+            steps: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn saves_and_loads_the_same_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut d = sample();
+        d.step_mut("consumer-vpc").status = StepStatus::Done;
+        d.step_mut("consumer-vpc")
+            .outputs
+            .insert("VpcId".into(), "vpc-1".into());
+        store.save(&d).unwrap();
+        assert_eq!(store.load("vpce-test").unwrap(), d);
+        assert_eq!(store.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_while_the_first_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let held = store.lock("vpce-test").unwrap();
+        let err = store.lock("vpce-test").err().expect("second lock refused");
+        assert!(err.to_string().contains("another xwizard"), "{err}");
+        drop(held);
+        store.lock("vpce-test").unwrap();
+    }
+
+    #[test]
+    fn a_record_from_a_newer_schema_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut d = sample();
+        d.schema_version = SCHEMA_VERSION + 1;
+        store.save(&d).unwrap();
+        let err = store.load("vpce-test").unwrap_err().to_string();
+        assert!(err.contains("upgrade xwizard"), "{err}");
+    }
+}

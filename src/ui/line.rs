@@ -1,0 +1,181 @@
+//! Line mode: progress as plain lines, one per event.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use crate::engine::{ChangeView, Event, Reporter};
+
+pub struct LineReporter;
+
+/// Counts of a change set, with access changes called out.
+pub fn change_summary(stack: &str, changes: &[ChangeView]) -> String {
+    let count = |a: &str| changes.iter().filter(|c| c.action == a).count();
+    let mut out = format!(
+        "  change set for {stack}: {} to add, {} to modify, {} to remove",
+        count("Add"),
+        count("Modify"),
+        count("Remove")
+    );
+    let replaced = changes
+        .iter()
+        .filter(|c| c.replacement.as_deref() == Some("True"))
+        .count();
+    if replaced > 0 {
+        let _ = write!(out, ", {replaced} replaced");
+    }
+    let access: Vec<&ChangeView> = changes.iter().filter(|c| c.access).collect();
+    if !access.is_empty() {
+        let _ = write!(
+            out,
+            "\n  access changes (IAM, security groups, policies, keys):"
+        );
+        for c in access {
+            let _ = write!(
+                out,
+                "\n    {:<6} {} ({})",
+                c.action, c.logical_id, c.resource_type
+            );
+        }
+    }
+    out
+}
+
+pub fn render(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RunStarted {
+            deployment,
+            pattern,
+            region,
+            producer_account,
+            consumer_account,
+        } => format!(
+            "Deployment {deployment} ({pattern}) in {region}: producer {producer_account}, consumer {consumer_account}"
+        ),
+        Event::StepStarted {
+            step,
+            title,
+            role,
+            account_id,
+        } => {
+            format!("\n▶ {step}: {title}  [{role} · {account_id}]")
+        }
+        Event::ChangeSet { stack, changes, .. } => change_summary(stack, changes),
+        Event::StackEvent { event, .. } => {
+            let time = event.timestamp.get(11..19).unwrap_or(&event.timestamp);
+            let mut line = format!(
+                "  {time} {:<28} {} ({})",
+                event.status, event.logical_id, event.resource_type
+            );
+            if !event.reason.is_empty() && event.status.contains("FAILED") {
+                let _ = write!(line, "\n           {}", event.reason);
+            }
+            line
+        }
+        Event::Outputs { outputs, .. } => {
+            let mut text = String::from("  outputs:");
+            for (k, v) in outputs {
+                let _ = write!(text, "\n    {k} = {v}");
+            }
+            text
+        }
+        Event::Info { message, .. } => format!("  {message}"),
+        Event::Check { check, .. } => format!(
+            "  {} {}\n      {}\n      → {} in {} ms: {}\n      expected {}",
+            if check.passed { "PASS" } else { "FAIL" },
+            check.name,
+            check.request,
+            check
+                .status
+                .map_or("no answer".to_string(), |s| s.to_string()),
+            check.latency_ms,
+            check.body.trim(),
+            check.expected
+        ),
+        Event::StepDone {
+            step,
+            seconds,
+            api_calls,
+        } => {
+            if *api_calls > 0 {
+                format!("✔ {step} done in {seconds:.1}s ({api_calls} CloudFormation calls)")
+            } else {
+                format!("✔ {step} done in {seconds:.1}s")
+            }
+        }
+        Event::StepFailed {
+            step,
+            message,
+            root_cause,
+            next,
+        } => {
+            let mut text = format!("✘ {step} failed: {message}");
+            if let Some(c) = root_cause {
+                let _ = write!(
+                    text,
+                    "\n  root cause: {} ({}) {}: {}",
+                    c.logical_id, c.resource_type, c.status, c.reason
+                );
+            }
+            let _ = write!(text, "\n  next: {next}");
+            text
+        }
+        Event::RunFinished { deployment, status } => format!("\n{deployment}: {status}"),
+    })
+}
+
+impl Reporter for LineReporter {
+    fn report(&self, event: &Event) {
+        if let Some(text) = render(event) {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// `xwizard status`: the deployment's record, step by step.
+pub fn status(d: &crate::state::Deployment) -> String {
+    let mut out = format!(
+        "{}  pattern {} ({})  {}\n  region {}\n  producer {} (profile {})\n  consumer {} (profile {})\n",
+        d.name,
+        d.pattern.number(),
+        d.pattern.title(),
+        d.summary(),
+        d.region,
+        d.producer.account_id,
+        d.producer.profile,
+        d.consumer.account_id,
+        d.consumer.profile
+    );
+    for step in d.pattern.steps() {
+        let s = d.step(step.id);
+        let _ = write!(
+            out,
+            "\n  {:<10} {:<22} [{} · {}] {}",
+            format!("{:?}", s.status).to_lowercase(),
+            step.id,
+            step.role,
+            d.account(step.role).account_id,
+            step.title
+        );
+        if let Some(name) = &s.stack_name {
+            let _ = write!(out, "\n             stack {name}");
+        }
+        for (k, v) in &s.outputs {
+            let _ = write!(out, "\n             {k} = {v}");
+        }
+        if let Some(f) = &s.failure {
+            let _ = write!(out, "\n             failed: {}", f.message);
+            if let Some(c) = &f.root_cause {
+                let _ = write!(
+                    out,
+                    "\n             root cause: {} ({}) {}: {}",
+                    c.logical_id, c.resource_type, c.status, c.reason
+                );
+            }
+            let _ = write!(out, "\n             next: {}", f.next);
+        }
+    }
+    out.push('\n');
+    out
+}

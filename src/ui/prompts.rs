@@ -1,0 +1,111 @@
+//! All prompting in one place (line mode): a flag or preset wins, else a prompt on a terminal,
+//! else a typed "missing answer" error — never a hang.
+
+use anyhow::{Result, bail};
+use std::io::IsTerminal;
+
+use crate::engine::events::BoxFuture;
+use crate::engine::{Asker, Question};
+use crate::ui::line::change_summary;
+
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+fn missing(what: &str, flag: &str) -> anyhow::Error {
+    anyhow::anyhow!("missing answer: {what}. Pass {flag} (or put it in the --preset file)")
+}
+
+pub fn select(what: &str, flag: &str, options: Vec<String>, default: usize) -> Result<String> {
+    if !interactive() {
+        return Err(missing(what, flag));
+    }
+    Ok(inquire::Select::new(what, options)
+        .with_starting_cursor(default)
+        .prompt()?)
+}
+
+pub fn text(
+    what: &str,
+    flag: &str,
+    default: &str,
+    validate: fn(&str) -> Result<(), String>,
+) -> Result<String> {
+    if !interactive() {
+        return Err(missing(what, flag));
+    }
+    let answer = inquire::Text::new(what)
+        .with_default(default)
+        .with_validator(move |s: &str| {
+            Ok(match validate(s) {
+                Ok(()) => inquire::validator::Validation::Valid,
+                Err(msg) => inquire::validator::Validation::Invalid(msg.into()),
+            })
+        })
+        .prompt()?;
+    Ok(answer)
+}
+
+pub fn confirm(what: &str, default: bool) -> Result<bool> {
+    if !interactive() {
+        bail!("missing answer: {what} Pass --yes to approve without asking");
+    }
+    Ok(inquire::Confirm::new(what).with_default(default).prompt()?)
+}
+
+/// Asks on the terminal; refuses (with what to pass) when there is none.
+pub struct LineAsker;
+
+fn question_text(q: &Question) -> (String, bool) {
+    match q {
+        Question::ApplyChangeSet {
+            stack,
+            account_id,
+            changes,
+            ..
+        } => (
+            format!(
+                "{}\nApply this change set to {stack} in account {account_id}?",
+                change_summary(stack, changes)
+            ),
+            true,
+        ),
+        Question::DeleteFailedStack {
+            stack,
+            account_id,
+            status,
+            ..
+        } => (
+            format!(
+                "{stack} in account {account_id} is {status} and must be deleted before it can be made again. Delete it?"
+            ),
+            true,
+        ),
+        Question::Destroy { deployment, stacks } => {
+            let list: Vec<String> = stacks
+                .iter()
+                .map(|(s, a)| format!("  {s} (account {a})"))
+                .collect();
+            (
+                format!("Delete every stack of {deployment}?\n{}\n", list.join("\n")),
+                false,
+            )
+        }
+    }
+}
+
+impl Asker for LineAsker {
+    fn confirm<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<bool>> {
+        let (text, default) = question_text(question);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let (context, ask) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+                if !context.is_empty() {
+                    println!("{context}");
+                }
+                confirm(ask, default)
+            })
+            .await?
+        })
+    }
+}

@@ -325,8 +325,15 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
         running.profiles.config.clone(),
         running.profiles.credentials.clone(),
     ));
+    // On a terminal without --yes the wizard asks everything, offering the sandbox's two
+    // profiles; otherwise the sandbox preset answers.
+    let preset = if !r.yes && !r.json && crate::ui::prompts::interactive() {
+        Preset::default()
+    } else {
+        Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?
+    };
     let new = run::NewArgs {
-        preset: Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?,
+        preset,
         allow_same_account: false,
         check: run::sandbox_check(&files, r.check()),
         profile_files: files,

@@ -112,17 +112,25 @@ async fn ask_profile(
             "no AWS profiles found; configure one with `aws configure` (or `aws configure sso`), or try `xwizard sandbox`"
         );
     }
-    let options: Vec<String> = profiles
+    let candidates: Vec<_> = profiles
         .iter()
         .filter(|p| Some(p.name.as_str()) != other)
+        .collect();
+    let options: Vec<String> = candidates
+        .iter()
         .map(|p| format!("{} ({})", p.name, p.kind))
         .collect();
+    // A profile named for the role (e.g. sandbox-producer) is the likely answer.
+    let default = candidates
+        .iter()
+        .position(|p| p.name.contains(role.as_str()))
+        .unwrap_or(0);
     let flag = format!("--{role}-profile");
     let choice = prompts::select(
         &format!("Which AWS profile is the {role}?"),
         &flag,
         options,
-        0,
+        default,
     )?;
     Ok(choice.split(" (").next().unwrap_or(&choice).to_string())
 }

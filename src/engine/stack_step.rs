@@ -163,10 +163,7 @@ impl Engine<'_> {
                     .map_or("DELETE_COMPLETE".to_string(), |i| i.status.clone());
                 let cause = root_cause(&events);
                 let message = match &cause {
-                    Some(c) => format!(
-                        "{name} ended {status}: {} ({}) {}: {}",
-                        c.logical_id, c.resource_type, c.status, c.reason
-                    ),
+                    Some(c) => format!("{name} ended {status} because {} failed", c.logical_id),
                     None => format!("{name} ended {status}"),
                 };
                 Err(StepError {

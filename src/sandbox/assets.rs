@@ -18,6 +18,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "emulator.py",
     "accounts.py",
     "async_cloudformation.py",
+    "cfn_intrinsics.py",
     "cfn_resource_types.py",
     "control_api.py",
     "data_plane.py",

@@ -1,0 +1,342 @@
+//! Pattern 1 end to end on the sandbox, in two accounts, checked as a user would check it in
+//! the console: what is where, what is allowed, what the test calls saw, what cleanup left.
+
+mod common;
+
+use std::sync::Mutex;
+
+use common::{TestSandbox, sandbox, unique};
+use xwizard::aws::Session;
+use xwizard::engine::{AlwaysYes, Engine, Event, Outcome, PollPolicy, Reporter, Sessions};
+use xwizard::plan::{Pattern, Role};
+use xwizard::state::{Account, Deployment, SCHEMA_VERSION, StepStatus, Store, now};
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Event>>);
+
+impl Reporter for Recorder {
+    fn report(&self, event: &Event) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+impl Recorder {
+    fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap().clone()
+    }
+    fn json(&self) -> String {
+        self.events()
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+struct Run {
+    store: Store,
+    _dir: tempfile::TempDir,
+    sessions: Sessions,
+    deployment: Deployment,
+    opts: xwizard::engine::Options,
+}
+
+async fn prepare(sb: &TestSandbox) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path());
+    let producer = sb.session("producer").await;
+    let consumer = sb.session("consumer").await;
+    let (pid, cid) = (
+        producer.identify().await.unwrap(),
+        consumer.identify().await.unwrap(),
+    );
+    let files = Some((
+        sb.running.profiles.config.clone(),
+        sb.running.profiles.credentials.clone(),
+    ));
+    let deployment = Deployment {
+        schema_version: SCHEMA_VERSION,
+        name: unique("p1").replace('-', "x").chars().take(20).collect(),
+        pattern: Pattern::VpcEndpoint,
+        region: "us-east-1".into(),
+        created_at: now(),
+        updated_at: now(),
+        producer: Account::new("sandbox-producer", &pid),
+        consumer: Account::new("sandbox-consumer", &cid),
+        profile_files: files.clone(),
+        steps: Default::default(),
+    };
+    let opts = xwizard::engine::Options {
+        poll: PollPolicy::SANDBOX,
+        check: xwizard::run::sandbox_check(&files, Default::default()),
+    };
+    Run {
+        store,
+        _dir: dir,
+        sessions: Sessions { producer, consumer },
+        deployment,
+        opts,
+    }
+}
+
+fn output(d: &Deployment, step: &str, key: &str) -> String {
+    d.step(step)
+        .outputs
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| panic!("no output {key} of {step}"))
+}
+
+async fn stack_exists(session: &Session, name: &str) -> bool {
+    xwizard::aws::stacks::Stacks::new(session)
+        .describe(name)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
+    let sb = sandbox();
+    let run = prepare(sb).await;
+    let rec = Recorder::default();
+    let mut engine = Engine::new(
+        run.deployment.clone(),
+        &run.store,
+        &run.sessions,
+        &rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    let outcome = engine.run().await.unwrap();
+    let d = run.store.load(&run.deployment.name).unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Completed,
+        "{}",
+        xwizard::ui::line::status(&d)
+    );
+    let (producer, consumer) = (&run.sessions.producer, &run.sessions.consumer);
+    let name = &d.name;
+
+    // Each stack in its own account, and only there.
+    for (stack, owner, other) in [
+        (format!("xw-{name}-consumer-vpc"), consumer, producer),
+        (format!("xw-{name}-producer"), producer, consumer),
+        (format!("xw-{name}-consumer-api"), consumer, producer),
+    ] {
+        assert!(
+            stack_exists(owner, &stack).await,
+            "{stack} missing in its account"
+        );
+        assert!(
+            !stack_exists(other, &stack).await,
+            "{stack} also in the other account"
+        );
+    }
+
+    // The producer API refuses every endpoint but the consumer's.
+    let endpoint_id = output(&d, "consumer-vpc", "ConsumerVpcEndpointId");
+    let api_id = output(&d, "producer", "ApiId");
+    let api = aws_sdk_apigateway::Client::new(&producer.config)
+        .get_rest_api()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(
+        &api.policy()
+            .unwrap()
+            .replace("\\\"", "\"")
+            .replace("\\/", "/"),
+    )
+    .unwrap();
+    let deny = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    assert_eq!(
+        deny["Condition"]["StringNotEquals"]["aws:SourceVpce"],
+        endpoint_id
+    );
+
+    // The load balancer's targets are the endpoint's addresses.
+    let endpoints = xwizard::aws::endpoints::Endpoints::new(consumer);
+    let ips = endpoints.endpoint_ips(&endpoint_id).await.unwrap();
+    assert!(!ips.is_empty());
+    let tg = output(&d, "consumer-vpc", "ApiTargetGroupArn");
+    assert_eq!(endpoints.registered_targets(&tg).await.unwrap(), ips);
+
+    // The endpoint policy allows invoking the producer API only.
+    let endpoint_policy: serde_json::Value = serde_json::from_str(
+        &endpoints
+            .endpoint_policy(&endpoint_id)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let statements = endpoint_policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Action"], "execute-api:Invoke");
+    assert_eq!(
+        statements[0]["Resource"],
+        output(&d, "producer", "ApiExecuteArn")
+    );
+
+    // The test calls: the key works, no key and a wrong key are refused, the function answers.
+    let checks: Vec<_> = rec
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Check { check, .. } => Some(check),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
+    assert_eq!(checks[0].status, Some(200));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&checks[0].body).unwrap(),
+        serde_json::json!({"id":"1","value":"4.99"})
+    );
+    assert_eq!(checks[1].status, Some(401));
+    assert_eq!(checks[2].status, Some(403));
+
+    // The API key never reaches the state file or the event stream.
+    let key = xwizard::aws::secrets::read(consumer, &output(&d, "consumer-vpc", "ApiKeySecretArn"))
+        .await
+        .unwrap();
+    let state_text = std::fs::read_to_string(run.store.path(name)).unwrap();
+    assert!(
+        !state_text.contains(key.expose()),
+        "the API key is in the state file"
+    );
+    assert!(
+        !rec.json().contains(key.expose()),
+        "the API key is in the events"
+    );
+    let secret_arn = output(&d, "consumer-vpc", "ApiKeySecretArn");
+
+    // Cleanup leaves nothing of the run in either account.
+    let rec2 = Recorder::default();
+    let mut engine = Engine::new(
+        d.clone(),
+        &run.store,
+        &run.sessions,
+        &rec2,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    assert_eq!(
+        engine.destroy().await.unwrap(),
+        Outcome::Completed,
+        "{}",
+        rec2.json()
+    );
+    for (session, stack) in [
+        (consumer, "consumer-vpc"),
+        (producer, "producer"),
+        (consumer, "consumer-api"),
+    ] {
+        assert!(
+            !stack_exists(session, &format!("xw-{name}-{stack}")).await,
+            "{stack} left"
+        );
+    }
+    for role in Role::BOTH {
+        let left = xwizard::aws::endpoints::Endpoints::new(run.sessions.of(role))
+            .leftovers("xwizard:deployment", name)
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "{role} still has {left:?}");
+    }
+    assert!(
+        !xwizard::aws::secrets::exists(consumer, &secret_arn)
+            .await
+            .unwrap(),
+        "the API key secret is left"
+    );
+    let after = run.store.load(name).unwrap();
+    assert!(
+        after
+            .steps
+            .values()
+            .all(|s| s.status == StepStatus::Destroyed),
+        "{after:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run() {
+    let sb = sandbox();
+    let run = prepare(sb).await;
+    let stack = format!("xw-{}-producer", run.deployment.name);
+    let reason = "Injected: API Gateway limit reached";
+    sb.control()
+        .fail_resource("WidgetsFunction", reason, Some(&stack))
+        .await
+        .unwrap();
+
+    let rec = Recorder::default();
+    let mut engine = Engine::new(
+        run.deployment.clone(),
+        &run.store,
+        &run.sessions,
+        &rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    assert_eq!(engine.run().await.unwrap(), Outcome::Failed);
+
+    // What the user finds in `xwizard status`: which resource failed and why, what to do.
+    let d = run.store.load(&run.deployment.name).unwrap();
+    let step = d.step("producer");
+    assert_eq!(step.status, StepStatus::Failed);
+    let failure = step.failure.expect("the failure is saved");
+    let cause = failure.root_cause.expect("the root cause is saved");
+    assert_eq!(cause.logical_id, "WidgetsFunction");
+    assert!(cause.reason.contains(reason), "{}", cause.reason);
+    assert!(
+        failure.next.contains(&format!("xwizard resume {}", d.name)),
+        "{}",
+        failure.next
+    );
+    assert_eq!(
+        d.step("consumer-vpc").status,
+        StepStatus::Done,
+        "earlier steps stay done"
+    );
+    let shown = xwizard::ui::line::status(&d);
+    assert!(
+        shown.contains("WidgetsFunction") && shown.contains(reason),
+        "{shown}"
+    );
+
+    // Resume: the rolled-back stack is deleted (after asking) and the run completes.
+    let mut engine = Engine::new(
+        d,
+        &run.store,
+        &run.sessions,
+        &rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    assert_eq!(
+        engine.run().await.unwrap(),
+        Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+    let mut engine = Engine::new(
+        run.store.load(&run.deployment.name).unwrap(),
+        &run.store,
+        &run.sessions,
+        &rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
+}

@@ -57,6 +57,7 @@ class Context:
 def _behaviour_modules() -> list[Any]:
     # Imported here so that a module's import-time failure names itself clearly.
     import async_cloudformation
+    import cfn_intrinsics
     import cfn_resource_types
     import control_api
     import data_plane
@@ -66,6 +67,7 @@ def _behaviour_modules() -> list[Any]:
     import secrets_cross_account
 
     return [
+        cfn_intrinsics,
         cfn_resource_types,
         async_cloudformation,
         secrets_cross_account,

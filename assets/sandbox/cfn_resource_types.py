@@ -18,8 +18,11 @@ The second half of the module mends models moto already has:
   VPC-link integration and accept MOCK integrations without an HTTP method; a deployment's Ref
   is its id;
 - interface endpoints keep their policy as JSON;
-- NAT gateways, Elastic IPs, flow logs, VPC endpoints, hosted zones, target groups and listeners
-  and REST APIs are removed when their stack is deleted.
+- a subnet route table association really associates the subnet; its Ref is its rtbassoc- id;
+- KMS keys take CloudFormation's Key/Value tags;
+- VPCs, subnets, route tables, routes, subnet associations, gateway attachments, internet
+  gateways, NAT gateways (with their network interface), Elastic IPs, flow logs, VPC endpoints,
+  hosted zones, target groups and listeners and REST APIs are removed when their stack is deleted.
 """
 
 from __future__ import annotations
@@ -1318,9 +1321,6 @@ def _patch_ec2_models() -> None:
     VPCEndPoint.delete = lambda self, account_id, region: _ec2(
         account_id, region
     ).delete_vpc_endpoints([self.id])
-    NatGateway.delete = lambda self, account_id, region: _ec2(
-        account_id, region
-    ).delete_nat_gateway(self.id)
     FlowLogs.delete = lambda self, account_id, region: _ec2(account_id, region).delete_flow_logs(
         [self.id]
     )
@@ -1335,6 +1335,169 @@ def _patch_ec2_models() -> None:
     ElasticAddress.delete = release_address
 
 
+def _gone(error: Exception) -> bool:
+    """An EC2 error saying the resource is already gone, which CloudFormation counts as deleted."""
+    code = getattr(error, "error_type", "") or ""
+    return code.endswith(".NotFound") or code == "Gateway.NotAttached"
+
+
+def _tolerating_gone(action: Callable[[], Any]) -> None:
+    from moto.ec2.exceptions import EC2ClientError
+
+    try:
+        action()
+    except EC2ClientError as error:
+        if not _gone(error):
+            raise
+
+
+def _patch_ec2_deletion() -> None:
+    """Stack deletion that removes the network resources from moto's EC2 backend.
+
+    moto's stack engine calls `delete(account, region)` on a model, falling back to
+    `delete_from_cloudformation_json` with the template's unresolved properties. For route
+    tables, routes, subnet associations, gateway attachments and internet gateways the latter is
+    a no-op in moto 5.2.5, so the stack said DELETE_COMPLETE while they stayed, and the VPC then
+    failed to delete ("has dependencies"). Each type here does what AWS does when CloudFormation
+    deletes it; AWS's own refusals (a route table still associated, an attached internet gateway)
+    still come from moto's backend.
+    """
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.nat_gateways import NatGateway
+    from moto.ec2.models.route_tables import Route, RouteTable
+    from moto.ec2.models.subnets import Subnet, SubnetRouteTableAssociation
+    from moto.ec2.models.vpcs import VPC
+    from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
+
+    def delete_route(self: Any, account_id: str, region: str) -> None:
+        table = _ec2(account_id, region).route_tables.get(self.route_table.id)
+        if table is not None:
+            table._routes.pop(self.id, None)
+
+    Route.delete = delete_route
+    RouteTable.delete = lambda self, account_id, region: _tolerating_gone(
+        lambda: _ec2(account_id, region).delete_route_table(self.id)
+    )
+
+    # moto recorded the association beside the route table without associating the subnet, so
+    # DescribeRouteTables never showed it; and its Ref was the route table id where AWS gives
+    # the association id (rtbassoc-…).
+    def association_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties") or {}
+        logical_id = kwargs.get("LogicalId", resource_name)
+        for required in ("RouteTableId", "SubnetId"):
+            if not props.get(required):
+                raise _missing(logical_id, required)
+        ec2 = _ec2(account_id, region_name)
+        association = ec2.create_subnet_association(props["RouteTableId"], props["SubnetId"])
+        association.association_id = ec2.associate_route_table(
+            props["RouteTableId"], subnet_id=props["SubnetId"]
+        )
+        return association
+
+    def disassociate(self: Any, account_id: str, region: str) -> None:
+        ec2 = _ec2(account_id, region)
+        if getattr(self, "association_id", None):
+            _tolerating_gone(lambda: ec2.disassociate_route_table(self.association_id))
+        ec2.subnet_associations.pop(f"{self.route_table_id}:{self.subnet_id}", None)
+
+    SubnetRouteTableAssociation.create_from_cloudformation_json = classmethod(
+        association_from_cloudformation
+    )
+    SubnetRouteTableAssociation.physical_resource_id = property(
+        lambda self: getattr(self, "association_id", None) or self.route_table_id
+    )
+    SubnetRouteTableAssociation.has_cfn_attr = classmethod(lambda cls, attr: attr == "Id")
+    SubnetRouteTableAssociation.get_cfn_attribute = _association_get_att
+    SubnetRouteTableAssociation.delete = disassociate
+
+    def detach_gateway(self: Any, account_id: str, region: str) -> None:
+        ec2 = _ec2(account_id, region)
+        gateway_id = self.gateway_id or ""
+        if gateway_id.startswith("igw-"):
+            _tolerating_gone(lambda: ec2.detach_internet_gateway(gateway_id, self.vpc_id))
+            return
+        # moto's VPN attachment does not name its gateway: find the one attached to this VPC.
+        for gateway in list(ec2.vpn_gateways.values()):
+            attachment = gateway.attachments.get(self.vpc_id)
+            if attachment is not None and attachment.state == "attached":
+                ec2.detach_vpn_gateway(gateway.id, self.vpc_id)
+
+    VPCGatewayAttachment.delete = detach_gateway
+    InternetGateway.delete = lambda self, account_id, region: _tolerating_gone(
+        lambda: _ec2(account_id, region).delete_internet_gateway(self.id)
+    )
+
+    # AWS releases a NAT gateway's network interface and disassociates (but keeps) its Elastic
+    # IP; the gateway itself stays listed as "deleted" for a while.
+    def delete_nat_gateway(self: Any, account_id: str, region: str) -> None:
+        ec2 = _ec2(account_id, region)
+        if self.state == "deleted":
+            return
+        eni = getattr(self, "_eni", None)
+        if eni is not None:
+            for address in list(ec2.addresses):
+                if address.eni is eni:
+                    ec2.disassociate_address(address=address.public_ip)
+            ec2.enis.pop(eni.id, None)
+        ec2.delete_nat_gateway(self.id)
+
+    NatGateway.delete = delete_nat_gateway
+    Subnet.delete = lambda self, account_id, region: _tolerating_gone(
+        lambda: _ec2(account_id, region).delete_subnet(self.id)
+    )
+    VPC.delete = lambda self, account_id, region: _tolerating_gone(
+        lambda: _ec2(account_id, region).delete_vpc(self.id)
+    )
+    _delete_vpc_takes_its_default_network_acl()
+
+
+def _delete_vpc_takes_its_default_network_acl() -> None:
+    """AWS deletes a VPC's default network ACL with the VPC; moto 5.2.5 left it behind, still
+    naming the deleted VPC in DescribeNetworkAcls."""
+    from moto.ec2.models.vpcs import VPCBackend
+
+    original = VPCBackend.delete_vpc
+    if getattr(original, "_sandbox_patched", False):
+        return
+
+    def delete_vpc(self: Any, vpc_id: str) -> Any:
+        vpc = original(self, vpc_id)
+        for acl_id, acl in list(self.network_acls.items()):
+            if acl.vpc_id == vpc_id and acl.default:
+                self.network_acls.pop(acl_id, None)
+        return vpc
+
+    delete_vpc._sandbox_patched = True  # type: ignore[attr-defined]
+    VPCBackend.delete_vpc = delete_vpc
+
+
+def _association_get_att(self: Any, attribute_name: str) -> Any:
+    if attribute_name == "Id":
+        return self.physical_resource_id
+    raise UnformattedGetAttTemplateException()
+
+
+def _patch_kms_models() -> None:
+    from moto.kms.models import Key
+
+    create_key = Key.create_from_cloudformation_json.__func__
+    if getattr(create_key, "_sandbox_patched", False):
+        return
+
+    # CloudFormation tags are Key/Value; KMS's CreateKey, which moto's handler passes them to
+    # unchanged, takes TagKey/TagValue.
+    def key_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties") or {}
+        if props.get("Tags"):
+            tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+            cloudformation_json = {**cloudformation_json, "Properties": {**props, "Tags": tags}}
+        return create_key(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    key_from_cloudformation._sandbox_patched = True  # type: ignore[attr-defined]
+    Key.create_from_cloudformation_json = classmethod(key_from_cloudformation)
+
+
 def _patch_route53_models() -> None:
     from moto.route53.models import FakeZone, route53_backends
 
@@ -1347,6 +1510,8 @@ _PATCHES: list[Callable[[], None]] = [
     _patch_elbv2_models,
     _patch_apigateway_models,
     _patch_ec2_models,
+    _patch_ec2_deletion,
+    _patch_kms_models,
     _patch_route53_models,
 ]
 

@@ -546,6 +546,199 @@ def test_nat_flow_log_endpoint_zone_and_bucket_policy_are_torn_down(fresh):
     assert out["Bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+def test_kms_key_takes_cloudformation_tags(fresh):
+    stack_id, out = deploy(fresh, "consumer", {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {
+            "Description": "tagged", "KeyPolicy": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                "Principal": {"AWS": f"arn:aws:iam::{CONSUMER}:root"}}]},
+            "Tags": [{"Key": "Name", "Value": "api-key"}, {"Key": "team", "Value": "x"}]}},
+    }, outputs={"KeyId": ref("Key")})
+    kms = fresh.client("kms", "consumer")
+    tags = kms.list_resource_tags(KeyId=out["KeyId"])["Tags"]
+    assert sorted((t["TagKey"], t["TagValue"]) for t in tags) == [("Name", "api-key"), ("team", "x")]
+    destroy(fresh, "consumer", stack_id)
+
+
+def _network_state(ec2):
+    """Every EC2 network resource that is still live (deleted endpoints and NAT gateways stay
+    listed for a while in AWS too, in state "deleted")."""
+    return {
+        "vpcs": {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]},
+        "subnets": {s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]},
+        "route tables": {r["RouteTableId"] for r in ec2.describe_route_tables()["RouteTables"]},
+        "internet gateways": {
+            g["InternetGatewayId"] for g in ec2.describe_internet_gateways()["InternetGateways"]},
+        "network interfaces": {
+            n["NetworkInterfaceId"] for n in ec2.describe_network_interfaces()["NetworkInterfaces"]},
+        "network acls": {a["NetworkAclId"] for a in ec2.describe_network_acls()["NetworkAcls"]},
+        "security groups": {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]},
+        "vpc endpoints": {e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+                          if e["State"].lower() != "deleted"},
+        "nat gateways": {n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"]
+                         if n["State"] != "deleted"},
+        "addresses": {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]},
+    }
+
+
+def _tagged(name):
+    return [{"Key": "Name", "Value": name}]
+
+
+def consumer_vpc_network():
+    """The network of the consumer-vpc template: public and private subnets, an internet
+    gateway, a NAT gateway, routes and an execute-api interface endpoint."""
+    cidr = {"Fn::Cidr": [att("Vpc", "CidrBlock"), 4, 14]}
+
+    def subnet(index, zone):
+        return {"Type": "AWS::EC2::Subnet", "Properties": {
+            "VpcId": ref("Vpc"), "CidrBlock": {"Fn::Select": [index, cidr]},
+            "AvailabilityZone": {"Fn::Select": [zone, {"Fn::GetAZs": ""}]}, "Tags": _tagged(f"s{index}")}}
+
+    def association(subnet_name, table):
+        return {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
+            "SubnetId": ref(subnet_name), "RouteTableId": ref(table)}}
+
+    return {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {
+            "CidrBlock": "10.0.0.0/16", "EnableDnsSupport": True, "EnableDnsHostnames": True}},
+        "Igw": {"Type": "AWS::EC2::InternetGateway", "Properties": {"Tags": _tagged("igw")}},
+        "IgwAttachment": {"Type": "AWS::EC2::VPCGatewayAttachment", "Properties": {
+            "VpcId": ref("Vpc"), "InternetGatewayId": ref("Igw")}},
+        "Public1": subnet(0, 0), "Public2": subnet(1, 1),
+        "Private1": subnet(2, 0), "Private2": subnet(3, 1),
+        "PublicTable": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": ref("Vpc")}},
+        "PublicRoute": {"Type": "AWS::EC2::Route", "DependsOn": "IgwAttachment", "Properties": {
+            "RouteTableId": ref("PublicTable"), "DestinationCidrBlock": "0.0.0.0/0",
+            "GatewayId": ref("Igw")}},
+        "Public1Assoc": association("Public1", "PublicTable"),
+        "Public2Assoc": association("Public2", "PublicTable"),
+        "NatEip": {"Type": "AWS::EC2::EIP", "DependsOn": "IgwAttachment",
+                   "Properties": {"Domain": "vpc"}},
+        "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {
+            "AllocationId": att("NatEip", "AllocationId"), "SubnetId": ref("Public1")}},
+        "PrivateTable": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": ref("Vpc")}},
+        "PrivateRoute": {"Type": "AWS::EC2::Route", "Properties": {
+            "RouteTableId": ref("PrivateTable"), "DestinationCidrBlock": "0.0.0.0/0",
+            "NatGatewayId": ref("Nat")}},
+        "Private1Assoc": association("Private1", "PrivateTable"),
+        "Private2Assoc": association("Private2", "PrivateTable"),
+        "EndpointGroup": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": "https", "VpcId": ref("Vpc"),
+            "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                      "CidrIp": att("Vpc", "CidrBlock")}]}},
+        "Endpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+            "VpcId": ref("Vpc"), "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.execute-api"},
+            "VpcEndpointType": "Interface", "PrivateDnsEnabled": True,
+            "SubnetIds": [ref("Private1"), ref("Private2")],
+            "SecurityGroupIds": [ref("EndpointGroup")]}},
+    }
+
+
+def test_consumer_vpc_network_deletes_to_nothing(fresh):
+    ec2 = fresh.client("ec2", "consumer")
+    before = _network_state(ec2)
+    stack_id, out = deploy(fresh, "consumer", consumer_vpc_network(), outputs={
+        "Vpc": ref("Vpc"), "PublicTable": ref("PublicTable"), "PrivateTable": ref("PrivateTable"),
+        "Public1Assoc": ref("Public1Assoc"), "Private1": ref("Private1"), "Nat": ref("Nat"),
+        "Endpoint": ref("Endpoint"), "Igw": ref("Igw")})
+
+    # What the stack made is really there, associations and routes included.
+    assert out["Public1Assoc"].startswith("rtbassoc-")
+    tables = {t["RouteTableId"]: t for t in ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [out["Vpc"]]}])["RouteTables"]}
+    public = tables[out["PublicTable"]]
+    assert out["Public1Assoc"] in [a["RouteTableAssociationId"] for a in public["Associations"]]
+    assert len(public["Associations"]) == 2 and len(tables[out["PrivateTable"]]["Associations"]) == 2
+    assert {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": out["Igw"]}.items() <= next(
+        r for r in public["Routes"] if r["DestinationCidrBlock"] == "0.0.0.0/0").items()
+    private_route = next(r for r in tables[out["PrivateTable"]]["Routes"]
+                         if r["DestinationCidrBlock"] == "0.0.0.0/0")
+    assert private_route["NatGatewayId"] == out["Nat"]
+    igw = ec2.describe_internet_gateways(InternetGatewayIds=[out["Igw"]])["InternetGateways"][0]
+    assert igw["Attachments"][0]["VpcId"] == out["Vpc"]
+    endpoint = ec2.describe_vpc_endpoints(VpcEndpointIds=[out["Endpoint"]])["VpcEndpoints"][0]
+    assert len(endpoint["NetworkInterfaceIds"]) == 2
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "vpc-id", "Values": [out["Vpc"]]}])["NetworkInterfaces"]
+    assert len(enis) == 3  # the endpoint's two and the NAT gateway's
+
+    destroy(fresh, "consumer", stack_id)
+    assert _network_state(ec2) == before
+
+
+def test_consumer_vpc_network_rolls_back_to_nothing(fresh):
+    ec2 = fresh.client("ec2", "consumer")
+    before = _network_state(ec2)
+    resources = consumer_vpc_network()
+    # Made last, after every network resource: its failure rolls all of them back.
+    resources["Unemulated"] = {"Type": "AWS::Sandbox::Unknown", "DependsOn": ["Endpoint", "PrivateRoute",
+                               "Private1Assoc", "Private2Assoc", "Public1Assoc", "Public2Assoc", "PublicRoute"],
+                               "Properties": {}}
+    reason = deploy_fails(fresh, "consumer", resources)
+    assert "does not emulate resource type AWS::Sandbox::Unknown" in reason
+    cf = fresh.client("cloudformation", "consumer")
+    stacks = [s for s in cf.describe_stacks()["Stacks"] if s["StackStatus"].startswith("ROLLBACK")]
+    assert [s["StackStatus"] for s in stacks] == ["ROLLBACK_COMPLETE"]
+    assert _network_state(ec2) == before
+
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates")
+
+
+def _account_state(sb, role):
+    """The network plus every other kind of resource the consumer-vpc template makes."""
+    state = _network_state(sb.client("ec2", role))
+    elbv2 = sb.client("elbv2", role)
+    kms = sb.client("kms", role)
+    state.update({
+        "load balancers": {lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]},
+        "target groups": {t["TargetGroupArn"] for t in elbv2.describe_target_groups()["TargetGroups"]},
+        "secrets": {x["ARN"] for x in sb.client("secretsmanager", role).list_secrets()["SecretList"]},
+        "functions": {f["FunctionName"] for f in sb.client("lambda", role).list_functions()["Functions"]},
+        "log groups": {g["logGroupName"] for g in sb.client("logs", role).describe_log_groups()["logGroups"]},
+        "roles": {r["RoleName"] for r in sb.client("iam", role).list_roles()["Roles"]},
+        "buckets": {b["Name"] for b in sb.client("s3", role).list_buckets()["Buckets"]},
+        "aliases": {a["AliasName"] for a in kms.list_aliases()["Aliases"]
+                    if not a["AliasName"].startswith("alias/aws/")},
+        # A deleted key is scheduled for deletion (AWS keeps it for the pending window).
+        "usable keys": {k["KeyId"] for k in kms.list_keys()["Keys"]
+                        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"},
+    })
+    return state
+
+
+def test_consumer_vpc_template_deploys_and_deletes_leaving_nothing(fresh):
+    with open(os.path.join(TEMPLATES, "pattern1", "consumer-vpc.yaml")) as f:
+        body = f.read()
+    before = _account_state(fresh, "consumer")
+    cf = fresh.client("cloudformation", "consumer")
+    stack_id = cf.create_stack(
+        StackName="fixtest-consumer-vpc", TemplateBody=body,
+        Parameters=[{"ParameterKey": "DeploymentName", "ParameterValue": "fixtest"},
+                    {"ParameterKey": "ProducerAccountId", "ParameterValue": PRODUCER}],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )["StackId"]
+    stack = wait_until(lambda: _status(cf, stack_id), timeout=120, what="the stack to settle")
+    reasons = [e.get("ResourceStatusReason") for e in cf.describe_stack_events(StackName=stack_id)["StackEvents"]
+               if "FAILED" in e["ResourceStatus"]]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", reasons
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    kms = fresh.client("kms", "consumer")
+    tags = kms.list_resource_tags(KeyId=out["ApiKeyKmsKeyArn"])["Tags"]
+    assert {"TagKey": "Name", "TagValue": "fixtest-api-key"} in tags
+    subnets = fresh.client("ec2", "consumer").describe_subnets(
+        SubnetIds=out["PrivateSubnetIds"].split(","))["Subnets"]
+    assert sorted(s["CidrBlock"] for s in subnets) == ["10.0.128.0/18", "10.0.192.0/18"]
+
+    cf.delete_stack(StackName=stack_id)
+    stack = wait_until(lambda: _status(cf, stack_id), timeout=120, what="the stack to be deleted")
+    reasons = [e.get("ResourceStatusReason") for e in cf.describe_stack_events(StackName=stack_id)["StackEvents"]
+               if "FAILED" in e["ResourceStatus"]]
+    assert stack["StackStatus"] == "DELETE_COMPLETE", reasons
+    assert _account_state(fresh, "consumer") == before
+
+
 # --- updates ---------------------------------------------------------------------------------
 
 

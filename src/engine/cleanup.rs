@@ -213,10 +213,10 @@ impl Engine<'_> {
             }
         }
         for step in self.deployment.steps.values() {
-            if let Some(arn) = step.outputs.get("ApiKeySecretArn") {
-                if secrets::exists(self.sessions.of(Role::Consumer), arn).await? {
-                    left.push(format!("secret {arn}"));
-                }
+            if let Some(arn) = step.outputs.get("ApiKeySecretArn")
+                && secrets::exists(self.sessions.of(Role::Consumer), arn).await?
+            {
+                left.push(format!("secret {arn}"));
             }
         }
         Ok(left)

@@ -48,7 +48,8 @@ pub struct Options {
 #[derive(Debug)]
 pub struct StepError {
     pub message: String,
-    pub root_cause: Option<RootCause>,
+    /// Boxed: a step's error travels through every `?` of the step.
+    pub root_cause: Option<Box<RootCause>>,
     pub next: String,
 }
 
@@ -279,14 +280,14 @@ impl<'a> Engine<'a> {
                 s.updated_at = now();
                 s.failure = Some(StepFailure {
                     message: err.message.clone(),
-                    root_cause: err.root_cause.clone(),
+                    root_cause: err.root_cause.as_deref().cloned(),
                     next: next.clone(),
                 });
                 self.save()?;
                 self.emit(Event::StepFailed {
                     step: step.id.to_string(),
                     message: err.message,
-                    root_cause: err.root_cause,
+                    root_cause: err.root_cause.map(|c| *c),
                     next,
                 });
                 Ok(false)

@@ -31,7 +31,7 @@ pub fn root_cause(events: &[StackEvent]) -> Option<RootCause> {
                 .filter(failed)
                 .find(|e| e.resource_type != STACK_TYPE)
         })
-        .or_else(|| events.iter().filter(failed).next())
+        .or_else(|| events.iter().find(failed))
         .map(to_cause)
 }
 

@@ -168,7 +168,7 @@ impl Engine<'_> {
                 };
                 Err(StepError {
                     message,
-                    root_cause: cause,
+                    root_cause: cause.map(Box::new),
                     next: format!(
                         "fix the cause, then `xwizard resume <name>` (the failed stack is deleted first, after asking); \
                          or `xwizard destroy <name>` to remove everything in account {}",

@@ -12,6 +12,9 @@ pub fn widget() -> serde_json::Value {
     serde_json::json!({"id": "1", "value": "4.99"})
 }
 
+/// One API call: its name, the Authorization it sends, what it should get.
+type Case<'k> = (&'static str, Option<&'k str>, &'static str, fn(u16, &str) -> bool);
+
 /// A key of the right shape that is not the real one.
 const WRONG_KEY: &str = "xwizardWrongKey0000000000000000x";
 
@@ -29,7 +32,7 @@ impl Engine<'_> {
         let session = self.sessions.of(step.role);
         let key = secrets::read(session, &secret_arn).await?;
 
-        let cases: [(&str, Option<&str>, &str, fn(u16, &str) -> bool); 3] = [
+        let cases: [Case; 3] = [
             (
                 "with the API key",
                 Some(key.expose()),

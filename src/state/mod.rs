@@ -231,7 +231,7 @@ impl Store {
                 }
             }
         }
-        out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        out.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
         Ok(out)
     }
 

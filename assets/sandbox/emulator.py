@@ -65,12 +65,14 @@ def _behaviour_modules() -> list[Any]:
     import lambda_runtime
     import privatelink
     import secrets_cross_account
+    import secrets_rotation
 
     return [
         cfn_intrinsics,
         cfn_resource_types,
         async_cloudformation,
         secrets_cross_account,
+        secrets_rotation,
         privatelink,
         lambda_runtime,
         fault_injection,

@@ -26,6 +26,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "lambda_runtime.py",
     "privatelink.py",
     "secrets_cross_account.py",
+    "secrets_rotation.py",
 );
 
 /// Pinned, hash-checked requirements of the emulator's virtualenv.

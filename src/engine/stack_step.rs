@@ -88,7 +88,14 @@ impl Engine<'_> {
         let update = existing
             .as_ref()
             .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
-        let change_set = format!("xw-{}", crate::state::now());
+        // Unique per attempt: a retry within the same second must not meet the last one's name.
+        let change_set = format!(
+            "xw-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        );
         let tags = vec![(DEPLOYMENT_TAG.to_string(), self.deployment.name.clone())];
         stacks
             .create_change_set(

@@ -284,11 +284,7 @@ where
     let reporter = fe.reporter();
     let asker = fe.asker();
     let opts = engine::Options {
-        poll: if d.profile_files.is_some() {
-            PollPolicy::SANDBOX
-        } else {
-            PollPolicy::AWS
-        },
+        poll: poll_policy(&d.profile_files),
         check,
     };
     let name = d.name.clone();
@@ -331,18 +327,27 @@ pub async fn destroy(store: &Store, name: &str, fe: &Frontend) -> Result<Outcome
     .await
 }
 
+fn running_sandbox(files: &Option<(PathBuf, PathBuf)>) -> Option<sandbox::Running> {
+    let (config, _) = files.as_ref()?;
+    let run_dir = config.parent().and_then(Path::parent)?;
+    sandbox::status(run_dir, sandbox::DEFAULT_REGION)
+}
+
+/// Fast polling for a sandbox at its fast pace; AWS's pace otherwise (a realistic sandbox
+/// is meant to behave as AWS does).
+fn poll_policy(files: &Option<(PathBuf, PathBuf)>) -> PollPolicy {
+    match running_sandbox(files) {
+        Some(running) if running.info.pace == "fast" => PollPolicy::SANDBOX,
+        _ => PollPolicy::AWS,
+    }
+}
+
 /// The check overrides that reach a sandbox's data plane, when `files` belong to a running one.
 pub fn sandbox_check(files: &Option<(PathBuf, PathBuf)>, explicit: CheckOptions) -> CheckOptions {
     if !explicit.connect_to.is_empty() || !explicit.resolve.is_empty() {
         return explicit;
     }
-    let Some((config, _)) = files else {
-        return explicit;
-    };
-    let Some(run_dir) = config.parent().and_then(Path::parent) else {
-        return explicit;
-    };
-    match sandbox::status(run_dir, sandbox::DEFAULT_REGION) {
+    match running_sandbox(files) {
         Some(running) if running.info.data_plane.port != 0 => CheckOptions {
             connect_to: vec![crate::check::ConnectTo {
                 host: String::new(),

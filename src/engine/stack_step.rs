@@ -46,6 +46,13 @@ fn needs_delete(status: &str) -> bool {
     )
 }
 
+/// The stack-level event that ends an operation (e.g. CREATE_COMPLETE, ROLLBACK_COMPLETE).
+fn is_final_stack_event(e: &StackEvent, stack_id: &str) -> bool {
+    e.resource_type == "AWS::CloudFormation::Stack"
+        && e.physical_id == stack_id
+        && !e.status.ends_with("_IN_PROGRESS")
+}
+
 fn succeeded(status: &str) -> bool {
     matches!(
         status,
@@ -286,6 +293,8 @@ impl Engine<'_> {
         loop {
             let fresh = stacks.new_events(stack_id, &seen).await?;
             let progressed = !fresh.is_empty();
+            // The stack's own final event ends the wait without another call.
+            let finished = fresh.iter().any(|e| is_final_stack_event(e, stack_id));
             for e in fresh {
                 seen.insert(e.event_id.clone());
                 self.emit(Event::StackEvent {
@@ -295,10 +304,16 @@ impl Engine<'_> {
                 });
                 all.push(e);
             }
-            let settled = match stacks.describe(stack_id).await? {
-                Some(info) => !info.in_progress(),
-                None => true,
-            };
+            if finished {
+                return Ok(all);
+            }
+            // While events flow the stack is still moving; ask for its status only when idle,
+            // in case its final event was missed (e.g. a page boundary).
+            let settled = !progressed
+                && match stacks.describe(stack_id).await? {
+                    Some(info) => !info.in_progress(),
+                    None => true,
+                };
             if settled {
                 // One last read: the final events can land after the status changed.
                 for e in stacks.new_events(stack_id, &seen).await? {

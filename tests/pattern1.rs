@@ -340,3 +340,61 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
     );
     assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
 }
+
+#[tokio::test]
+async fn a_stack_of_the_same_name_that_is_not_ours_is_never_touched() {
+    let sb = sandbox();
+    let run = prepare(sb).await;
+    let name = format!("xw-{}-consumer-vpc", run.deployment.name);
+    let cfn = aws_sdk_cloudformation::Client::new(&run.sessions.consumer.config);
+    let body = "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n";
+    cfn.create_stack()
+        .stack_name(&name)
+        .template_body(body)
+        .send()
+        .await
+        .unwrap();
+    common::wait_for(
+        "the foreign stack",
+        std::time::Duration::from_secs(30),
+        || async {
+            let s = xwizard::aws::stacks::Stacks::new(&run.sessions.consumer)
+                .describe(&name)
+                .await
+                .ok()??;
+            (s.status == "CREATE_COMPLETE").then_some(())
+        },
+    )
+    .await;
+
+    let rec = Recorder::default();
+    let mut engine = Engine::new(
+        run.deployment.clone(),
+        &run.store,
+        &run.sessions,
+        &rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    assert_eq!(engine.run().await.unwrap(), Outcome::Failed);
+    let d = run.store.load(&run.deployment.name).unwrap();
+    let failure = d.step("consumer-vpc").failure.unwrap();
+    assert!(
+        failure.message.contains("will not touch it"),
+        "{}",
+        failure.message
+    );
+
+    // Cleanup refuses it too, and it is still there afterwards.
+    let mut engine = Engine::new(
+        d,
+        &run.store,
+        &run.sessions,
+        &rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    );
+    let err = engine.destroy().await.unwrap_err().to_string();
+    assert!(err.contains("will not touch it"), "{err}");
+    assert!(stack_exists(&run.sessions.consumer, &name).await);
+}

@@ -296,15 +296,30 @@ where
     Ok(outcome)
 }
 
+/// Locks the deployment, reopens its two sessions (checking they are still its accounts) and
+/// runs `action` on it.
+async fn with_deployment<F>(
+    store: &Store,
+    name: &str,
+    fe: &Frontend,
+    check: CheckOptions,
+    action: F,
+) -> Result<Outcome>
+where
+    F: for<'e, 'f> FnOnce(&'f mut Engine<'e>) -> engine::events::BoxFuture<'f, Result<Outcome>>,
+{
+    let _lock = store.lock(name)?;
+    let (d, sessions) = open(store, name).await?;
+    drive(store, d, &sessions, fe, check, action).await
+}
+
 pub async fn resume(
     store: &Store,
     name: &str,
     fe: &Frontend,
     check: CheckOptions,
 ) -> Result<Outcome> {
-    let _lock = store.lock(name)?;
-    let (d, sessions) = open(store, name).await?;
-    drive(store, d, &sessions, fe, check, |e| Box::pin(e.run())).await
+    with_deployment(store, name, fe, check, |e| Box::pin(e.run())).await
 }
 
 pub async fn test(
@@ -313,15 +328,11 @@ pub async fn test(
     fe: &Frontend,
     check: CheckOptions,
 ) -> Result<Outcome> {
-    let _lock = store.lock(name)?;
-    let (d, sessions) = open(store, name).await?;
-    drive(store, d, &sessions, fe, check, |e| Box::pin(e.test_again())).await
+    with_deployment(store, name, fe, check, |e| Box::pin(e.test_again())).await
 }
 
 pub async fn destroy(store: &Store, name: &str, fe: &Frontend) -> Result<Outcome> {
-    let _lock = store.lock(name)?;
-    let (d, sessions) = open(store, name).await?;
-    drive(store, d, &sessions, fe, CheckOptions::default(), |e| {
+    with_deployment(store, name, fe, CheckOptions::default(), |e| {
         Box::pin(e.destroy())
     })
     .await

@@ -79,6 +79,18 @@ async fn prepare(sb: &TestSandbox) -> Run {
     }
 }
 
+/// The engine on this run's store and sessions, answering yes to every question.
+fn engine_for<'a>(run: &'a Run, d: Deployment, rec: &'a Recorder) -> Engine<'a> {
+    Engine::new(
+        d,
+        &run.store,
+        &run.sessions,
+        rec,
+        &AlwaysYes,
+        run.opts.clone(),
+    )
+}
+
 fn output(d: &Deployment, step: &str, key: &str) -> String {
     d.step(step)
         .outputs
@@ -100,14 +112,7 @@ async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
     let sb = sandbox();
     let run = prepare(sb).await;
     let rec = Recorder::default();
-    let mut engine = Engine::new(
-        run.deployment.clone(),
-        &run.store,
-        &run.sessions,
-        &rec,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, run.deployment.clone(), &rec);
     let outcome = engine.run().await.unwrap();
     let d = run.store.load(&run.deployment.name).unwrap();
     assert_eq!(
@@ -222,14 +227,7 @@ async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
 
     // Cleanup leaves nothing of the run in either account.
     let rec2 = Recorder::default();
-    let mut engine = Engine::new(
-        d.clone(),
-        &run.store,
-        &run.sessions,
-        &rec2,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, d.clone(), &rec2);
     assert_eq!(
         engine.destroy().await.unwrap(),
         Outcome::Completed,
@@ -281,14 +279,7 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
         .unwrap();
 
     let rec = Recorder::default();
-    let mut engine = Engine::new(
-        run.deployment.clone(),
-        &run.store,
-        &run.sessions,
-        &rec,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, run.deployment.clone(), &rec);
     assert_eq!(engine.run().await.unwrap(), Outcome::Failed);
 
     // What the user finds in `xwizard status`: which resource failed and why, what to do.
@@ -316,28 +307,14 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
     );
 
     // Resume: the rolled-back stack is deleted (after asking) and the run completes.
-    let mut engine = Engine::new(
-        d,
-        &run.store,
-        &run.sessions,
-        &rec,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, d, &rec);
     assert_eq!(
         engine.run().await.unwrap(),
         Outcome::Completed,
         "{}",
         rec.json()
     );
-    let mut engine = Engine::new(
-        run.store.load(&run.deployment.name).unwrap(),
-        &run.store,
-        &run.sessions,
-        &rec,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, run.store.load(&run.deployment.name).unwrap(), &rec);
     assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
 }
 
@@ -368,14 +345,7 @@ async fn a_stack_of_the_same_name_that_is_not_ours_is_never_touched() {
     .await;
 
     let rec = Recorder::default();
-    let mut engine = Engine::new(
-        run.deployment.clone(),
-        &run.store,
-        &run.sessions,
-        &rec,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, run.deployment.clone(), &rec);
     assert_eq!(engine.run().await.unwrap(), Outcome::Failed);
     let d = run.store.load(&run.deployment.name).unwrap();
     let failure = d.step("consumer-vpc").failure.unwrap();
@@ -386,14 +356,7 @@ async fn a_stack_of_the_same_name_that_is_not_ours_is_never_touched() {
     );
 
     // Cleanup refuses it too, and it is still there afterwards.
-    let mut engine = Engine::new(
-        d,
-        &run.store,
-        &run.sessions,
-        &rec,
-        &AlwaysYes,
-        run.opts.clone(),
-    );
+    let mut engine = engine_for(&run, d, &rec);
     let err = engine.destroy().await.unwrap_err().to_string();
     assert!(err.contains("will not touch it"), "{err}");
     assert!(stack_exists(&run.sessions.consumer, &name).await);

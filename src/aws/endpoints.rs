@@ -19,8 +19,7 @@ impl Endpoints {
         }
     }
 
-    /// The private IPv4 addresses of the endpoint's network interfaces (one per subnet).
-    pub async fn endpoint_ips(&self, endpoint_id: &str) -> Result<Vec<String>> {
+    async fn describe(&self, endpoint_id: &str) -> Result<aws_sdk_ec2::types::VpcEndpoint> {
         let out = self
             .ec2
             .describe_vpc_endpoints()
@@ -28,9 +27,15 @@ impl Endpoints {
             .send()
             .await
             .map_err(|e| explain(format!("cannot describe endpoint {endpoint_id}"), e))?;
-        let Some(endpoint) = out.vpc_endpoints().first() else {
-            bail!("endpoint {endpoint_id} does not exist");
-        };
+        match out.vpc_endpoints().first() {
+            Some(endpoint) => Ok(endpoint.clone()),
+            None => bail!("endpoint {endpoint_id} does not exist"),
+        }
+    }
+
+    /// The private IPv4 addresses of the endpoint's network interfaces (one per subnet).
+    pub async fn endpoint_ips(&self, endpoint_id: &str) -> Result<Vec<String>> {
+        let endpoint = self.describe(endpoint_id).await?;
         let enis = endpoint.network_interface_ids();
         if enis.is_empty() {
             bail!("endpoint {endpoint_id} has no network interfaces yet");
@@ -96,18 +101,8 @@ impl Endpoints {
     }
 
     pub async fn endpoint_policy(&self, endpoint_id: &str) -> Result<Option<String>> {
-        let out = self
-            .ec2
-            .describe_vpc_endpoints()
-            .vpc_endpoint_ids(endpoint_id)
-            .send()
-            .await
-            .map_err(|e| explain(format!("cannot describe endpoint {endpoint_id}"), e))?;
-        Ok(out
-            .vpc_endpoints()
-            .first()
-            .and_then(|e| e.policy_document())
-            .map(str::to_string))
+        let endpoint = self.describe(endpoint_id).await?;
+        Ok(endpoint.policy_document().map(str::to_string))
     }
 
     pub async fn set_endpoint_policy(&self, endpoint_id: &str, policy: &str) -> Result<()> {

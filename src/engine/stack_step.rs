@@ -290,6 +290,13 @@ impl Engine<'_> {
             .step(step.id)
             .stack_name
             .unwrap_or_else(|| stack_id.to_string());
+        let report = |e: &StackEvent| {
+            self.emit(Event::StackEvent {
+                step: step.id.to_string(),
+                stack: stack_name.clone(),
+                event: e.clone(),
+            })
+        };
         loop {
             let fresh = stacks.new_events(stack_id, &seen).await?;
             let progressed = !fresh.is_empty();
@@ -297,11 +304,7 @@ impl Engine<'_> {
             let finished = fresh.iter().any(|e| is_final_stack_event(e, stack_id));
             for e in fresh {
                 seen.insert(e.event_id.clone());
-                self.emit(Event::StackEvent {
-                    step: step.id.to_string(),
-                    stack: stack_name.clone(),
-                    event: e.clone(),
-                });
+                report(&e);
                 all.push(e);
             }
             if finished {
@@ -317,11 +320,7 @@ impl Engine<'_> {
             if settled {
                 // One last read: the final events can land after the status changed.
                 for e in stacks.new_events(stack_id, &seen).await? {
-                    self.emit(Event::StackEvent {
-                        step: step.id.to_string(),
-                        stack: stack_name.clone(),
-                        event: e.clone(),
-                    });
+                    report(&e);
                     all.push(e);
                 }
                 return Ok(all);

@@ -291,6 +291,28 @@ async fn secrets_are_readable_across_accounts_only_when_the_policies_allow() {
     assert_eq!(denied.code(), Some("AccessDeniedException"), "{denied:?}");
 }
 
+/// A VPC `10.<n>.0.0/16` with one subnet `10.<n>.1.0/24`: (vpc id, subnet id).
+async fn vpc_with_subnet(ec2: &aws_sdk_ec2::Client, n: u8) -> (String, String) {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{n}.0.0/16"))
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block(format!("10.{n}.1.0/24"))
+        .send()
+        .await
+        .unwrap();
+    (
+        vpc_id,
+        subnet.subnet().unwrap().subnet_id().unwrap().to_string(),
+    )
+}
+
 #[tokio::test]
 async fn pending_endpoint_connection_is_accepted_from_the_producer_account() {
     let sb = sandbox();
@@ -301,21 +323,7 @@ async fn pending_endpoint_connection_is_accepted_from_the_producer_account() {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&producer.config);
 
     // Producer: a network load balancer behind an endpoint service that requires acceptance.
-    let vpc = p_ec2
-        .create_vpc()
-        .cidr_block("10.30.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
-    let subnet = p_ec2
-        .create_subnet()
-        .vpc_id(&vpc_id)
-        .cidr_block("10.30.1.0/24")
-        .send()
-        .await
-        .unwrap();
-    let subnet_id = subnet.subnet().unwrap().subnet_id().unwrap().to_string();
+    let (_, subnet_id) = vpc_with_subnet(&p_ec2, 30).await;
     let nlb = elb
         .create_load_balancer()
         .name(unique("nlb").chars().take(32).collect::<String>())
@@ -349,26 +357,13 @@ async fn pending_endpoint_connection_is_accepted_from_the_producer_account() {
 
     // Consumer: an interface endpoint to it starts pending.
     let c_ec2 = aws_sdk_ec2::Client::new(&consumer.config);
-    let cvpc = c_ec2
-        .create_vpc()
-        .cidr_block("10.31.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let cvpc_id = cvpc.vpc().unwrap().vpc_id().unwrap().to_string();
-    let csub = c_ec2
-        .create_subnet()
-        .vpc_id(&cvpc_id)
-        .cidr_block("10.31.1.0/24")
-        .send()
-        .await
-        .unwrap();
+    let (cvpc_id, csub_id) = vpc_with_subnet(&c_ec2, 31).await;
     let endpoint = c_ec2
         .create_vpc_endpoint()
         .vpc_endpoint_type(VpcEndpointType::Interface)
         .vpc_id(&cvpc_id)
         .service_name(&service_name)
-        .subnet_ids(csub.subnet().unwrap().subnet_id().unwrap())
+        .subnet_ids(&csub_id)
         .send()
         .await
         .expect("an allowed consumer can create the endpoint");

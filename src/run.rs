@@ -194,6 +194,18 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
         );
     }
 
+    let known = list_profiles(&source).await?;
+    for (role, profile) in [
+        ("producer", &producer_profile),
+        ("consumer", &consumer_profile),
+    ] {
+        if !known.iter().any(|p| &p.name == profile) {
+            bail!(
+                "the {role} profile '{profile}' is not in your AWS config; `xwizard profiles` lists \
+                 the ones there (add it with `aws configure --profile {profile}` or `aws configure sso`)"
+            );
+        }
+    }
     let producer = Session::load(&producer_profile, Some(&region), &source).await;
     let consumer = Session::load(&consumer_profile, Some(&region), &source).await;
     let (pid, cid) = tokio::join!(producer.identify(), consumer.identify());

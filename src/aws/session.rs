@@ -6,7 +6,6 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
-use aws_sdk_sts::error::DisplayErrorContext;
 use std::path::PathBuf;
 
 /// Where profiles are read from: the user's usual files, or an explicit pair (the sandbox's).
@@ -76,11 +75,11 @@ impl Session {
     pub async fn identify(&self) -> Result<Identity> {
         let sts = aws_sdk_sts::Client::new(&self.config);
         let out = sts.get_caller_identity().send().await.map_err(|e| {
+            let cause = super::error::explain("STS GetCallerIdentity failed", e);
             anyhow::anyhow!(
-                "profile '{}' could not be verified with STS: {}. Check its credentials \
+                "profile '{}' could not be verified: {cause}. Check its credentials \
                  (for an SSO profile run `aws sso login --profile {}`)",
                 self.profile,
-                DisplayErrorContext(e),
                 self.profile
             )
         })?;

@@ -13,7 +13,12 @@ pub fn widget() -> serde_json::Value {
 }
 
 /// One API call: its name, the Authorization it sends, what it should get.
-type Case<'k> = (&'static str, Option<&'k str>, &'static str, fn(u16, &str) -> bool);
+type Case<'k> = (
+    &'static str,
+    Option<&'k str>,
+    &'static str,
+    fn(u16, &str) -> bool,
+);
 
 /// A key of the right shape that is not the real one.
 const WRONG_KEY: &str = "xwizardWrongKey0000000000000000x";

@@ -8,28 +8,53 @@ fn xwizard(dir: &std::path::Path) -> Command {
     cmd
 }
 
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn of_type<'a>(events: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["type"] == t).collect()
+}
+
+/// Stops the sandbox even when an assertion fails half-way.
+struct Down<'a>(&'a std::path::Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = xwizard(self.0).args(["sandbox", "down"]).output();
+    }
+}
+
 #[test]
-fn a_sandbox_run_with_yes_and_json_emits_only_json_events_and_deploys() {
+fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     let dir = tempfile::tempdir().unwrap();
+    let _down = Down(dir.path());
+    // A sandbox already up is reused and left running, so the later commands can reach it.
+    assert!(
+        xwizard(dir.path())
+            .args(["sandbox", "up"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
     let out = xwizard(dir.path())
         .args(["sandbox", "--yes", "--json"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stderr}\n{stdout}",
-        out.status
-    );
-
-    let events: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    let of_type = |t: &str| events.iter().filter(|e| e["type"] == t).collect::<Vec<_>>();
-    assert_eq!(of_type("run_started").len(), 1);
-    let started: Vec<&str> = of_type("step_started")
+    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status);
+    let events = json_lines(&out.stdout);
+    assert_eq!(of_type(&events, "run_started").len(), 1);
+    let name = of_type(&events, "run_started")[0]["deployment"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started: Vec<&str> = of_type(&events, "step_started")
         .iter()
         .map(|e| e["step"].as_str().unwrap())
         .collect();
@@ -45,7 +70,7 @@ fn a_sandbox_run_with_yes_and_json_emits_only_json_events_and_deploys() {
         ]
     );
     // Each step says which account acts.
-    for e in of_type("step_started") {
+    for e in of_type(&events, "step_started") {
         let expected = if e["role"] == "producer" {
             "111111111111"
         } else {
@@ -54,14 +79,66 @@ fn a_sandbox_run_with_yes_and_json_emits_only_json_events_and_deploys() {
         assert_eq!(e["account_id"], expected, "{e}");
     }
     assert!(
-        of_type("stack_event").len() > 50,
+        of_type(&events, "stack_event").len() > 50,
         "live stack events are streamed"
     );
-    let checks = of_type("check");
+    let checks = of_type(&events, "check");
     assert_eq!(checks.len(), 4);
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
-    let finished = of_type("run_finished");
-    assert_eq!(finished.last().unwrap()["status"], "deployed");
+    assert_eq!(
+        of_type(&events, "run_finished").last().unwrap()["status"],
+        "deployed"
+    );
+
+    let list = xwizard(dir.path()).arg("list").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains(&format!("{name:<22} pattern 1  deployed"))
+    );
+
+    let test = xwizard(dir.path())
+        .args(["test", &name, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+    let retest = json_lines(&test.stdout);
+    assert_eq!(of_type(&retest, "check").len(), 4);
+    assert!(
+        of_type(&retest, "check")
+            .iter()
+            .all(|c| c["passed"] == true)
+    );
+
+    // Without --yes, a JSON run cannot ask: the missing answer is named, nothing is deleted.
+    let refused = xwizard(dir.path())
+        .args(["destroy", &name, "--json"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Pass --yes"));
+
+    let destroy = xwizard(dir.path())
+        .args(["destroy", &name, "--yes", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        destroy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&destroy.stderr)
+    );
+    let gone = json_lines(&destroy.stdout);
+    assert_eq!(
+        of_type(&gone, "run_finished").last().unwrap()["status"],
+        "destroyed"
+    );
+    let status = xwizard(dir.path())
+        .args(["status", &name])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("destroyed"));
 }
 
 #[test]

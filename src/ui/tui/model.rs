@@ -1,0 +1,460 @@
+//! The state of the full-screen interface: what is on screen and everything it is drawn from.
+//! Time is an input (`now`, advanced by ticks), so the same model always draws the same frame.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::engine::{ChangeView, CheckView, Question};
+use crate::plan::{Pattern, Role};
+use crate::state::{Deployment, RootCause, StepStatus};
+
+use super::theme::Theme;
+
+/// How many lines of the event log are kept; older ones scroll away for good.
+pub const LOG_CAPACITY: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+    PatternChoice,
+    Profiles,
+    Parameters,
+    /// A change set (or another yes/no question) waiting for the user.
+    Review,
+    Deploy,
+    Tests,
+    Cleanup,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    QuitConfirm,
+}
+
+/// One AWS profile as the profiles screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileRow {
+    pub name: String,
+    /// "sso", "role", "process", "keys" or "other".
+    pub kind: String,
+    pub region: Option<String>,
+}
+
+/// What STS said about the profile chosen for a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    Unchecked,
+    Checking,
+    Verified { account_id: String, arn: String },
+    Failed { message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfilesForm {
+    pub profiles: Vec<ProfileRow>,
+    pub cursor: usize,
+    /// The role Enter assigns the profile under the cursor to.
+    pub focus: Role,
+    pub producer: Option<String>,
+    pub consumer: Option<String>,
+    pub producer_identity: Identity,
+    pub consumer_identity: Identity,
+    /// One account playing both roles (rehearsals).
+    pub allow_same_account: bool,
+}
+
+impl ProfilesForm {
+    pub fn chosen(&self, role: Role) -> Option<&str> {
+        match role {
+            Role::Producer => self.producer.as_deref(),
+            Role::Consumer => self.consumer.as_deref(),
+        }
+    }
+
+    pub fn identity(&self, role: Role) -> &Identity {
+        match role {
+            Role::Producer => &self.producer_identity,
+            Role::Consumer => &self.consumer_identity,
+        }
+    }
+
+    pub fn identity_mut(&mut self, role: Role) -> &mut Identity {
+        match role {
+            Role::Producer => &mut self.producer_identity,
+            Role::Consumer => &mut self.consumer_identity,
+        }
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&ProfileRow> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// The one account both profiles lead to, when they lead to the same.
+    pub fn same_account(&self) -> Option<&str> {
+        match (&self.producer_identity, &self.consumer_identity) {
+            (
+                Identity::Verified { account_id: a, .. },
+                Identity::Verified { account_id: b, .. },
+            ) if a == b => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn ready(&self) -> bool {
+        let verified = |i: &Identity| matches!(i, Identity::Verified { .. });
+        verified(&self.producer_identity)
+            && verified(&self.consumer_identity)
+            && (self.same_account().is_none() || self.allow_same_account)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Region,
+    Name,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamsForm {
+    pub region: String,
+    pub name: String,
+    pub focus: Field,
+    pub error: Option<(Field, String)>,
+}
+
+/// What the wizard gathered, for the runner to verify, save and run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRun {
+    pub pattern: Pattern,
+    pub producer_profile: String,
+    pub consumer_profile: String,
+    pub region: String,
+    pub name: String,
+    pub allow_same_account: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepRow {
+    pub id: String,
+    pub title: String,
+    pub role: Role,
+    pub account_id: String,
+    pub status: StepStatus,
+    pub started: Option<Instant>,
+    /// Set when the step ends; a running step's time is `now - started`.
+    pub took: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceRow {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+}
+
+impl ResourceRow {
+    /// Time since its first event; frozen once it reached a final state.
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        let end = if self.status.ends_with("IN_PROGRESS") {
+            now
+        } else {
+            self.last_seen
+        };
+        end.saturating_duration_since(self.first_seen)
+    }
+}
+
+/// The stack the current step follows.
+#[derive(Debug, Clone)]
+pub struct StackView {
+    pub step: String,
+    pub name: String,
+    /// The stack's own latest status (its `AWS::CloudFormation::Stack` events).
+    pub status: Option<String>,
+    pub resources: Vec<ResourceRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub step: String,
+    pub message: String,
+    pub root_cause: Option<RootCause>,
+    pub next: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Waiting,
+    Deleting,
+    Deleted,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub struct CleanupStack {
+    pub stack: String,
+    pub role: Option<Role>,
+    pub account_id: String,
+    /// Stacks of a wave are deleted together, lowest wave first.
+    pub wave: u8,
+    pub state: Deletion,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CleanupView {
+    pub stacks: Vec<CleanupStack>,
+    pub leftovers: Vec<String>,
+    pub failures: Vec<String>,
+    /// "nothing of this deployment is left" was reported.
+    pub clean: bool,
+}
+
+/// The deployment a run works on, from `RunStarted` or the saved record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    pub deployment: String,
+    pub pattern: Pattern,
+    pub region: String,
+    pub producer_account: String,
+    pub consumer_account: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub theme: Theme,
+    pub now: Instant,
+    pub screen: Screen,
+    /// Where Esc from the review, tests or error screen goes back to.
+    pub previous: Screen,
+    pub overlay: Option<Overlay>,
+    pub deployments: Vec<Deployment>,
+    pub home_cursor: usize,
+    pub pattern: Pattern,
+    pub profiles: ProfilesForm,
+    pub params: ParamsForm,
+    /// The name offered on the parameters screen (the runner picks a fresh one).
+    pub suggested_name: String,
+    pub run: Option<RunInfo>,
+    pub steps: Vec<StepRow>,
+    /// Whose credentials act right now, and in which account.
+    pub acting: Option<(Role, String)>,
+    pub stack: Option<StackView>,
+    pub change_sets: BTreeMap<String, Vec<ChangeView>>,
+    pub log: VecDeque<String>,
+    /// Lines scrolled back from the newest, on the deployment screen.
+    pub log_scroll: usize,
+    pub outputs: Vec<(String, String, String)>,
+    pub checks: Vec<CheckView>,
+    pub question: Option<Question>,
+    pub review_scroll: usize,
+    pub failure: Option<Failure>,
+    pub cleanup: Option<CleanupView>,
+    /// The status of `RunFinished`: "deployed", "failed", "destroyed", …
+    pub finished: Option<String>,
+}
+
+impl Model {
+    pub fn new(theme: Theme, now: Instant) -> Self {
+        Self {
+            theme,
+            now,
+            screen: Screen::Home,
+            previous: Screen::Home,
+            overlay: None,
+            deployments: Vec::new(),
+            home_cursor: 0,
+            pattern: Pattern::VpcEndpoint,
+            profiles: ProfilesForm {
+                profiles: Vec::new(),
+                cursor: 0,
+                focus: Role::Producer,
+                producer: None,
+                consumer: None,
+                producer_identity: Identity::Unchecked,
+                consumer_identity: Identity::Unchecked,
+                allow_same_account: false,
+            },
+            params: ParamsForm {
+                region: String::new(),
+                name: String::new(),
+                focus: Field::Region,
+                error: None,
+            },
+            suggested_name: format!("{}-demo", Pattern::VpcEndpoint.short()),
+            run: None,
+            steps: Vec::new(),
+            acting: None,
+            stack: None,
+            change_sets: BTreeMap::new(),
+            log: VecDeque::new(),
+            log_scroll: 0,
+            outputs: Vec::new(),
+            checks: Vec::new(),
+            question: None,
+            review_scroll: 0,
+            failure: None,
+            cleanup: None,
+            finished: None,
+        }
+    }
+
+    /// A model for a run of a saved deployment (resume, test, destroy): steps already done
+    /// show as done, since the engine skips them silently.
+    pub fn for_deployment(theme: Theme, now: Instant, d: &Deployment) -> Self {
+        let mut model = Self::new(theme, now);
+        model.run = Some(RunInfo {
+            deployment: d.name.clone(),
+            pattern: d.pattern,
+            region: d.region.clone(),
+            producer_account: d.producer.account_id.clone(),
+            consumer_account: d.consumer.account_id.clone(),
+        });
+        model.pattern = d.pattern;
+        model.seed_steps();
+        for row in &mut model.steps {
+            let saved = d.step(&row.id);
+            row.status = saved.status;
+            for (k, v) in saved.outputs {
+                model.outputs.push((row.id.clone(), k, v));
+            }
+        }
+        model.screen = Screen::Deploy;
+        model
+    }
+
+    /// The plan's steps, all pending, with the accounts they act in.
+    pub(crate) fn seed_steps(&mut self) {
+        let account = |run: &Option<RunInfo>, role: Role| {
+            run.as_ref().map_or(String::new(), |r| match role {
+                Role::Producer => r.producer_account.clone(),
+                Role::Consumer => r.consumer_account.clone(),
+            })
+        };
+        self.steps = self
+            .pattern
+            .steps()
+            .into_iter()
+            .map(|s| StepRow {
+                id: s.id.to_string(),
+                title: s.title.to_string(),
+                role: s.role,
+                account_id: account(&self.run, s.role),
+                status: StepStatus::Pending,
+                started: None,
+                took: None,
+            })
+            .collect();
+    }
+
+    pub fn step_row(&self, id: &str) -> Option<&StepRow> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn deployment_name(&self) -> Option<&str> {
+        self.run.as_ref().map(|r| r.deployment.as_str())
+    }
+
+    pub fn account_of(&self, role: Role) -> Option<&str> {
+        self.run.as_ref().map(|r| match role {
+            Role::Producer => r.producer_account.as_str(),
+            Role::Consumer => r.consumer_account.as_str(),
+        })
+    }
+
+    /// A run is under way: quitting must say how to resume.
+    pub fn running(&self) -> bool {
+        self.run.is_some() && self.finished.is_none()
+    }
+
+    pub fn push_log(&mut self, line: String) {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+    }
+
+    pub fn selected_deployment(&self) -> Option<&Deployment> {
+        self.deployments.get(self.home_cursor)
+    }
+}
+
+/// "1m05s", "42s", "1h02m": short enough for a status column.
+pub fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Cuts `text` to `width` characters, the last one an ellipsis when anything was cut.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Cuts the middle of `text` to fit `width`, keeping both ends: logical ids and URLs often
+/// differ only at their ends (`ApiKeyAuthorizerRole`, `ApiKeyAuthorizerFunction`).
+pub fn ellipsize_middle(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    if len <= width {
+        return text.to_string();
+    }
+    if width < 3 {
+        return ellipsize(text, width);
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(len - tail));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_short() {
+        assert_eq!(fmt_duration(Duration::from_secs(42)), "42s");
+        assert_eq!(fmt_duration(Duration::from_secs(65)), "1m05s");
+        assert_eq!(fmt_duration(Duration::from_secs(3720)), "1h02m");
+    }
+
+    #[test]
+    fn long_text_gets_an_ellipsis() {
+        assert_eq!(ellipsize("ConsumerVpcEndpoint", 8), "Consume…");
+        assert_eq!(ellipsize("Vpc", 8), "Vpc");
+        assert_eq!(
+            ellipsize_middle("ApiKeyAuthorizerFunction", 11),
+            "ApiKe…ction"
+        );
+        assert_eq!(ellipsize_middle("ApiKeyAuthorizerRole", 9), "ApiK…Role");
+    }
+
+    #[test]
+    fn the_log_is_a_ring() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        for i in 0..LOG_CAPACITY + 3 {
+            m.push_log(i.to_string());
+        }
+        assert_eq!(m.log.len(), LOG_CAPACITY);
+        assert_eq!(m.log.front().map(String::as_str), Some("3"));
+    }
+}

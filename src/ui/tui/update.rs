@@ -1,0 +1,872 @@
+//! Everything that changes the interface goes through `update`: engine events, questions,
+//! keys and clock ticks in; at most one `Action` for the runner out. No I/O here.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::engine::{Event, Question};
+use crate::plan::{self, Pattern, Role};
+use crate::state::{Deployment, StepStatus};
+
+use super::model::{
+    CleanupStack, CleanupView, Deletion, Failure, Field, Identity, Model, NewRun, Overlay,
+    ProfileRow, ResourceRow, RunInfo, Screen, StackView,
+};
+
+const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Engine(Event),
+    Ask(Question),
+    Key(KeyEvent),
+    /// The clock: every elapsed time on screen is measured against the latest tick.
+    Tick(Instant),
+    Resize(u16, u16),
+    /// The saved deployments, for the home screen.
+    Deployments(Vec<Deployment>),
+    /// The AWS profiles of the user's config, for the profiles screen.
+    Profiles(Vec<ProfileRow>),
+    /// What STS said about a profile the user picked (answer to `Action::VerifyProfile`):
+    /// the account id and caller ARN, or the error in words.
+    Identity {
+        role: Role,
+        profile: String,
+        result: Result<(String, String), String>,
+    },
+}
+
+/// What the runner must do for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The answer to the pending `Question`.
+    Answer(bool),
+    /// Leave: restore the terminal. Confirmed by the user whenever a run is under way.
+    Quit,
+    /// Ask STS who this profile is; reply with `Message::Identity`.
+    VerifyProfile {
+        role: Role,
+        profile: String,
+    },
+    /// Verify, save and run a new deployment.
+    Start(NewRun),
+    Resume(String),
+    Test(String),
+    Destroy(String),
+}
+
+pub fn update(model: &mut Model, message: Message) -> Option<Action> {
+    match message {
+        Message::Engine(event) => {
+            on_event(model, event);
+            None
+        }
+        Message::Ask(question) => {
+            on_question(model, question);
+            None
+        }
+        Message::Key(key) => on_key(model, key),
+        Message::Tick(now) => {
+            model.now = now;
+            None
+        }
+        Message::Resize(..) => None,
+        Message::Deployments(list) => {
+            model.deployments = list;
+            model.home_cursor = model
+                .home_cursor
+                .min(model.deployments.len().saturating_sub(1));
+            None
+        }
+        Message::Profiles(list) => {
+            let form = &mut model.profiles;
+            form.profiles = list;
+            form.cursor = likely_profile(&form.profiles, form.focus);
+            None
+        }
+        Message::Identity {
+            role,
+            profile,
+            result,
+        } => {
+            let form = &mut model.profiles;
+            // A late answer about a profile the user has since replaced is stale.
+            if form.chosen(role) == Some(profile.as_str()) {
+                *form.identity_mut(role) = match result {
+                    Ok((account_id, arn)) => Identity::Verified { account_id, arn },
+                    Err(message) => Identity::Failed { message },
+                };
+            }
+            None
+        }
+    }
+}
+
+/// A profile named for the role (e.g. sandbox-consumer) is the likely answer.
+fn likely_profile(profiles: &[ProfileRow], role: Role) -> usize {
+    profiles
+        .iter()
+        .position(|p| p.name.contains(role.as_str()))
+        .unwrap_or(0)
+}
+
+fn hms(timestamp: &str) -> &str {
+    timestamp.get(11..19).unwrap_or(timestamp)
+}
+
+fn on_event(model: &mut Model, event: Event) {
+    let now = model.now;
+    match event {
+        Event::RunStarted {
+            deployment,
+            pattern,
+            region,
+            producer_account,
+            consumer_account,
+        } => {
+            let pattern = Pattern::ALL
+                .iter()
+                .copied()
+                .find(|p| p.short() == pattern)
+                .unwrap_or(model.pattern);
+            let same = model
+                .run
+                .as_ref()
+                .is_some_and(|r| r.deployment == deployment);
+            model.push_log(format!(
+                "deployment {deployment} in {region}: producer {producer_account}, consumer {consumer_account}"
+            ));
+            model.run = Some(RunInfo {
+                deployment,
+                pattern,
+                region,
+                producer_account,
+                consumer_account,
+            });
+            model.pattern = pattern;
+            if !same || model.steps.is_empty() {
+                model.seed_steps();
+            } else {
+                let run = model.run.clone();
+                for row in &mut model.steps {
+                    if let Some(r) = &run {
+                        row.account_id = match row.role {
+                            Role::Producer => r.producer_account.clone(),
+                            Role::Consumer => r.consumer_account.clone(),
+                        };
+                    }
+                }
+            }
+            model.finished = None;
+            model.failure = None;
+            model.screen = Screen::Deploy;
+        }
+        Event::StepStarted {
+            step,
+            title,
+            role,
+            account_id,
+        } => {
+            model.acting = Some((role, account_id.clone()));
+            model.stack = None;
+            model.push_log(format!("▶ {step}: {title} [{role} · {account_id}]"));
+            if let Some(stack) = title.strip_prefix("Delete stack ") {
+                let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
+                match cleanup.stacks.iter_mut().find(|s| s.stack == stack) {
+                    Some(s) => s.state = Deletion::Deleting,
+                    None => cleanup.stacks.push(CleanupStack {
+                        stack: stack.to_string(),
+                        role: Some(role),
+                        account_id,
+                        wave: wave_of(model.pattern, stack),
+                        state: Deletion::Deleting,
+                    }),
+                }
+                model.screen = Screen::Cleanup;
+                return;
+            }
+            if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
+                row.status = StepStatus::Running;
+                row.started = Some(now);
+                row.took = None;
+                row.account_id = account_id;
+            }
+        }
+        Event::ChangeSet { stack, changes, .. } => {
+            let count = |a: &str| changes.iter().filter(|c| c.action == a).count();
+            let access = changes.iter().filter(|c| c.access).count();
+            let mut line = format!(
+                "change set for {stack}: {} to add, {} to modify, {} to remove",
+                count("Add"),
+                count("Modify"),
+                count("Remove")
+            );
+            if access > 0 {
+                let _ = write!(line, ", {access} access changes");
+            }
+            model.push_log(line);
+            model.change_sets.insert(stack, changes);
+        }
+        Event::StackEvent { step, stack, event } => {
+            let view = match &mut model.stack {
+                Some(v) if v.name == stack => v,
+                slot => slot.insert(StackView {
+                    step: step.clone(),
+                    name: stack.clone(),
+                    status: None,
+                    resources: Vec::new(),
+                }),
+            };
+            if event.resource_type == STACK_TYPE {
+                view.status = Some(event.status.clone());
+                if event.status == "DELETE_COMPLETE"
+                    && let Some(c) = &mut model.cleanup
+                    && let Some(s) = c.stacks.iter_mut().find(|s| s.stack == stack)
+                {
+                    s.state = Deletion::Deleted;
+                }
+            } else {
+                match view
+                    .resources
+                    .iter_mut()
+                    .find(|r| r.logical_id == event.logical_id)
+                {
+                    Some(row) => {
+                        row.status = event.status.clone();
+                        row.reason = event.reason.clone();
+                        row.last_seen = now;
+                    }
+                    None => view.resources.push(ResourceRow {
+                        logical_id: event.logical_id.clone(),
+                        resource_type: event.resource_type.clone(),
+                        status: event.status.clone(),
+                        reason: event.reason.clone(),
+                        first_seen: now,
+                        last_seen: now,
+                    }),
+                }
+            }
+            let mut line = format!(
+                "{} {:<20} {}",
+                hms(&event.timestamp),
+                event.status,
+                event.logical_id
+            );
+            if event.status.ends_with("FAILED") && !event.reason.is_empty() {
+                let _ = write!(line, ": {}", event.reason);
+            }
+            model.push_log(line);
+        }
+        Event::Outputs { step, outputs } => {
+            model.push_log(format!("{step}: {} outputs", outputs.len()));
+            for (k, v) in outputs {
+                match model
+                    .outputs
+                    .iter_mut()
+                    .find(|(s, key, _)| *s == step && *key == k)
+                {
+                    Some(slot) => slot.2 = v,
+                    None => model.outputs.push((step.clone(), k, v)),
+                }
+            }
+        }
+        Event::Info { step, message } => {
+            if step == "cleanup" {
+                let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
+                if let Some(item) = message.strip_prefix("still there: ") {
+                    cleanup.leftovers.push(item.to_string());
+                } else if message.starts_with("nothing of this deployment is left") {
+                    cleanup.clean = true;
+                }
+            }
+            model.push_log(format!("{step}: {message}"));
+        }
+        Event::Check { check, .. } => {
+            model.push_log(format!(
+                "{} {} → {} in {} ms",
+                if check.passed { "PASS" } else { "FAIL" },
+                check.name,
+                check.status.map_or("no answer".into(), |s| s.to_string()),
+                check.latency_ms
+            ));
+            model.checks.push(check);
+            if matches!(model.screen, Screen::Deploy) {
+                model.screen = Screen::Tests;
+            }
+        }
+        Event::StepDone { step, seconds, .. } => {
+            if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
+                row.status = StepStatus::Done;
+                row.took = Some(Duration::from_secs_f64(seconds.max(0.0)));
+            }
+            model.push_log(format!("✔ {step} done in {seconds:.1}s"));
+        }
+        Event::StepFailed {
+            step,
+            message,
+            root_cause,
+            next,
+        } => {
+            model.push_log(format!("✘ {step} failed: {message}"));
+            if step == "cleanup" {
+                let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
+                for s in &mut cleanup.stacks {
+                    if s.state == Deletion::Deleting && message.contains(&s.stack) {
+                        s.state = Deletion::Failed;
+                    }
+                }
+                cleanup.failures.push(message.clone());
+                model.screen = Screen::Cleanup;
+            } else {
+                if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
+                    row.status = StepStatus::Failed;
+                    row.took = row.started.map(|t| now.saturating_duration_since(t));
+                }
+                model.screen = Screen::Error;
+                model.previous = Screen::Deploy;
+            }
+            model.failure = Some(Failure {
+                step,
+                message,
+                root_cause,
+                next,
+            });
+        }
+        Event::RunFinished { deployment, status } => {
+            model.push_log(format!("{deployment}: {status}"));
+            model.acting = None;
+            if model.screen == Screen::Deploy && status == "deployed" && !model.checks.is_empty() {
+                model.screen = Screen::Tests;
+            }
+            model.finished = Some(status);
+        }
+    }
+}
+
+/// The teardown wave of a stack, from the plan step whose suffix ends its name.
+fn wave_of(pattern: Pattern, stack: &str) -> u8 {
+    pattern
+        .steps()
+        .iter()
+        .filter_map(|s| s.stack())
+        .find(|spec| stack.ends_with(&format!("-{}", spec.suffix)))
+        .map_or(0, |spec| spec.teardown_wave)
+}
+
+fn role_of(pattern: Pattern, stack: &str) -> Option<Role> {
+    pattern
+        .steps()
+        .into_iter()
+        .find(|s| {
+            s.stack()
+                .is_some_and(|spec| stack.ends_with(&format!("-{}", spec.suffix)))
+        })
+        .map(|s| s.role)
+}
+
+fn on_question(model: &mut Model, question: Question) {
+    match &question {
+        Question::ApplyChangeSet { .. } | Question::DeleteFailedStack { .. } => {
+            if model.screen != Screen::Review {
+                model.previous = model.screen;
+            }
+            model.screen = Screen::Review;
+            model.review_scroll = 0;
+        }
+        Question::Destroy { stacks, .. } => {
+            let mut view = CleanupView::default();
+            for (stack, account_id) in stacks {
+                view.stacks.push(CleanupStack {
+                    stack: stack.clone(),
+                    role: role_of(model.pattern, stack),
+                    account_id: account_id.clone(),
+                    wave: wave_of(model.pattern, stack),
+                    state: Deletion::Waiting,
+                });
+            }
+            // Deletion order: wave by wave, as the engine deletes them.
+            view.stacks.sort_by_key(|s| s.wave);
+            model.cleanup = Some(view);
+            // A new operation on the deployment: the last run's verdict no longer applies.
+            model.finished = None;
+            model.screen = Screen::Cleanup;
+        }
+    }
+    model.question = Some(question);
+}
+
+fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    if key.kind != KeyEventKind::Press {
+        return None;
+    }
+    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+    match model.overlay {
+        Some(Overlay::QuitConfirm) => {
+            match key.code {
+                KeyCode::Char('y' | 'Y' | 'q') => return Some(Action::Quit),
+                _ if ctrl_c => return Some(Action::Quit),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => model.overlay = None,
+                _ => {}
+            }
+            return None;
+        }
+        Some(Overlay::Help) => {
+            model.overlay = None;
+            return None;
+        }
+        None => {}
+    }
+    if ctrl_c {
+        return ask_quit(model);
+    }
+    if model.screen == Screen::Parameters {
+        return parameters_key(model, key);
+    }
+    match key.code {
+        KeyCode::Char('?') => {
+            model.overlay = Some(Overlay::Help);
+            return None;
+        }
+        KeyCode::Char('q') => return ask_quit(model),
+        _ => {}
+    }
+    if model.question.is_some() && matches!(model.screen, Screen::Review | Screen::Cleanup) {
+        match key.code {
+            KeyCode::Char('y' | 'Y') => return Some(answer(model, true)),
+            KeyCode::Char('n' | 'N') => return Some(answer(model, false)),
+            _ => {}
+        }
+    }
+    match model.screen {
+        Screen::Home => home_key(model, key),
+        Screen::PatternChoice => {
+            match key.code {
+                KeyCode::Enter | KeyCode::Right => {
+                    model.screen = Screen::Profiles;
+                    model.profiles.focus = Role::Producer;
+                    model.profiles.cursor =
+                        likely_profile(&model.profiles.profiles, Role::Producer);
+                }
+                KeyCode::Esc | KeyCode::Left => model.screen = Screen::Home,
+                _ => {}
+            }
+            None
+        }
+        Screen::Profiles => profiles_key(model, key),
+        Screen::Parameters => None,
+        Screen::Review => {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => model.review_scroll += 1,
+                KeyCode::Up | KeyCode::Char('k') => {
+                    model.review_scroll = model.review_scroll.saturating_sub(1)
+                }
+                _ => {}
+            }
+            None
+        }
+        Screen::Deploy | Screen::Tests | Screen::Cleanup | Screen::Error => run_key(model, key),
+    }
+}
+
+fn ask_quit(model: &mut Model) -> Option<Action> {
+    if model.screen == Screen::Home && !model.running() {
+        return Some(Action::Quit);
+    }
+    model.overlay = Some(Overlay::QuitConfirm);
+    None
+}
+
+fn answer(model: &mut Model, yes: bool) -> Action {
+    if let Some(q) = model.question.take() {
+        let what = match &q {
+            Question::ApplyChangeSet { stack, .. } => format!("change set for {stack}"),
+            Question::DeleteFailedStack { stack, .. } => format!("deleting failed {stack}"),
+            Question::Destroy { deployment, .. } => format!("destroying {deployment}"),
+        };
+        model.push_log(format!("{}: {what}", if yes { "yes" } else { "no" }));
+        if model.screen == Screen::Review {
+            model.screen = match model.previous {
+                Screen::Review => Screen::Deploy,
+                s => s,
+            };
+        }
+    }
+    Action::Answer(yes)
+}
+
+fn home_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    let selected = model.selected_deployment().map(|d| d.name.clone());
+    match key.code {
+        KeyCode::Down | KeyCode::Char('j') if model.home_cursor + 1 < model.deployments.len() => {
+            model.home_cursor += 1
+        }
+        KeyCode::Up | KeyCode::Char('k') => model.home_cursor = model.home_cursor.saturating_sub(1),
+        KeyCode::Char('n') => model.screen = Screen::PatternChoice,
+        KeyCode::Char('r') | KeyCode::Enter => return selected.map(Action::Resume),
+        KeyCode::Char('t') => return selected.map(Action::Test),
+        KeyCode::Char('d') => return selected.map(Action::Destroy),
+        _ => {}
+    }
+    None
+}
+
+fn other(role: Role) -> Role {
+    match role {
+        Role::Producer => Role::Consumer,
+        Role::Consumer => Role::Producer,
+    }
+}
+
+fn profiles_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    let form = &mut model.profiles;
+    match key.code {
+        KeyCode::Down | KeyCode::Char('j') if form.cursor + 1 < form.profiles.len() => {
+            form.cursor += 1
+        }
+        KeyCode::Up | KeyCode::Char('k') => form.cursor = form.cursor.saturating_sub(1),
+        KeyCode::Tab | KeyCode::BackTab => form.focus = other(form.focus),
+        KeyCode::Char('a') if form.same_account().is_some() => {
+            form.allow_same_account = !form.allow_same_account
+        }
+        KeyCode::Esc => model.screen = Screen::PatternChoice,
+        KeyCode::Char('c') if form.ready() => enter_parameters(model),
+        KeyCode::Enter => {
+            let profile = form.profiles.get(form.cursor)?.name.clone();
+            let role = form.focus;
+            match role {
+                Role::Producer => form.producer = Some(profile.clone()),
+                Role::Consumer => form.consumer = Some(profile.clone()),
+            }
+            *form.identity_mut(role) = Identity::Checking;
+            if form.chosen(other(role)).is_none() {
+                form.focus = other(role);
+                form.cursor = likely_profile(&form.profiles, form.focus);
+            }
+            return Some(Action::VerifyProfile { role, profile });
+        }
+        _ => {}
+    }
+    None
+}
+
+fn enter_parameters(model: &mut Model) {
+    let p = &mut model.params;
+    if p.region.is_empty() {
+        p.region = model
+            .profiles
+            .producer
+            .as_deref()
+            .and_then(|name| model.profiles.profile(name))
+            .and_then(|row| row.region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
+    }
+    if p.name.is_empty() {
+        p.name = model.suggested_name.clone();
+    }
+    p.focus = Field::Region;
+    p.error = None;
+    model.screen = Screen::Parameters;
+}
+
+pub fn validate_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    if parts.len() >= 3 && parts.iter().all(|p| !p.is_empty()) {
+        Ok(())
+    } else {
+        Err(format!("'{region}' is not a region name like eu-west-2"))
+    }
+}
+
+fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    let p = &mut model.params;
+    let field = match p.focus {
+        Field::Region => &mut p.region,
+        Field::Name => &mut p.name,
+    };
+    match key.code {
+        KeyCode::Esc => model.screen = Screen::Profiles,
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+            p.focus = match p.focus {
+                Field::Region => Field::Name,
+                Field::Name => Field::Region,
+            }
+        }
+        KeyCode::Backspace => {
+            field.pop();
+            p.error = None;
+        }
+        KeyCode::Char(c) if !c.is_control() => {
+            field.push(c);
+            p.error = None;
+        }
+        KeyCode::Enter => {
+            let region = p.region.trim().to_string();
+            let name = p.name.trim().to_string();
+            if let Err(e) = validate_region(&region) {
+                p.error = Some((Field::Region, e));
+                p.focus = Field::Region;
+                return None;
+            }
+            let taken = model.deployments.iter().any(|d| d.name == name);
+            let p = &mut model.params;
+            let checked = plan::validate_deployment_name(&name).and_then(|()| {
+                if taken {
+                    Err(format!(
+                        "a deployment named '{name}' exists already: resume it from the home screen, or choose another name"
+                    ))
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = checked {
+                p.error = Some((Field::Name, e));
+                p.focus = Field::Name;
+                return None;
+            }
+            let form = &model.profiles;
+            return Some(Action::Start(NewRun {
+                pattern: model.pattern,
+                producer_profile: form.producer.clone().unwrap_or_default(),
+                consumer_profile: form.consumer.clone().unwrap_or_default(),
+                region,
+                name,
+                allow_same_account: form.allow_same_account,
+            }));
+        }
+        _ => {}
+    }
+    None
+}
+
+fn run_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') if model.screen == Screen::Deploy => {
+            model.log_scroll = (model.log_scroll + 1).min(model.log.len().saturating_sub(1))
+        }
+        KeyCode::Down | KeyCode::Char('j') if model.screen == Screen::Deploy => {
+            model.log_scroll = model.log_scroll.saturating_sub(1)
+        }
+        KeyCode::PageUp if model.screen == Screen::Deploy => {
+            model.log_scroll = (model.log_scroll + 5).min(model.log.len().saturating_sub(1))
+        }
+        KeyCode::PageDown if model.screen == Screen::Deploy => {
+            model.log_scroll = model.log_scroll.saturating_sub(5)
+        }
+        KeyCode::Char('t') if !model.checks.is_empty() => model.screen = Screen::Tests,
+        KeyCode::Char('e') if model.failure.is_some() => model.screen = Screen::Error,
+        KeyCode::Char('c') if model.cleanup.is_some() => model.screen = Screen::Cleanup,
+        KeyCode::Char('l') | KeyCode::Esc if !model.steps.is_empty() => {
+            model.screen = Screen::Deploy
+        }
+        _ => {}
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::stacks::StackEvent;
+    use crate::engine::ChangeView;
+    use crate::state::RootCause;
+    use crate::ui::tui::theme::Theme;
+
+    fn key(c: char) -> Message {
+        Message::Key(KeyEvent::from(KeyCode::Char(c)))
+    }
+
+    fn started(t0: Instant) -> Model {
+        let mut m = Model::new(Theme::plain(), t0);
+        update(
+            &mut m,
+            Message::Engine(Event::RunStarted {
+                deployment: "vpce-demo".into(),
+                pattern: "vpce".into(),
+                region: "us-east-1".into(),
+                producer_account: "111111111111".into(),
+                consumer_account: "222222222222".into(),
+            }),
+        );
+        update(
+            &mut m,
+            Message::Engine(Event::StepStarted {
+                step: "consumer-vpc".into(),
+                title: "Consumer network".into(),
+                role: Role::Consumer,
+                account_id: "222222222222".into(),
+            }),
+        );
+        m
+    }
+
+    fn stack_event(logical: &str, status: &str) -> Message {
+        Message::Engine(Event::StackEvent {
+            step: "consumer-vpc".into(),
+            stack: "xw-vpce-demo-consumer-vpc".into(),
+            event: StackEvent {
+                event_id: format!("{logical}-{status}"),
+                timestamp: "2025-01-01T10:00:00Z".into(),
+                logical_id: logical.into(),
+                physical_id: String::new(),
+                resource_type: "AWS::EC2::VPC".into(),
+                status: status.into(),
+                reason: String::new(),
+            },
+        })
+    }
+
+    #[test]
+    fn a_stack_event_for_a_new_logical_id_adds_a_resource_row() {
+        let t0 = Instant::now();
+        let mut m = started(t0);
+        update(&mut m, stack_event("Vpc", "CREATE_IN_PROGRESS"));
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(7)));
+        update(&mut m, stack_event("Vpc", "CREATE_COMPLETE"));
+        update(&mut m, stack_event("Subnet", "CREATE_IN_PROGRESS"));
+        let stack = m.stack.as_ref().expect("a stack view");
+        assert_eq!(stack.resources.len(), 2);
+        assert_eq!(stack.resources[0].status, "CREATE_COMPLETE");
+        assert_eq!(
+            stack.resources[0].elapsed(t0 + Duration::from_secs(60)),
+            Duration::from_secs(7),
+            "a finished resource's time stops"
+        );
+        assert_eq!(stack.resources[1].logical_id, "Subnet");
+        assert_eq!(m.acting, Some((Role::Consumer, "222222222222".into())));
+    }
+
+    #[test]
+    fn step_failed_shows_the_error_screen_with_the_root_cause() {
+        let mut m = started(Instant::now());
+        let cause = RootCause {
+            logical_id: "ConsumerNlb".into(),
+            resource_type: "AWS::ElasticLoadBalancingV2::LoadBalancer".into(),
+            status: "CREATE_FAILED".into(),
+            reason: "Injected failure".into(),
+        };
+        update(
+            &mut m,
+            Message::Engine(Event::StepFailed {
+                step: "consumer-vpc".into(),
+                message: "stack failed".into(),
+                root_cause: Some(cause.clone()),
+                next: "xwizard resume vpce-demo".into(),
+            }),
+        );
+        assert_eq!(m.screen, Screen::Error);
+        assert_eq!(
+            m.failure.as_ref().and_then(|f| f.root_cause.clone()),
+            Some(cause)
+        );
+        assert_eq!(
+            m.step_row("consumer-vpc").map(|s| s.status),
+            Some(StepStatus::Failed)
+        );
+    }
+
+    fn apply_question() -> Message {
+        Message::Ask(Question::ApplyChangeSet {
+            step: "consumer-vpc".into(),
+            stack: "xw-vpce-demo-consumer-vpc".into(),
+            account_id: "222222222222".into(),
+            changes: vec![ChangeView {
+                action: "Add".into(),
+                logical_id: "Role".into(),
+                resource_type: "AWS::IAM::Role".into(),
+                replacement: None,
+                access: true,
+            }],
+        })
+    }
+
+    #[test]
+    fn a_change_set_question_is_reviewed_and_answered_with_y_or_n() {
+        let mut m = started(Instant::now());
+        update(&mut m, apply_question());
+        assert_eq!(m.screen, Screen::Review);
+        assert_eq!(update(&mut m, key('x')), None);
+        assert_eq!(update(&mut m, key('y')), Some(Action::Answer(true)));
+        assert_eq!(m.screen, Screen::Deploy);
+        assert!(m.question.is_none());
+        update(&mut m, apply_question());
+        assert_eq!(update(&mut m, key('n')), Some(Action::Answer(false)));
+        // No question pending: `y` answers nothing.
+        assert_eq!(update(&mut m, key('y')), None);
+    }
+
+    #[test]
+    fn q_asks_before_quitting() {
+        let mut m = started(Instant::now());
+        assert_eq!(update(&mut m, key('q')), None);
+        assert_eq!(m.overlay, Some(Overlay::QuitConfirm));
+        assert_eq!(update(&mut m, key('n')), None);
+        assert_eq!(m.overlay, None);
+        update(&mut m, key('q'));
+        assert_eq!(update(&mut m, key('y')), Some(Action::Quit));
+    }
+
+    #[test]
+    fn q_on_the_home_screen_with_nothing_running_quits() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        assert_eq!(update(&mut m, key('q')), Some(Action::Quit));
+    }
+
+    #[test]
+    fn the_parameters_screen_checks_the_name_inline() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.screen = Screen::Parameters;
+        m.params.region = "us-east-1".into();
+        m.params.name = "Bad_Name".into();
+        assert_eq!(
+            update(&mut m, Message::Key(KeyEvent::from(KeyCode::Enter))),
+            None
+        );
+        assert!(matches!(m.params.error, Some((Field::Name, _))));
+        // `q` is text here, not quit.
+        update(&mut m, Message::Key(KeyEvent::from(KeyCode::Tab)));
+        update(&mut m, key('q'));
+        assert_eq!(m.params.region, "us-east-1q");
+        assert_eq!(m.overlay, None);
+    }
+
+    #[test]
+    fn picking_a_profile_asks_for_its_identity_and_a_stale_answer_is_ignored() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.screen = Screen::Profiles;
+        update(
+            &mut m,
+            Message::Profiles(
+                ["default", "sandbox-consumer", "sandbox-producer"]
+                    .iter()
+                    .map(|n| ProfileRow {
+                        name: n.to_string(),
+                        kind: "keys".into(),
+                        region: None,
+                    })
+                    .collect(),
+            ),
+        );
+        assert_eq!(m.profiles.cursor, 2);
+        let action = update(&mut m, Message::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            action,
+            Some(Action::VerifyProfile {
+                role: Role::Producer,
+                profile: "sandbox-producer".into()
+            })
+        );
+        assert_eq!(m.profiles.focus, Role::Consumer);
+        assert_eq!(m.profiles.cursor, 1);
+        update(
+            &mut m,
+            Message::Identity {
+                role: Role::Producer,
+                profile: "default".into(),
+                result: Ok(("999".into(), "arn".into())),
+            },
+        );
+        assert_eq!(m.profiles.producer_identity, Identity::Checking);
+    }
+}

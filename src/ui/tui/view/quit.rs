@@ -1,0 +1,57 @@
+//! Quit confirmation: says what happens to the run, and how to carry it on later.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::{block, centered};
+use crate::ui::tui::model::Model;
+
+pub(super) fn render(model: &Model, frame: &mut Frame) {
+    let t = &model.theme;
+    let mut lines = vec![Line::raw("")];
+    match model.deployment_name() {
+        Some(name) if model.running() => {
+            lines.push(Line::raw(
+                "The run stops here. Everything made so far is kept and the",
+            ));
+            lines.push(Line::raw(
+                "record is saved after every step; a stack operation under way",
+            ));
+            lines.push(Line::raw("finishes in CloudFormation on its own."));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::raw("Carry on later with  "),
+                Span::styled(format!("xwizard resume {name}"), t.key),
+            ]));
+        }
+        Some(name) => {
+            lines.push(Line::raw(
+                "Nothing is running; the deployment stays as it is.",
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::raw("See it with  "),
+                Span::styled(format!("xwizard status {name}"), t.key),
+            ]));
+        }
+        None => lines.push(Line::raw(
+            "Nothing has been created yet; the answers so far are not kept.",
+        )),
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("  y", t.key),
+        Span::raw(" quit   "),
+        Span::styled("n", t.key),
+        Span::raw(" stay"),
+    ]));
+    let area = centered(frame.area(), 68, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(t, " Quit xwizard? ")),
+        area,
+    );
+}

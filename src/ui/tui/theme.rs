@@ -85,3 +85,20 @@ impl Default for Theme {
         Self::from_env()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_set_has_no_colour() {
+        let t = Theme::plain();
+        for style in [
+            t.title, t.text, t.dim, t.key, t.ok, t.busy, t.fail, t.warn, t.access, t.selected,
+            t.border,
+        ] {
+            assert_eq!((style.fg, style.bg), (None, None));
+        }
+        assert_eq!(t.status("CREATE_FAILED"), t.fail);
+    }
+}

@@ -808,6 +808,33 @@ mod tests {
     }
 
     #[test]
+    fn the_destroy_question_lists_stacks_in_deletion_order_and_y_answers_it() {
+        let mut m = started(Instant::now());
+        update(
+            &mut m,
+            Message::Ask(Question::Destroy {
+                deployment: "vpce-demo".into(),
+                stacks: vec![
+                    ("xw-vpce-demo-consumer-vpc".into(), "222222222222".into()),
+                    ("xw-vpce-demo-producer".into(), "111111111111".into()),
+                ],
+            }),
+        );
+        assert_eq!(m.screen, Screen::Cleanup);
+        let order: Vec<&str> = m
+            .cleanup
+            .as_ref()
+            .map(|c| c.stacks.iter().map(|s| s.stack.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            order,
+            ["xw-vpce-demo-producer", "xw-vpce-demo-consumer-vpc"]
+        );
+        assert_eq!(update(&mut m, key('y')), Some(Action::Answer(true)));
+        assert_eq!(m.screen, Screen::Cleanup, "the cleanup stays in sight");
+    }
+
+    #[test]
     fn q_on_the_home_screen_with_nothing_running_quits() {
         let mut m = Model::new(Theme::plain(), Instant::now());
         assert_eq!(update(&mut m, key('q')), Some(Action::Quit));

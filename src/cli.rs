@@ -231,13 +231,13 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Resume { name, run: r } => {
             let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
-            run::resume(&store, name, &r.frontend(), check).await
+            run::resume(&store, name, &r.frontend().io(), check).await
         }
         Command::Test { name, run: r } => {
             let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
-            run::test(&store, name, &r.frontend(), check).await
+            run::test(&store, name, &r.frontend().io(), check).await
         }
-        Command::Destroy { name, run: r } => run::destroy(&store, name, &r.frontend()).await,
+        Command::Destroy { name, run: r } => run::destroy(&store, name, &r.frontend().io()).await,
         Command::Status { name } => {
             print!("{}", crate::ui::line::status(&store.load(name)?));
             Ok(Outcome::Completed)

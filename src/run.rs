@@ -44,32 +44,42 @@ impl Asker for NoPrompts {
 }
 
 impl Frontend {
-    fn reporter(&self) -> Box<dyn Reporter> {
-        if self.json {
-            Box::new(JsonReporter)
-        } else {
-            Box::new(LineReporter)
+    /// The line or JSON front end of a run.
+    pub fn io(&self) -> Io {
+        Io {
+            reporter: if self.json {
+                Box::new(JsonReporter)
+            } else {
+                Box::new(LineReporter)
+            },
+            asker: if self.yes {
+                Box::new(AlwaysYes)
+            } else if self.json {
+                Box::new(NoPrompts)
+            } else {
+                Box::new(prompts::LineAsker)
+            },
+            // In JSON mode stdout carries only events.
+            say: if self.json {
+                |text| eprintln!("{text}")
+            } else {
+                |text| println!("{text}")
+            },
+            // On a terminal, offer the cleanup right after a successful run, as the last step.
+            offer_cleanup: !self.yes && !self.json && prompts::interactive(),
         }
     }
+}
 
-    fn asker(&self) -> Box<dyn Asker> {
-        if self.yes {
-            Box::new(AlwaysYes)
-        } else if self.json {
-            Box::new(NoPrompts)
-        } else {
-            Box::new(prompts::LineAsker)
-        }
-    }
-
-    fn say(&self, text: &str) {
-        // In JSON mode stdout carries only events.
-        if self.json {
-            eprintln!("{text}")
-        } else {
-            println!("{text}")
-        }
-    }
+/// Where a run's events go, who answers its questions and where its remarks for the person
+/// go: the line mode, the JSON mode or the full screen. Owned, so a run can move to a task.
+pub struct Io {
+    pub reporter: Box<dyn Reporter>,
+    pub asker: Box<dyn Asker>,
+    /// Remarks outside the event stream (identities, how to carry on).
+    pub say: fn(&str),
+    /// After a new deployment completes, go on to the cleanup (which asks first).
+    pub offer_cleanup: bool,
 }
 
 /// Answers given on the command line; they win over the preset.
@@ -82,11 +92,17 @@ pub struct NewArgs {
     pub profile_files: Option<(PathBuf, PathBuf)>,
 }
 
-fn source_of(files: &Option<(PathBuf, PathBuf)>) -> ProfileSource {
+/// The profiles a run reads: the sandbox's pair of files, or the user's usual AWS config.
+pub fn profile_source(files: &Option<(PathBuf, PathBuf)>) -> ProfileSource {
     match files {
         Some((config, credentials)) => ProfileSource::files(config.clone(), credentials.clone()),
         None => ProfileSource::default(),
     }
+}
+
+/// A fresh deployment name for the pattern, e.g. `vpce-1a2b`.
+pub fn suggested_name(pattern: Pattern) -> String {
+    format!("{}-{}", pattern.short(), short_id())
 }
 
 fn short_id() -> String {
@@ -137,7 +153,7 @@ async fn ask_profile(
 
 /// Starts a new deployment: answers, STS checks, then the plan.
 pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome> {
-    let source = source_of(&args.profile_files);
+    let source = profile_source(&args.profile_files);
     let p = args.preset;
     let pattern = match p.pattern {
         Some(pattern) => pattern,
@@ -175,7 +191,7 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
     let name = match p.name {
         Some(n) => n,
         None if prompts::interactive() && !fe.yes => {
-            let default = format!("{}-{}", pattern.short(), short_id());
+            let default = suggested_name(pattern);
             prompts::text(
                 "Deployment name?",
                 "--name",
@@ -183,8 +199,50 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
                 validate_deployment_name,
             )?
         }
-        None => format!("{}-{}", pattern.short(), short_id()),
+        None => suggested_name(pattern),
     };
+    let answers = Answers {
+        pattern,
+        producer_profile,
+        consumer_profile,
+        region,
+        name,
+        allow_same_account: args.allow_same_account || p.allow_same_account == Some(true),
+    };
+    create(store, answers, args.profile_files, args.check, &fe.io()).await
+}
+
+/// Everything a new deployment needs, however it was asked for (flags, preset, prompts or the
+/// full screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    pub pattern: Pattern,
+    pub producer_profile: String,
+    pub consumer_profile: String,
+    pub region: String,
+    pub name: String,
+    pub allow_same_account: bool,
+}
+
+/// The part of a new deployment that asks nothing: checks the name and both profiles (STS),
+/// refuses one account in both roles unless allowed, saves the record under its lock and runs
+/// the plan.
+pub async fn create(
+    store: &Store,
+    answers: Answers,
+    profile_files: Option<(PathBuf, PathBuf)>,
+    check: CheckOptions,
+    io: &Io,
+) -> Result<Outcome> {
+    let Answers {
+        pattern,
+        producer_profile,
+        consumer_profile,
+        region,
+        name,
+        allow_same_account,
+    } = answers;
+    let source = profile_source(&profile_files);
     if let Err(e) = validate_deployment_name(&name) {
         bail!("{e}");
     }
@@ -210,17 +268,15 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
     let consumer = Session::load(&consumer_profile, Some(&region), &source).await;
     let (pid, cid) = tokio::join!(producer.identify(), consumer.identify());
     let (pid, cid) = (pid?, cid?);
-    fe.say(&format!(
+    (io.say)(&format!(
         "producer: {producer_profile} → account {} ({})",
         pid.account_id, pid.arn
     ));
-    fe.say(&format!(
+    (io.say)(&format!(
         "consumer: {consumer_profile} → account {} ({})",
         cid.account_id, cid.arn
     ));
-    if pid.account_id == cid.account_id
-        && !(args.allow_same_account || p.allow_same_account == Some(true))
-    {
+    if pid.account_id == cid.account_id && !allow_same_account {
         bail!(
             "both profiles are account {}: the patterns join two accounts. Choose profiles of two accounts, \
              or pass --allow-same-account to rehearse both roles in one",
@@ -236,15 +292,14 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
         updated_at: now(),
         producer: Account::new(&producer_profile, &pid),
         consumer: Account::new(&consumer_profile, &cid),
-        profile_files: args.profile_files.clone(),
+        profile_files,
         steps: Default::default(),
     };
     let _lock = store.lock(&name)?;
     store.save(&deployment)?;
     let sessions = Sessions { producer, consumer };
-    // On a terminal, offer the cleanup right after a successful run, as the last screen.
-    let offer_cleanup = !fe.yes && !fe.json && prompts::interactive();
-    drive(store, deployment, &sessions, fe, args.check, move |e| {
+    let offer_cleanup = io.offer_cleanup;
+    drive(store, deployment, &sessions, io, check, move |e| {
         Box::pin(async move {
             let outcome = e.run().await?;
             if outcome == Outcome::Completed && offer_cleanup {
@@ -260,7 +315,7 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
 /// Loads a deployment with sessions for its two profiles.
 pub async fn open(store: &Store, name: &str) -> Result<(Deployment, Sessions)> {
     let d = store.load(name)?;
-    let source = source_of(&d.profile_files);
+    let source = profile_source(&d.profile_files);
     let producer = Session::load(&d.producer.profile, Some(&d.region), &source).await;
     let consumer = Session::load(&d.consumer.profile, Some(&d.region), &source).await;
     // The profiles must still be the accounts the deployment was made in.
@@ -286,24 +341,31 @@ async fn drive<F>(
     store: &Store,
     d: Deployment,
     sessions: &Sessions,
-    fe: &Frontend,
+    io: &Io,
     check: CheckOptions,
     action: F,
 ) -> Result<Outcome>
 where
     F: for<'e, 'f> FnOnce(&'f mut Engine<'e>) -> engine::events::BoxFuture<'f, Result<Outcome>>,
 {
-    let reporter = fe.reporter();
-    let asker = fe.asker();
     let opts = engine::Options {
         poll: poll_policy(&d.profile_files),
         check,
     };
     let name = d.name.clone();
-    let mut engine = Engine::new(d, store, sessions, reporter.as_ref(), asker.as_ref(), opts);
+    let mut engine = Engine::new(
+        d,
+        store,
+        sessions,
+        io.reporter.as_ref(),
+        io.asker.as_ref(),
+        opts,
+    );
     let outcome = action(&mut engine).await?;
     if outcome == Outcome::Failed {
-        fe.say(&format!("The deployment is kept: `xwizard status {name}` shows it, `xwizard resume {name}` carries on."));
+        (io.say)(&format!(
+            "The deployment is kept: `xwizard status {name}` shows it, `xwizard resume {name}` carries on."
+        ));
     }
     Ok(outcome)
 }
@@ -313,7 +375,7 @@ where
 async fn with_deployment<F>(
     store: &Store,
     name: &str,
-    fe: &Frontend,
+    io: &Io,
     check: CheckOptions,
     action: F,
 ) -> Result<Outcome>
@@ -322,29 +384,19 @@ where
 {
     let _lock = store.lock(name)?;
     let (d, sessions) = open(store, name).await?;
-    drive(store, d, &sessions, fe, check, action).await
+    drive(store, d, &sessions, io, check, action).await
 }
 
-pub async fn resume(
-    store: &Store,
-    name: &str,
-    fe: &Frontend,
-    check: CheckOptions,
-) -> Result<Outcome> {
-    with_deployment(store, name, fe, check, |e| Box::pin(e.run())).await
+pub async fn resume(store: &Store, name: &str, io: &Io, check: CheckOptions) -> Result<Outcome> {
+    with_deployment(store, name, io, check, |e| Box::pin(e.run())).await
 }
 
-pub async fn test(
-    store: &Store,
-    name: &str,
-    fe: &Frontend,
-    check: CheckOptions,
-) -> Result<Outcome> {
-    with_deployment(store, name, fe, check, |e| Box::pin(e.test_again())).await
+pub async fn test(store: &Store, name: &str, io: &Io, check: CheckOptions) -> Result<Outcome> {
+    with_deployment(store, name, io, check, |e| Box::pin(e.test_again())).await
 }
 
-pub async fn destroy(store: &Store, name: &str, fe: &Frontend) -> Result<Outcome> {
-    with_deployment(store, name, fe, CheckOptions::default(), |e| {
+pub async fn destroy(store: &Store, name: &str, io: &Io) -> Result<Outcome> {
+    with_deployment(store, name, io, CheckOptions::default(), |e| {
         Box::pin(e.destroy())
     })
     .await

@@ -11,6 +11,7 @@ use crate::preset::Preset;
 use crate::run;
 use crate::sandbox::{self, Pace};
 use crate::state::Store;
+use crate::tui_runner::{self, Prefill, Start};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,8 +25,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "XWIZARD_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// Without one, on a terminal: the full-screen interface's home (the saved deployments)
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +100,12 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The full screen, unless asked for lines or JSON, or `--yes` leaves nothing to ask, or
+    /// there is no terminal to draw on.
+    fn tui(&self) -> bool {
+        !self.no_tui && !self.json && !self.yes && tui_runner::available()
+    }
+
     fn frontend(&self) -> run::Frontend {
         run::Frontend {
             json: self.json,
@@ -214,13 +222,48 @@ impl Cli {
 /// Exit status: success, or a failed step (the deployment is kept and can be resumed).
 pub async fn run(cli: Cli) -> Result<Outcome> {
     let store = Store::new(&cli.state_dir());
-    match &cli.command {
+    let full_screen = |start| {
+        tui_runner::run(tui_runner::Setup {
+            store: store.clone(),
+            profile_files: None,
+            check: Default::default(),
+            start,
+        })
+    };
+    let Some(command) = &cli.command else {
+        if tui_runner::available() {
+            return full_screen(Start::Home).await;
+        }
+        // No terminal to draw the home screen on: say what there is, as for a usage error.
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        std::process::exit(2);
+    };
+    match command {
         Command::New(args) => {
             let mut preset = match &args.preset {
                 Some(path) => Preset::load(path)?,
                 None => Preset::default(),
             };
             merge(&mut preset, args);
+            if args.run.tui() {
+                let prefill = Prefill {
+                    pattern: preset.pattern,
+                    region: preset.region,
+                    name: preset.name,
+                    producer_profile: preset.producer_profile,
+                    consumer_profile: preset.consumer_profile,
+                    allow_same_account: args.allow_same_account
+                        || preset.allow_same_account == Some(true),
+                };
+                return tui_runner::run(tui_runner::Setup {
+                    store,
+                    profile_files: None,
+                    check: args.run.check(),
+                    start: Start::New(prefill),
+                })
+                .await;
+            }
             let new = run::NewArgs {
                 preset,
                 allow_same_account: args.allow_same_account,
@@ -228,6 +271,15 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                 profile_files: None,
             };
             run::new(&store, new, &args.run.frontend()).await
+        }
+        Command::Resume { name, run: r } if r.tui() => {
+            saved_on_screen(store, r, Start::Resume(name.clone())).await
+        }
+        Command::Test { name, run: r } if r.tui() => {
+            saved_on_screen(store, r, Start::Test(name.clone())).await
+        }
+        Command::Destroy { name, run: r } if r.tui() => {
+            saved_on_screen(store, r, Start::Destroy(name.clone())).await
         }
         Command::Resume { name, run: r } => {
             let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
@@ -294,6 +346,18 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// Resume, test or destroy a saved deployment on the full screen.
+async fn saved_on_screen(store: Store, r: &RunArgs, start: Start) -> Result<Outcome> {
+    tui_runner::run(tui_runner::Setup {
+        store,
+        // A saved deployment carries its own profile files.
+        profile_files: None,
+        check: r.check(),
+        start,
+    })
+    .await
+}
+
 fn merge(preset: &mut Preset, args: &NewArgs) {
     let pick = |flag: &Option<String>, slot: &mut Option<String>| {
         if flag.is_some() {
@@ -325,6 +389,34 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
         running.profiles.config.clone(),
         running.profiles.credentials.clone(),
     ));
+    let outcome = if r.tui() {
+        // The screen offers the sandbox's two profiles and adds the sandbox's data plane to
+        // the test calls, as `run::sandbox_check` does below.
+        tui_runner::run(tui_runner::Setup {
+            store: store.clone(),
+            profile_files: files,
+            check: r.check(),
+            start: Start::New(Prefill::default()),
+        })
+        .await
+    } else {
+        sandbox_wizard(store, r, files).await
+    };
+    if running.started_now {
+        sandbox::down(&running.run_dir)?;
+        eprintln!("Sandbox stopped; everything it held is gone.");
+    } else {
+        eprintln!("The sandbox keeps running (`xwizard sandbox down` stops it).");
+    }
+    outcome
+}
+
+/// The line or JSON wizard on the sandbox's profiles.
+async fn sandbox_wizard(
+    store: &Store,
+    r: &RunArgs,
+    files: Option<(PathBuf, PathBuf)>,
+) -> Result<Outcome> {
     // On a terminal without --yes the wizard asks everything, offering the sandbox's two
     // profiles; otherwise the sandbox preset answers.
     let preset = if !r.yes && !r.json && crate::ui::prompts::interactive() {
@@ -338,15 +430,7 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
         check: run::sandbox_check(&files, r.check()),
         profile_files: files,
     };
-    let fe = r.frontend();
-    let outcome = run::new(store, new, &fe).await;
-    if running.started_now {
-        sandbox::down(&running.run_dir)?;
-        eprintln!("Sandbox stopped; everything it held is gone.");
-    } else {
-        eprintln!("The sandbox keeps running (`xwizard sandbox down` stops it).");
-    }
-    outcome
+    run::new(store, new, &r.frontend()).await
 }
 
 async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {

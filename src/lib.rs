@@ -13,4 +13,5 @@ pub mod preset;
 pub mod run;
 pub mod sandbox;
 pub mod state;
+pub mod tui_runner;
 pub mod ui;

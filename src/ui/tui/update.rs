@@ -36,6 +36,10 @@ pub enum Message {
         profile: String,
         result: Result<(String, String), String>,
     },
+    /// The run the runner started ended in an error outside the event stream: a check before
+    /// anything was made (name taken, same account, a profile that cannot sign in), or an
+    /// engine error such as a question left unanswered.
+    Stopped(String),
 }
 
 /// What the runner must do for the user.
@@ -101,7 +105,37 @@ pub fn update(model: &mut Model, message: Message) -> Option<Action> {
             }
             None
         }
+        Message::Stopped(message) => {
+            on_stopped(model, message);
+            None
+        }
     }
+}
+
+fn on_stopped(model: &mut Model, message: String) {
+    let Some(name) = model.deployment_name().map(str::to_string) else {
+        // Nothing was made: the answers stay on screen, with the reason beside them.
+        model.params.error = Some((Field::Name, message));
+        model.params.focus = Field::Name;
+        model.screen = Screen::Parameters;
+        return;
+    };
+    model.push_log(format!("stopped: {message}"));
+    let step = model
+        .steps
+        .iter()
+        .find(|s| s.status == StepStatus::Running)
+        .map_or("run".to_string(), |s| s.id.clone());
+    model.failure = Some(Failure {
+        step,
+        message,
+        root_cause: None,
+        next: format!("`xwizard resume {name}` carries on from where it stopped"),
+    });
+    model.acting = None;
+    model.finished = Some("stopped".into());
+    model.previous = Screen::Deploy;
+    model.screen = Screen::Error;
 }
 
 /// A profile named for the role (e.g. sandbox-consumer) is the likely answer.
@@ -832,6 +866,27 @@ mod tests {
         );
         assert_eq!(update(&mut m, key('y')), Some(Action::Answer(true)));
         assert_eq!(m.screen, Screen::Cleanup, "the cleanup stays in sight");
+    }
+
+    #[test]
+    fn a_stop_before_anything_was_made_shows_beside_the_answers_and_after_on_the_error_screen() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.screen = Screen::Parameters;
+        update(
+            &mut m,
+            Message::Stopped("both profiles are account 1".into()),
+        );
+        assert_eq!(m.screen, Screen::Parameters);
+        assert!(matches!(&m.params.error, Some((Field::Name, e)) if e.contains("account 1")));
+
+        let mut m = started(Instant::now());
+        update(&mut m, Message::Stopped("missing answer".into()));
+        assert_eq!(m.screen, Screen::Error);
+        assert_eq!(
+            m.failure.as_ref().map(|f| f.step.as_str()),
+            Some("consumer-vpc")
+        );
+        assert!(!m.running(), "quitting now has nothing to interrupt");
     }
 
     #[test]

@@ -1,0 +1,407 @@
+//! The full-screen run: the terminal, the event loop, and the work behind the screen. The
+//! screen (`ui::tui`) only draws and answers; here its `Action`s become profile checks and
+//! runs (through `run`, as in line mode), and the engine's events and questions become its
+//! `Message`s.
+
+use anyhow::{Result, anyhow};
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use std::future::Future;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use crate::aws::Session;
+use crate::aws::session::list_profiles;
+use crate::check::CheckOptions;
+use crate::engine::events::BoxFuture;
+use crate::engine::{Asker, Event, Outcome, Question, Reporter};
+use crate::plan::{Pattern, Role};
+use crate::run::{self, Answers, Io};
+use crate::state::Store;
+use crate::ui::tui::model::Identity;
+use crate::ui::tui::{self, Action, Message, Model, NewRun, ProfileRow, Screen, Theme};
+
+/// How often the clock on screen moves: step and resource timers count in seconds, so a
+/// quarter of a second keeps them honest without redrawing for nothing.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Whether the full screen can run: the user both reads and types at a terminal.
+pub fn available() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// What the full screen opens on.
+#[derive(Debug, Clone)]
+pub enum Start {
+    Home,
+    /// The wizard for a new deployment, pre-filled with what flags or a preset gave.
+    New(Prefill),
+    Resume(String),
+    Test(String),
+    Destroy(String),
+}
+
+/// Answers known before the wizard opens; the rest are asked on screen.
+#[derive(Debug, Clone, Default)]
+pub struct Prefill {
+    pub pattern: Option<Pattern>,
+    pub region: Option<String>,
+    pub name: Option<String>,
+    pub producer_profile: Option<String>,
+    pub consumer_profile: Option<String>,
+    pub allow_same_account: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub store: Store,
+    /// Where the profiles of a new deployment come from: the sandbox's pair of files, or the
+    /// user's AWS config. A saved deployment carries its own.
+    pub profile_files: Option<(PathBuf, PathBuf)>,
+    /// The test-call options of the command line; a run on a sandbox adds the sandbox's own.
+    pub check: CheckOptions,
+    pub start: Start,
+}
+
+/// What reaches the loop from the tasks that work for the screen.
+enum Feed {
+    Show(Message),
+    /// The engine waits for this answer; dropping the sender tells it none will come.
+    Ask(Question, oneshot::Sender<bool>),
+    /// A run ended: its outcome, or its error in words.
+    Ended(Result<Outcome, String>),
+}
+
+/// The engine's events, forwarded to the loop.
+struct ScreenReporter(mpsc::UnboundedSender<Feed>);
+
+impl Reporter for ScreenReporter {
+    fn report(&self, event: &Event) {
+        // Only a closed screen drops events, and then nobody is left to read them.
+        let _ = self.0.send(Feed::Show(Message::Engine(event.clone())));
+    }
+}
+
+/// The engine's questions, put on screen; the answer comes back when the user gives it.
+struct ScreenAsker(mpsc::UnboundedSender<Feed>);
+
+impl Asker for ScreenAsker {
+    fn confirm<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let (answer, answered) = oneshot::channel();
+            self.0
+                .send(Feed::Ask(question.clone(), answer))
+                .map_err(|_| unanswered())?;
+            answered.await.map_err(|_| unanswered())
+        })
+    }
+}
+
+fn unanswered() -> anyhow::Error {
+    anyhow!("no answer: the full-screen interface was closed before the question was answered")
+}
+
+/// Runs the full screen until the user quits; the terminal is restored on every way out
+/// (ratatui's panic hook covers a panic).
+pub async fn run(setup: Setup) -> Result<Outcome> {
+    let mut terminal = ratatui::try_init()?;
+    let mut runner = Runner::new(setup);
+    let looped = runner.event_loop(&mut terminal).await;
+    ratatui::restore();
+    looped?;
+    runner.finish().await
+}
+
+struct Runner {
+    setup: Setup,
+    model: Model,
+    tx: mpsc::UnboundedSender<Feed>,
+    rx: mpsc::UnboundedReceiver<Feed>,
+    /// The answer the engine waits for, if it asked.
+    pending: Option<oneshot::Sender<bool>>,
+    /// The run under way; one at a time, as the deployment lock would insist anyway.
+    task: Option<JoinHandle<()>>,
+    last: Option<Result<Outcome, String>>,
+}
+
+impl Runner {
+    fn new(setup: Setup) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Self {
+            setup,
+            model: Model::new(Theme::from_env(), Instant::now()),
+            tx,
+            rx,
+            pending: None,
+            task: None,
+            last: None,
+        }
+    }
+
+    async fn event_loop(&mut self, terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
+        self.open();
+        let mut terminal_events = EventStream::new();
+        let mut clock = tokio::time::interval(TICK);
+        clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            terminal.draw(|frame| tui::view(&self.model, frame))?;
+            let feed = tokio::select! {
+                Some(feed) = self.rx.recv() => feed,
+                input = terminal_events.next() => match input {
+                    Some(Ok(TermEvent::Key(key))) => Feed::Show(Message::Key(key)),
+                    Some(Ok(TermEvent::Resize(w, h))) => Feed::Show(Message::Resize(w, h)),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.into()),
+                    // The terminal is gone: nobody is left to answer.
+                    None => return Ok(()),
+                },
+                _ = clock.tick() => Feed::Show(Message::Tick(Instant::now())),
+            };
+            if self.take(feed) == Flow::Quit {
+                return Ok(());
+            }
+            // A stack's events come in bursts: fold them all in, then draw once.
+            while let Ok(feed) = self.rx.try_recv() {
+                if self.take(feed) == Flow::Quit {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// What the screen needs before the first frame: the saved deployments, the profiles (read
+    /// in a task: an SSO config can be slow), and where to start.
+    fn open(&mut self) {
+        let deployments = self.setup.store.list().unwrap_or_default();
+        tui::update(&mut self.model, Message::Deployments(deployments));
+        let source = run::profile_source(&self.setup.profile_files);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            // An unreadable config shows as no profiles; the profiles screen says what to do.
+            let rows = list_profiles(&source)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| ProfileRow {
+                    name: p.name,
+                    kind: p.kind.to_string(),
+                    region: p.region,
+                })
+                .collect();
+            let _ = tx.send(Feed::Show(Message::Profiles(rows)));
+        });
+        match self.setup.start.clone() {
+            Start::Home => self.model.screen = Screen::Home,
+            Start::New(prefill) => {
+                let m = &mut self.model;
+                m.pattern = prefill.pattern.unwrap_or(m.pattern);
+                m.params.region = prefill.region.unwrap_or_default();
+                m.params.name = prefill.name.unwrap_or_default();
+                m.profiles.allow_same_account = prefill.allow_same_account;
+                m.screen = Screen::PatternChoice;
+                // Named profiles are checked at once, as if picked on the profiles screen.
+                for (role, profile) in [
+                    (Role::Producer, prefill.producer_profile),
+                    (Role::Consumer, prefill.consumer_profile),
+                ] {
+                    let Some(profile) = profile else { continue };
+                    let form = &mut self.model.profiles;
+                    match role {
+                        Role::Producer => form.producer = Some(profile.clone()),
+                        Role::Consumer => form.consumer = Some(profile.clone()),
+                    }
+                    *form.identity_mut(role) = Identity::Checking;
+                    self.act(Action::VerifyProfile { role, profile });
+                }
+            }
+            Start::Resume(name) => self.act(Action::Resume(name)),
+            Start::Test(name) => self.act(Action::Test(name)),
+            Start::Destroy(name) => self.act(Action::Destroy(name)),
+        }
+        self.model.suggested_name = run::suggested_name(self.model.pattern);
+    }
+
+    fn take(&mut self, feed: Feed) -> Flow {
+        let message = match feed {
+            Feed::Show(message) => message,
+            Feed::Ask(question, answer) => {
+                self.pending = Some(answer);
+                Message::Ask(question)
+            }
+            Feed::Ended(result) => {
+                self.task = None;
+                // A question the run left behind can no longer be answered.
+                self.pending = None;
+                let deployments = self.setup.store.list().unwrap_or_default();
+                tui::update(&mut self.model, Message::Deployments(deployments));
+                if let Err(message) = &result {
+                    tui::update(&mut self.model, Message::Stopped(message.clone()));
+                }
+                self.last = Some(result);
+                return Flow::Go;
+            }
+        };
+        match tui::update(&mut self.model, message) {
+            Some(Action::Quit) => Flow::Quit,
+            Some(action) => {
+                self.act(action);
+                Flow::Go
+            }
+            None => Flow::Go,
+        }
+    }
+
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Quit => {}
+            Action::Answer(yes) => {
+                if let Some(answer) = self.pending.take() {
+                    let _ = answer.send(yes);
+                }
+            }
+            Action::VerifyProfile { role, profile } => {
+                let source = run::profile_source(&self.setup.profile_files);
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = Session::load(&profile, None, &source)
+                        .await
+                        .identify()
+                        .await
+                        .map(|id| (id.account_id, id.arn))
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(Feed::Show(Message::Identity {
+                        role,
+                        profile,
+                        result,
+                    }));
+                });
+            }
+            Action::Start(new) => {
+                let NewRun {
+                    pattern,
+                    producer_profile,
+                    consumer_profile,
+                    region,
+                    name,
+                    allow_same_account,
+                } = new;
+                let answers = Answers {
+                    pattern,
+                    producer_profile,
+                    consumer_profile,
+                    region,
+                    name,
+                    allow_same_account,
+                };
+                let files = self.setup.profile_files.clone();
+                let check = run::sandbox_check(&files, self.setup.check.clone());
+                let (store, io) = (self.setup.store.clone(), self.io());
+                self.launch(async move { run::create(&store, answers, files, check, &io).await });
+            }
+            Action::Resume(name) => self.on_saved(What::Resume, name),
+            Action::Test(name) => self.on_saved(What::Test, name),
+            Action::Destroy(name) => self.on_saved(What::Destroy, name),
+        }
+    }
+
+    /// Resume, test or destroy a saved deployment, drawn from its record until the engine
+    /// reports.
+    fn on_saved(&mut self, what: What, name: String) {
+        if self.task.is_some() {
+            return;
+        }
+        let d = match self.setup.store.load(&name) {
+            Ok(d) => d,
+            Err(e) => {
+                tui::update(&mut self.model, Message::Stopped(format!("{e:#}")));
+                return;
+            }
+        };
+        let mut model = Model::for_deployment(self.model.theme, Instant::now(), &d);
+        model.deployments = std::mem::take(&mut self.model.deployments);
+        model.profiles.profiles = std::mem::take(&mut self.model.profiles.profiles);
+        model.suggested_name = std::mem::take(&mut self.model.suggested_name);
+        self.model = model;
+        let check = run::sandbox_check(&d.profile_files, self.setup.check.clone());
+        let (store, io) = (self.setup.store.clone(), self.io());
+        self.launch(async move {
+            match what {
+                What::Resume => run::resume(&store, &name, &io, check).await,
+                What::Test => run::test(&store, &name, &io, check).await,
+                What::Destroy => run::destroy(&store, &name, &io).await,
+            }
+        });
+    }
+
+    /// The screen's side of a run: events and questions come back through the loop's channel.
+    fn io(&self) -> Io {
+        Io {
+            reporter: Box::new(ScreenReporter(self.tx.clone())),
+            asker: Box::new(ScreenAsker(self.tx.clone())),
+            // Printing would tear the screen; it shows the identities and the next steps itself.
+            say: |_| {},
+            offer_cleanup: true,
+        }
+    }
+
+    /// Runs `work` beside the loop, so the screen never waits on AWS.
+    fn launch(&mut self, work: impl Future<Output = Result<Outcome>> + Send + 'static) {
+        if self.task.is_some() {
+            return;
+        }
+        let tx = self.tx.clone();
+        self.task = Some(tokio::spawn(async move {
+            let result = work.await.map_err(|e| format!("{e:#}"));
+            let _ = tx.send(Feed::Ended(result));
+        }));
+    }
+
+    /// After the screen is gone: stop a run still under way and say how to carry it on.
+    async fn finish(mut self) -> Result<Outcome> {
+        let interrupted = self
+            .model
+            .running()
+            .then(|| self.model.deployment_name().map(str::to_string))
+            .flatten();
+        if let Some(task) = self.task.take() {
+            if self.pending.take().is_some() {
+                // The engine's question now has no answer: it records the step as stopped
+                // and returns, which takes a moment at most.
+                let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+            } else {
+                // Between questions the record is saved at every step change, so stopping
+                // here is as safe as a kill; a stack operation under way finishes in
+                // CloudFormation on its own.
+                task.abort();
+            }
+        }
+        if let Some(name) = interrupted {
+            eprintln!(
+                "Stopped; {name} is kept as it is. `xwizard resume {name}` carries it on, `xwizard status {name}` shows it."
+            );
+            return Ok(Outcome::Failed);
+        }
+        match self.last {
+            Some(Ok(outcome)) => Ok(outcome),
+            Some(Err(message)) => Err(anyhow!(message)),
+            None => Ok(Outcome::Completed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum What {
+    Resume,
+    Test,
+    Destroy,
+}

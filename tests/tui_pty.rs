@@ -1,0 +1,217 @@
+//! The full-screen interface of the real binary in an 80×24 pseudo-terminal, driven key by key
+//! as a person would: Pattern 1 on the sandbox from the pattern screen through profiles,
+//! parameters, three change-set reviews, the live deployment, the test results and the
+//! cleanup. The raw output goes through a terminal emulator (vt100) and every step waits for
+//! what the screen shows, with a deadline.
+
+use expectrl::Session;
+use expectrl::session::OsSession;
+use std::io::ErrorKind;
+use std::num::NonZeroU16;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 24;
+const COLS: u16 = 80;
+/// A stack on the sandbox takes seconds; its first start makes a virtualenv (half a minute).
+const DEADLINE: Duration = Duration::from_secs(180);
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("a terminal has rows and columns")
+}
+
+struct Screen {
+    pty: OsSession,
+    term: vt100::Parser,
+    /// Everything the binary wrote, for what the emulated screen forgets (mode switches).
+    raw: Vec<u8>,
+    /// Every distinct screen seen while waiting, for screens that pass quickly.
+    seen: Vec<String>,
+}
+
+impl Screen {
+    fn spawn(cmd: Command) -> Self {
+        let mut pty = Session::spawn(cmd).expect("spawn xwizard in a pty");
+        pty.get_process_mut()
+            .set_window_size(COLS, ROWS)
+            .expect("set the pty size");
+        Self {
+            pty,
+            term: vt100::Parser::new(nonzero(ROWS), nonzero(COLS), 0),
+            raw: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Takes in whatever the binary has written so far; false once it has exited.
+    fn pump(&mut self) -> bool {
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.pty.try_read(&mut buf) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.term.process(&buf[..n]);
+                    self.raw.extend_from_slice(&buf[..n]);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+                // EIO: the pty's other end is closed, the binary is gone.
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.term.screen().contents()
+    }
+
+    /// Waits until the screen shows all of `wanted`; returns the screen then.
+    fn wait_for(&mut self, wanted: &[&str]) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let alive = self.pump();
+            let text = self.text();
+            if self.seen.last() != Some(&text) {
+                self.seen.push(text.clone());
+            }
+            if wanted.iter().all(|w| text.contains(w)) {
+                return text;
+            }
+            if !alive || Instant::now() > deadline {
+                panic!(
+                    "never saw {wanted:?} ({}); the screen:\n{text}",
+                    if alive {
+                        "deadline passed"
+                    } else {
+                        "xwizard exited"
+                    }
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether a screen seen so far showed all of `wanted`.
+    fn saw(&self, wanted: &[&str]) -> bool {
+        self.seen
+            .iter()
+            .any(|text| wanted.iter().all(|w| text.contains(w)))
+    }
+
+    fn key(&mut self, keys: &str) {
+        use std::io::Write;
+        self.pty
+            .write_all(keys.as_bytes())
+            .expect("type into the pty");
+        self.pty.flush().expect("flush the pty");
+    }
+}
+
+#[test]
+fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir").arg(dir.path()).arg("sandbox");
+    cmd.env("TERM", "xterm-256color").env_remove("NO_COLOR");
+    if let Ok(python) = std::env::var("XWIZARD_SANDBOX_PYTHON") {
+        cmd.env("XWIZARD_SANDBOX_PYTHON", python);
+    }
+    let mut s = Screen::spawn(cmd);
+
+    s.wait_for(&["New deployment · pattern", "1. "]);
+    s.key("\r");
+
+    // The sandbox's two profiles; Enter picks the likely one for each role in turn.
+    s.wait_for(&["sandbox-producer", "sandbox-consumer", "▸ producer"]);
+    s.key("\r");
+    s.wait_for(&["✔ account 111111111111", "▸ consumer"]);
+    s.key("\r");
+    s.wait_for(&["✔ account 222222222222", "c continues"]);
+    s.key("c");
+
+    let params = s.wait_for(&["New deployment · parameters", "Deployment name"]);
+    assert!(
+        params.contains("producer profile sandbox-producer → account 111111111111"),
+        "{params}"
+    );
+    s.key("\r");
+
+    // Each stack is reviewed in its own account: the consumer's network, the producer's
+    // API, the consumer's API.
+    for (stack, who) in [
+        ("-consumer-vpc", "consumer · 222222222222"),
+        ("-producer", "producer · 111111111111"),
+        ("-consumer-api", "consumer · 222222222222"),
+    ] {
+        let review = s.wait_for(&["xwizard · Review", stack, "y apply"]);
+        assert!(review.contains(&format!("acting: {who}")), "{review}");
+        assert!(review.contains(&format!("in {who}")), "{review}");
+        s.key("y");
+    }
+
+    // After the tests the cleanup is offered; the results stay one key away.
+    let cleanup = s.wait_for(&["Delete every stack of", "in this order?"]);
+    // The live deployment showed each stack's resources, in the account acting.
+    for who in ["consumer · 222222222222", "producer · 111111111111"] {
+        assert!(
+            s.saw(&[
+                "xwizard · Deployment",
+                &format!("acting: {who}"),
+                "CREATE_COMPLETE"
+            ]),
+            "no deployment screen with {who} acting"
+        );
+    }
+    assert!(cleanup.contains("producer · 111111111111"), "{cleanup}");
+    assert!(cleanup.contains("consumer · 222222222222"), "{cleanup}");
+    s.key("t");
+    let results = s.wait_for(&["xwizard · Test results"]);
+    assert!(results.contains("checks passed"), "{results}");
+    for check in [
+        "PASS consumer API with the API key",
+        "PASS consumer API without a key",
+        "PASS consumer function",
+    ] {
+        assert!(results.contains(check), "{check} missing:\n{results}");
+    }
+    assert!(!results.contains("FAIL"), "{results}");
+    s.key("c");
+    s.wait_for(&["Delete every stack of", "y delete all"]);
+    s.key("y");
+
+    let done = s.wait_for(&["is gone: nothing of it is left in either account"]);
+    assert!(done.contains("destroyed"), "{done}");
+    assert!(!done.contains("still there"), "{done}");
+
+    // Nothing runs now: q asks once, y leaves.
+    s.key("q");
+    s.wait_for(&["Quit xwizard?"]);
+    s.key("y");
+    let deadline = Instant::now() + DEADLINE;
+    while s.pump() {
+        assert!(Instant::now() < deadline, "xwizard did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = s.pty.get_process_mut().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+
+    // The terminal is given back: the alternate screen is left last, and only the plain
+    // closing lines follow it.
+    let raw = String::from_utf8_lossy(&s.raw).into_owned();
+    let left = raw
+        .rfind("\x1b[?1049l")
+        .expect("the alternate screen was never left");
+    assert!(
+        raw.rfind("\x1b[?1049h")
+            .is_some_and(|entered| entered < left),
+        "entered the alternate screen after leaving it"
+    );
+    let after = &raw[left + "\x1b[?1049l".len()..];
+    assert!(after.contains("Sandbox stopped"), "{after:?}");
+    assert!(
+        !after.contains("\x1b[?1049h") && !after.contains("\x1b[H"),
+        "drawing after the terminal was restored: {after:?}"
+    );
+}

@@ -106,11 +106,11 @@ impl Screen {
     }
 }
 
-#[test]
-fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
-    let dir = tempfile::tempdir().unwrap();
+/// `xwizard sandbox` on its own sandbox, through the pattern and profiles screens to the
+/// parameters screen.
+fn to_parameters(dir: &std::path::Path) -> Screen {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
-    cmd.arg("--state-dir").arg(dir.path()).arg("sandbox");
+    cmd.arg("--state-dir").arg(dir).arg("sandbox");
     cmd.env("TERM", "xterm-256color").env_remove("NO_COLOR");
     if let Ok(python) = std::env::var("XWIZARD_SANDBOX_PYTHON") {
         cmd.env("XWIZARD_SANDBOX_PYTHON", python);
@@ -133,6 +133,47 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
         params.contains("producer profile sandbox-producer → account 111111111111"),
         "{params}"
     );
+    s
+}
+
+/// Reads the rest of the output until the binary exits; its exit code.
+fn exit_code(s: &mut Screen) -> i32 {
+    let deadline = Instant::now() + DEADLINE;
+    while s.pump() {
+        assert!(Instant::now() < deadline, "xwizard did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    match s.pty.get_process_mut().wait().unwrap() {
+        expectrl::process::unix::WaitStatus::Exited(_, code) => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The output after the alternate screen was left for the last time. It must have been left,
+/// and nothing drawn after.
+fn after_the_screen(s: &Screen) -> String {
+    const LEAVE: &str = "\x1b[?1049l";
+    let raw = String::from_utf8_lossy(&s.raw).into_owned();
+    let left = raw
+        .rfind(LEAVE)
+        .expect("the alternate screen was never left");
+    assert!(
+        raw.rfind("\x1b[?1049h")
+            .is_some_and(|entered| entered < left),
+        "entered the alternate screen after leaving it"
+    );
+    let after = raw[left + LEAVE.len()..].to_string();
+    assert!(
+        !after.contains("\x1b[?1049h") && !after.contains("\x1b[H"),
+        "drawing after the terminal was restored: {after:?}"
+    );
+    after
+}
+
+#[test]
+fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = to_parameters(dir.path());
     s.key("\r");
 
     // Each stack is reviewed in its own account: the consumer's network, the producer's
@@ -186,32 +227,42 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
     s.key("q");
     s.wait_for(&["Quit xwizard?"]);
     s.key("y");
-    let deadline = Instant::now() + DEADLINE;
-    while s.pump() {
-        assert!(Instant::now() < deadline, "xwizard did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = s.pty.get_process_mut().wait().unwrap();
+    assert_eq!(exit_code(&mut s), 0);
+    // The terminal is given back before the sandbox is stopped.
+    let after = after_the_screen(&s);
+    assert!(after.contains("Sandbox stopped"), "{after:?}");
+}
+
+#[test]
+fn quitting_at_a_review_keeps_the_deployment_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = to_parameters(dir.path());
+    // A name of our own: Tab to the name field, clear it, type.
+    s.key("\t");
+    s.key(&"\x7f".repeat(20));
+    s.key("tui-quit");
+    s.wait_for(&["Deployment name  tui-quit"]);
+    s.key("\r");
+    s.wait_for(&["xwizard · Review", "-consumer-vpc", "y apply"]);
+    s.key("q");
+    let confirm = s.wait_for(&["Quit xwizard?"]);
+    assert!(confirm.contains("xwizard resume tui-quit"), "{confirm}");
+    s.key("y");
+    assert_eq!(exit_code(&mut s), 2, "kept and resumable, as a failed step");
+    let after = after_the_screen(&s);
     assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "{status:?}"
+        after.contains("`xwizard resume tui-quit` carries it on"),
+        "{after:?}"
     );
 
-    // The terminal is given back: the alternate screen is left last, and only the plain
-    // closing lines follow it.
-    let raw = String::from_utf8_lossy(&s.raw).into_owned();
-    let left = raw
-        .rfind("\x1b[?1049l")
-        .expect("the alternate screen was never left");
-    assert!(
-        raw.rfind("\x1b[?1049h")
-            .is_some_and(|entered| entered < left),
-        "entered the alternate screen after leaving it"
-    );
-    let after = &raw[left + "\x1b[?1049l".len()..];
-    assert!(after.contains("Sandbox stopped"), "{after:?}");
-    assert!(
-        !after.contains("\x1b[?1049h") && !after.contains("\x1b[H"),
-        "drawing after the terminal was restored: {after:?}"
-    );
+    // The record is saved, the unanswered step stopped, ready to resume.
+    let status = Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["status", "tui-quit"])
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("consumer-vpc"), "{status}");
+    assert!(status.contains("no answer"), "{status}");
 }

@@ -9,15 +9,26 @@ Run with the sandbox's Python (it has moto and boto3):
   CreateStack of the same template;
 - emulator RSS after start and after a Pattern 1 run, vs a plain moto server;
 - a Pattern 1 run (`xwizard sandbox --yes --json`): wall time, CloudFormation calls per stack
-  wait, vs the calls a fixed 2-second poll would have made over the same waits.
+  wait, vs the calls a fixed 2-second poll would have made over the same waits;
+- the full screen in an 80x24 pty: time to its first full frame vs the line mode's time to its
+  first prompt; CPU while it waits on a held stack and its peak RSS, vs the line mode waiting
+  on the same held stack.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import fcntl
 import json
 import os
+import pty
+import re
+import select
+import signal
 import socket
+import struct
+import termios
 import statistics
 import subprocess
 import sys
@@ -178,6 +189,165 @@ def bench_pattern1(binary: str) -> dict:
     }
 
 
+class PtyScreen:
+    """The binary in an 80x24 pty, its output kept as the screen it draws. Only what the full
+    screen's backend writes is understood: cursor moves, styles (ignored), erases and text."""
+
+    CSI = re.compile(r"\x1b\[([0-9;?]*)([@-~])")
+
+    def __init__(self, argv: list[str], rows: int = 24, cols: int = 80):
+        self.rows, self.cols = rows, cols
+        self.grid = [[" "] * cols for _ in range(rows)]
+        self.r = self.c = 0
+        self.pending = ""
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                     start_new_session=True, env={**os.environ, "TERM": "xterm-256color"})
+        os.close(slave)
+        self.master = master
+
+    def _put(self, text: str) -> None:
+        for ch in text:
+            if ch == "\r":
+                self.c = 0
+            elif ch == "\n":
+                self.r = min(self.r + 1, self.rows - 1)
+            elif ch >= " ":
+                if self.c < self.cols:
+                    self.grid[self.r][self.c] = ch
+                self.c += 1
+
+    def _feed(self, data: bytes) -> None:
+        text = self.pending + self.decoder.decode(data)
+        pos = 0
+        for m in self.CSI.finditer(text):
+            self._put(text[pos:m.start()].split("\x1b")[0])
+            args, cmd = m.group(1), m.group(2)
+            if cmd == "H":
+                parts = [int(p) if p else 1 for p in args.split(";")] if args else [1, 1]
+                self.r, self.c = parts[0] - 1, (parts[1] if len(parts) > 1 else 1) - 1
+            elif cmd == "J" and args == "2":
+                self.grid = [[" "] * self.cols for _ in range(self.rows)]
+            pos = m.end()
+        rest = text[pos:]
+        cut = rest.rfind("\x1b")
+        if cut >= 0:
+            self._put(rest[:cut])
+            self.pending = rest[cut:]
+        else:
+            self._put(rest)
+            self.pending = ""
+
+    def text(self) -> str:
+        return "\n".join("".join(row) for row in self.grid)
+
+    def wait_for(self, *wanted: str, timeout: float = 180) -> float:
+        """Seconds from the start until the screen shows every one of `wanted`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.text()
+            if all(w in screen for w in wanted):
+                return time.monotonic() - self.started
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SystemExit(f"never saw {wanted}; the screen:\n{screen}")
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    self._feed(os.read(self.master, 65536))
+                except OSError:
+                    raise SystemExit(f"the binary exited before {wanted}; the screen:\n{screen}")
+
+    def keys(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait()
+        os.close(self.master)
+
+
+def cpu_and_peak(pid: int, seconds: float = 5.0) -> tuple[float, int]:
+    """CPU use (percent of one core, all threads) over `seconds`, and VmHWM in KiB."""
+    def ticks() -> int:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    t0, c0 = time.monotonic(), ticks()
+    time.sleep(seconds)
+    cpu = (ticks() - c0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0) * 100
+    with open(f"/proc/{pid}/status") as f:
+        hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    return cpu, hwm
+
+
+def bench_tui(binary: str, runs: int) -> dict:
+    first_frame, first_prompt = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as state:
+            # The home screen is drawn in full when its footer, the last row, is there.
+            s = PtyScreen([binary, "--state-dir", state])
+            first_frame.append(s.wait_for("No deployments yet", "q quit"))
+            s.close()
+            s = PtyScreen([binary, "--state-dir", state, "new", "--no-tui"])
+            first_prompt.append(s.wait_for("Which pattern?"))
+            s.close()
+    results = {
+        "tui_first_frame_ms": statistics.median(first_frame) * 1000,
+        "line_first_prompt_ms": statistics.median(first_prompt) * 1000,
+    }
+    with tempfile.TemporaryDirectory() as state:
+        xwizard(binary, state, "sandbox", "up", check=True)
+        try:
+            # The full screen, through every screen to the first change set, then waiting on
+            # the consumer network stack, which the sandbox holds in progress.
+            xwizard(binary, state, "sandbox", "fault", "hold", "xw-benchtui-consumer-vpc", check=True)
+            s = PtyScreen([binary, "--state-dir", state, "sandbox"])
+            s.wait_for("New deployment · pattern", "q quit")
+            s.keys("\r")
+            s.wait_for("sandbox-producer", "▸ producer")
+            s.keys("\r")
+            s.wait_for("account 111111111111", "▸ consumer")
+            s.keys("\r")
+            s.wait_for("account 222222222222", "c continues")
+            s.keys("c")
+            s.wait_for("Deployment name")
+            s.keys("\t" + "\x7f" * 20 + "benchtui")
+            s.wait_for("benchtui")
+            s.keys("\r")
+            s.wait_for("y apply")
+            s.keys("y")
+            s.wait_for("CREATE_IN_PROGRESS", "acting: consumer")
+            time.sleep(1)
+            cpu, hwm = cpu_and_peak(s.proc.pid)
+            results["tui_cpu_pct_waiting_on_a_stack"] = cpu
+            results["tui_peak_rss_mib"] = hwm / 1024
+            s.close()
+            # The line mode (JSON events) waiting on its own held stack.
+            line = subprocess.Popen([binary, "--state-dir", state, "sandbox", "--yes", "--json"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                    start_new_session=True)
+            for raw in line.stdout:
+                event = json.loads(raw)
+                if event["type"] == "run_started":
+                    xwizard(binary, state, "sandbox", "fault", "hold",
+                            f"xw-{event['deployment']}-consumer-vpc", check=True)
+                if event["type"] == "stack_event":
+                    break
+            time.sleep(1)
+            cpu, hwm = cpu_and_peak(line.pid)
+            results["line_cpu_pct_waiting_on_a_stack"] = cpu
+            results["line_peak_rss_mib"] = hwm / 1024
+            os.killpg(line.pid, signal.SIGTERM)
+            line.wait()
+        finally:
+            xwizard(binary, state, "sandbox", "down")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--xwizard", default=os.path.join(ROOT, "target", "release", "xwizard"))
@@ -188,6 +358,7 @@ def main() -> None:
     results.update(bench_start(args.xwizard, args.runs))
     results.update(bench_sixty(args.xwizard, args.runs))
     results.update(bench_pattern1(args.xwizard))
+    results.update(bench_tui(args.xwizard, args.runs))
     results["xwizard_binary_mib"] = os.path.getsize(args.xwizard) / 2**20
     for k, v in results.items():
         print(f"{k:<42} {v:.3f}" if isinstance(v, float) else f"{k:<42} {v}")

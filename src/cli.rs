@@ -222,17 +222,9 @@ impl Cli {
 /// Exit status: success, or a failed step (the deployment is kept and can be resumed).
 pub async fn run(cli: Cli) -> Result<Outcome> {
     let store = Store::new(&cli.state_dir());
-    let full_screen = |start| {
-        tui_runner::run(tui_runner::Setup {
-            store: store.clone(),
-            profile_files: None,
-            check: Default::default(),
-            start,
-        })
-    };
     let Some(command) = &cli.command else {
         if tui_runner::available() {
-            return full_screen(Start::Home).await;
+            return on_screen(store, None, Default::default(), Start::Home).await;
         }
         // No terminal to draw the home screen on: say what there is, as for a usage error.
         use clap::CommandFactory;
@@ -256,13 +248,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                     allow_same_account: args.allow_same_account
                         || preset.allow_same_account == Some(true),
                 };
-                return tui_runner::run(tui_runner::Setup {
-                    store,
-                    profile_files: None,
-                    check: args.run.check(),
-                    start: Start::New(prefill),
-                })
-                .await;
+                return on_screen(store, None, args.run.check(), Start::New(prefill)).await;
             }
             let new = run::NewArgs {
                 preset,
@@ -273,13 +259,16 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             run::new(&store, new, &args.run.frontend()).await
         }
         Command::Resume { name, run: r } if r.tui() => {
-            saved_on_screen(store, r, Start::Resume(name.clone())).await
+            // A saved deployment carries its own profile files.
+            on_screen(store, None, r.check(), Start::Resume(name.clone())).await
         }
         Command::Test { name, run: r } if r.tui() => {
-            saved_on_screen(store, r, Start::Test(name.clone())).await
+            // A saved deployment carries its own profile files.
+            on_screen(store, None, r.check(), Start::Test(name.clone())).await
         }
         Command::Destroy { name, run: r } if r.tui() => {
-            saved_on_screen(store, r, Start::Destroy(name.clone())).await
+            // A saved deployment carries its own profile files.
+            on_screen(store, None, r.check(), Start::Destroy(name.clone())).await
         }
         Command::Resume { name, run: r } => {
             let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
@@ -346,13 +335,16 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
-/// Resume, test or destroy a saved deployment on the full screen.
-async fn saved_on_screen(store: Store, r: &RunArgs, start: Start) -> Result<Outcome> {
+async fn on_screen(
+    store: Store,
+    profile_files: Option<(PathBuf, PathBuf)>,
+    check: crate::check::CheckOptions,
+    start: Start,
+) -> Result<Outcome> {
     tui_runner::run(tui_runner::Setup {
         store,
-        // A saved deployment carries its own profile files.
-        profile_files: None,
-        check: r.check(),
+        profile_files,
+        check,
         start,
     })
     .await
@@ -392,12 +384,12 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
     let outcome = if r.tui() {
         // The screen offers the sandbox's two profiles and adds the sandbox's data plane to
         // the test calls, as `run::sandbox_check` does below.
-        tui_runner::run(tui_runner::Setup {
-            store: store.clone(),
-            profile_files: files,
-            check: r.check(),
-            start: Start::New(Prefill::default()),
-        })
+        on_screen(
+            store.clone(),
+            files,
+            r.check(),
+            Start::New(Prefill::default()),
+        )
         .await
     } else {
         sandbox_wizard(store, r, files).await

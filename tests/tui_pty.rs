@@ -106,6 +106,19 @@ impl Screen {
     }
 }
 
+/// Stops the test's sandbox however the test ends: a failed test must not leave it running.
+struct StopSandbox(std::path::PathBuf);
+
+impl Drop for StopSandbox {
+    fn drop(&mut self) {
+        let _ = Command::new(env!("CARGO_BIN_EXE_xwizard"))
+            .arg("--state-dir")
+            .arg(&self.0)
+            .args(["sandbox", "down"])
+            .output();
+    }
+}
+
 /// `xwizard sandbox` on its own sandbox, through the pattern and profiles screens to the
 /// parameters screen.
 fn to_parameters(dir: &std::path::Path) -> Screen {
@@ -173,6 +186,7 @@ fn after_the_screen(s: &Screen) -> String {
 #[test]
 fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
     let dir = tempfile::tempdir().unwrap();
+    let _stop = StopSandbox(dir.path().to_path_buf());
     let mut s = to_parameters(dir.path());
     s.key("\r");
 
@@ -236,6 +250,7 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
 #[test]
 fn quitting_at_a_review_keeps_the_deployment_resumable() {
     let dir = tempfile::tempdir().unwrap();
+    let _stop = StopSandbox(dir.path().to_path_buf());
     let mut s = to_parameters(dir.path());
     // A name of our own: Tab to the name field, clear it, type.
     s.key("\t");

@@ -96,7 +96,15 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
                     Span::styled("    ✔ ", t.ok),
                     Span::raw(format!("account {account_id}")),
                 ]));
-                lines.push(Line::styled(format!("      {arn}"), t.dim));
+                // An ARN is one token: keep both ends on one line rather than wrap it.
+                let room = usize::from(roles_area.width).saturating_sub(8);
+                lines.push(Line::styled(
+                    format!(
+                        "      {}",
+                        crate::ui::tui::model::ellipsize_middle(arn, room)
+                    ),
+                    t.dim,
+                ));
             }
             Identity::Failed { message } => {
                 lines.push(Line::styled(format!("    ✘ {message}"), t.fail));

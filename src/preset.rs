@@ -43,8 +43,13 @@ mod tests {
             sandbox.producer_profile.as_deref(),
             Some("sandbox-producer")
         );
-        let example = Preset::parse(include_str!("../profiles/example.toml"), "example").unwrap();
-        assert_eq!(example.pattern, Some(Pattern::VpcEndpoint));
+        for (name, text) in [
+            ("example", include_str!("../profiles/example.toml")),
+            ("workshop", include_str!("../profiles/workshop.toml")),
+        ] {
+            let preset = Preset::parse(text, name).unwrap();
+            assert_eq!(preset.pattern, Some(Pattern::VpcEndpoint), "{name}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::{Key, block, who};
+use super::{Key, block, render_nothing, who, with_tests_help_quit};
 use crate::engine::Question;
 use crate::ui::tui::model::{Deletion, Model, ellipsize};
 
@@ -23,20 +23,13 @@ pub(super) fn keys(model: &Model) -> Vec<Key> {
     if !model.steps.is_empty() {
         keys.push(("l", "deployment"));
     }
-    if !model.checks.is_empty() {
-        keys.push(("t", "tests"));
-    }
-    keys.extend([("?", "help"), ("q", "quit")]);
-    keys
+    with_tests_help_quit(model, keys)
 }
 
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let Some(c) = &model.cleanup else {
-        frame.render_widget(
-            Paragraph::new("Nothing to clean up.").block(block(t, " Cleanup ")),
-            area,
-        );
+        render_nothing(t, frame, area, "Nothing to clean up.", " Cleanup ");
         return;
     };
     let name = model

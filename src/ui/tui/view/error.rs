@@ -6,26 +6,18 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{Key, block, who};
+use super::{Key, block, render_nothing, who, with_tests_help_quit};
 use crate::state::StepStatus;
 use crate::ui::tui::model::{Model, ellipsize};
 
 pub(super) fn keys(model: &Model) -> Vec<Key> {
-    let mut keys = vec![("l", "deployment and log")];
-    if !model.checks.is_empty() {
-        keys.push(("t", "tests"));
-    }
-    keys.extend([("?", "help"), ("q", "quit")]);
-    keys
+    with_tests_help_quit(model, vec![("l", "deployment and log")])
 }
 
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let Some(f) = &model.failure else {
-        frame.render_widget(
-            Paragraph::new("No failure.").block(block(t, " Error ")),
-            area,
-        );
+        render_nothing(t, frame, area, "No failure.", " Error ");
         return;
     };
     let width = area.width.saturating_sub(2) as usize;

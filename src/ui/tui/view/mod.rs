@@ -113,6 +113,21 @@ pub(crate) fn block<'a>(t: &Theme, title: impl Into<String>) -> Block<'a> {
         .title(Span::styled(title.into(), t.title))
 }
 
+/// How the keys of a screen that can show test results end: `t` when there are any, then help
+/// and quit.
+pub(crate) fn with_tests_help_quit(model: &Model, mut keys: Vec<Key>) -> Vec<Key> {
+    if !model.checks.is_empty() {
+        keys.push(("t", "tests"));
+    }
+    keys.extend([("?", "help"), ("q", "quit")]);
+    keys
+}
+
+/// A screen's box with only `text` in it, for when it has nothing to show.
+pub(crate) fn render_nothing(t: &Theme, frame: &mut Frame, area: Rect, text: &str, title: &str) {
+    frame.render_widget(Paragraph::new(text).block(block(t, title)), area);
+}
+
 /// "consumer · 222222222222" for an account of the run.
 pub(crate) fn who(model: &Model, account_id: &str) -> String {
     for role in Role::BOTH {

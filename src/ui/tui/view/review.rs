@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::{Key, block, who};
+use super::{Key, block, render_nothing, who};
 use crate::engine::{ChangeView, Question};
 use crate::ui::tui::model::{Model, ellipsize};
 
@@ -64,10 +64,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
                 area,
             );
         }
-        _ => frame.render_widget(
-            Paragraph::new("Nothing to review.").block(block(t, " Review ")),
-            area,
-        ),
+        _ => render_nothing(t, frame, area, "Nothing to review.", " Review "),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::aws::{ProfileSource, Session, session::list_profiles};
 use crate::check::CheckOptions;
 use crate::engine::{self, AlwaysYes, Asker, Engine, Outcome, PollPolicy, Reporter, Sessions};
-use crate::plan::{Pattern, Role, validate_deployment_name};
+use crate::plan::{Answers, Pattern, Role, validate_deployment_name};
 use crate::preset::Preset;
 use crate::sandbox;
 use crate::state::{Account, Deployment, SCHEMA_VERSION, Store, now};
@@ -210,18 +210,6 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
         allow_same_account: args.allow_same_account || p.allow_same_account == Some(true),
     };
     create(store, answers, args.profile_files, args.check, &fe.io()).await
-}
-
-/// Everything a new deployment needs, however it was asked for (flags, preset, prompts or the
-/// full screen).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answers {
-    pub pattern: Pattern,
-    pub producer_profile: String,
-    pub consumer_profile: String,
-    pub region: String,
-    pub name: String,
-    pub allow_same_account: bool,
 }
 
 /// The part of a new deployment that asks nothing: checks the name and both profiles (STS),

@@ -20,10 +20,10 @@ use crate::check::CheckOptions;
 use crate::engine::events::BoxFuture;
 use crate::engine::{Asker, Event, Outcome, Question, Reporter};
 use crate::plan::{Pattern, Role};
-use crate::run::{self, Answers, Io};
+use crate::run::{self, Io};
 use crate::state::Store;
 use crate::ui::tui::model::Identity;
-use crate::ui::tui::{self, Action, Message, Model, NewRun, ProfileRow, Screen, Theme};
+use crate::ui::tui::{self, Action, Message, Model, ProfileRow, Screen, Theme};
 
 /// How often the clock on screen moves: step and resource timers count in seconds, so a
 /// quarter of a second keeps them honest without redrawing for nothing.
@@ -280,23 +280,7 @@ impl Runner {
                     }));
                 });
             }
-            Action::Start(new) => {
-                let NewRun {
-                    pattern,
-                    producer_profile,
-                    consumer_profile,
-                    region,
-                    name,
-                    allow_same_account,
-                } = new;
-                let answers = Answers {
-                    pattern,
-                    producer_profile,
-                    consumer_profile,
-                    region,
-                    name,
-                    allow_same_account,
-                };
+            Action::Start(answers) => {
                 let files = self.setup.profile_files.clone();
                 let check = run::sandbox_check(&files, self.setup.check.clone());
                 let (store, io) = (self.setup.store.clone(), self.io());

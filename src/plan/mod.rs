@@ -6,6 +6,18 @@ pub mod pattern1;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Everything a new deployment needs, however it was asked for (flags, preset, prompts or the
+/// full screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    pub pattern: Pattern,
+    pub producer_profile: String,
+    pub consumer_profile: String,
+    pub region: String,
+    pub name: String,
+    pub allow_same_account: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pattern {

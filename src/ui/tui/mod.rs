@@ -7,7 +7,7 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
-pub use model::{Model, NewRun, ProfileRow, Screen};
+pub use model::{Model, ProfileRow, Screen};
 pub use theme::Theme;
 pub use update::{Action, Message, update};
 pub use view::view;

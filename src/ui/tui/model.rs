@@ -124,17 +124,6 @@ pub struct ParamsForm {
     pub error: Option<(Field, String)>,
 }
 
-/// What the wizard gathered, for the runner to verify, save and run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRun {
-    pub pattern: Pattern,
-    pub producer_profile: String,
-    pub consumer_profile: String,
-    pub region: String,
-    pub name: String,
-    pub allow_same_account: bool,
-}
-
 #[derive(Debug, Clone)]
 pub struct StepRow {
     pub id: String,

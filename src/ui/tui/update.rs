@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::engine::{Event, Question};
-use crate::plan::{self, Pattern, Role};
+use crate::plan::{self, Answers, Pattern, Role};
 use crate::state::{Deployment, StepStatus};
 
 use super::model::{
-    CleanupStack, CleanupView, Deletion, Failure, Field, Identity, Model, NewRun, Overlay,
-    ProfileRow, ResourceRow, RunInfo, Screen, StackView,
+    CleanupStack, CleanupView, Deletion, Failure, Field, Identity, Model, Overlay, ProfileRow,
+    ResourceRow, RunInfo, Screen, StackView,
 };
 
 const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
@@ -55,7 +55,7 @@ pub enum Action {
         profile: String,
     },
     /// Verify, save and run a new deployment.
-    Start(NewRun),
+    Start(Answers),
     Resume(String),
     Test(String),
     Destroy(String),
@@ -660,7 +660,7 @@ fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
                 return None;
             }
             let form = &model.profiles;
-            return Some(Action::Start(NewRun {
+            return Some(Action::Start(Answers {
                 pattern: model.pattern,
                 producer_profile: form.producer.clone().unwrap_or_default(),
                 consumer_profile: form.consumer.clone().unwrap_or_default(),

@@ -36,6 +36,14 @@ fn draw(model: &Model, width: u16, height: u16) -> String {
     out
 }
 
+fn account_of(role: Role) -> &'static str {
+    if role == Role::Producer {
+        PRODUCER
+    } else {
+        CONSUMER
+    }
+}
+
 struct Run {
     model: Model,
     t0: Instant,
@@ -85,16 +93,11 @@ impl Run {
             .find(|s| s.id == step)
             .map(|s| s.title.to_string())
             .unwrap_or_default();
-        let account_id = if role == Role::Producer {
-            PRODUCER
-        } else {
-            CONSUMER
-        };
         self.send(Event::StepStarted {
             step: step.into(),
             title,
             role,
-            account_id: account_id.into(),
+            account_id: account_of(role).into(),
         })
     }
 
@@ -127,6 +130,13 @@ impl Run {
                 status: status.into(),
                 reason: reason.into(),
             },
+        })
+    }
+
+    fn finished(&mut self, status: &str) -> &mut Self {
+        self.send(Event::RunFinished {
+            deployment: NAME.into(),
+            status: status.into(),
         })
     }
 
@@ -241,10 +251,7 @@ fn failed() -> Run {
             "fix the cause above, then `xwizard resume {NAME}` deletes the failed stack and makes it again"
         ),
     });
-    r.send(Event::RunFinished {
-        deployment: NAME.into(),
-        status: "failed".into(),
-    });
+    r.finished("failed");
     r
 }
 
@@ -318,10 +325,7 @@ fn tested(one_fails: bool) -> Run {
         true,
     ));
     r.at(240).done("test", 2.4);
-    r.send(Event::RunFinished {
-        deployment: NAME.into(),
-        status: if one_fails { "failed" } else { "deployed" }.into(),
-    });
+    r.finished(if one_fails { "failed" } else { "deployed" });
     r
 }
 
@@ -432,6 +436,19 @@ fn identity(r: &mut Run, role: Role, profile: &str, result: Result<(String, Stri
     );
 }
 
+/// STS answers for the producer: `sandbox-producer` is a user in the producer account.
+fn producer_identity(r: &mut Run) {
+    identity(
+        r,
+        Role::Producer,
+        "sandbox-producer",
+        Ok((
+            PRODUCER.into(),
+            format!("arn:aws:iam::{PRODUCER}:user/producer"),
+        )),
+    );
+}
+
 fn verified_profiles() -> Run {
     let mut r = profiles_screen();
     r.key(KeyCode::Enter); // producer: sandbox-producer
@@ -497,15 +514,7 @@ fn profiles_sts_error() {
     r.key(KeyCode::Enter);
     r.key(KeyCode::Down).key(KeyCode::Down); // the SSO profile
     r.key(KeyCode::Enter);
-    identity(
-        &mut r,
-        Role::Producer,
-        "sandbox-producer",
-        Ok((
-            PRODUCER.into(),
-            format!("arn:aws:iam::{PRODUCER}:user/producer"),
-        )),
-    );
+    producer_identity(&mut r);
     identity(
         &mut r,
         Role::Consumer,
@@ -521,15 +530,7 @@ fn profiles_same_account() {
     r.key(KeyCode::Enter);
     r.key(KeyCode::Up); // default
     r.key(KeyCode::Enter);
-    identity(
-        &mut r,
-        Role::Producer,
-        "sandbox-producer",
-        Ok((
-            PRODUCER.into(),
-            format!("arn:aws:iam::{PRODUCER}:user/producer"),
-        )),
-    );
+    producer_identity(&mut r);
     identity(
         &mut r,
         Role::Consumer,
@@ -686,26 +687,27 @@ fn cleanup_confirm() {
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
+/// A tested deployment whose cleanup the user has just confirmed.
+fn destroying() -> Run {
+    let mut r = tested(false);
+    destroy_question(&mut r);
+    r.key(KeyCode::Char('y'));
+    r
+}
+
 fn deleting(r: &mut Run, step: &str, role: Role) {
-    let account_id = if role == Role::Producer {
-        PRODUCER
-    } else {
-        CONSUMER
-    };
     r.send(Event::StepStarted {
         step: step.into(),
         title: format!("Delete stack xw-{NAME}-{step}"),
         role,
-        account_id: account_id.into(),
+        account_id: account_of(role).into(),
     });
     r.stack_status(step, "DELETE_IN_PROGRESS");
 }
 
 #[test]
 fn cleanup_in_progress() {
-    let mut r = tested(false);
-    destroy_question(&mut r);
-    r.key(KeyCode::Char('y'));
+    let mut r = destroying();
     deleting(&mut r, "producer", Role::Producer);
     deleting(&mut r, "consumer-api", Role::Consumer);
     r.resource(
@@ -721,9 +723,7 @@ fn cleanup_in_progress() {
 
 #[test]
 fn cleanup_with_leftovers() {
-    let mut r = tested(false);
-    destroy_question(&mut r);
-    r.key(KeyCode::Char('y'));
+    let mut r = destroying();
     deleting(&mut r, "producer", Role::Producer);
     r.stack_status("producer", "DELETE_COMPLETE");
     deleting(&mut r, "consumer-api", Role::Consumer);
@@ -747,18 +747,13 @@ fn cleanup_with_leftovers() {
         root_cause: None,
         next: format!("remove what blocks it, then `xwizard destroy {NAME}` again"),
     });
-    r.send(Event::RunFinished {
-        deployment: NAME.into(),
-        status: "cleanup incomplete".into(),
-    });
+    r.finished("cleanup incomplete");
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
 #[test]
 fn cleanup_done() {
-    let mut r = tested(false);
-    destroy_question(&mut r);
-    r.key(KeyCode::Char('y'));
+    let mut r = destroying();
     for (step, role) in [
         ("producer", Role::Producer),
         ("consumer-api", Role::Consumer),
@@ -771,10 +766,7 @@ fn cleanup_done() {
         step: "cleanup".into(),
         message: "nothing of this deployment is left in either account".into(),
     });
-    r.send(Event::RunFinished {
-        deployment: NAME.into(),
-        status: "destroyed".into(),
-    });
+    r.finished("destroyed");
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 

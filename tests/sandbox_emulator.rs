@@ -3,11 +3,12 @@
 
 mod common;
 
-use aws_sdk_cloudformation::types::{ChangeSetType, StackStatus};
+use aws_sdk_cloudformation::types::{ChangeSetType, StackEvent, StackStatus};
 use aws_sdk_ec2::types::{Filter, VpcEndpointType};
 use common::{sandbox, unique, wait_for};
 use std::collections::BTreeSet;
 use std::time::Duration;
+use xwizard::aws::Session;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -31,6 +32,22 @@ fn vpc_template(subnets: usize) -> String {
 async fn stack_status(cfn: &aws_sdk_cloudformation::Client, name: &str) -> Option<StackStatus> {
     let out = cfn.describe_stacks().stack_name(name).send().await.ok()?;
     out.stacks().first()?.stack_status().cloned()
+}
+
+/// Sessions in the sandbox's two accounts: (producer, consumer).
+async fn both_accounts() -> (Session, Session) {
+    let sb = sandbox();
+    (sb.session("producer").await, sb.session("consumer").await)
+}
+
+async fn stack_events(cfn: &aws_sdk_cloudformation::Client, name: &str) -> Vec<StackEvent> {
+    let out = cfn
+        .describe_stack_events()
+        .stack_name(name)
+        .send()
+        .await
+        .unwrap();
+    out.stack_events().to_vec()
 }
 
 fn is_terminal(status: &StackStatus) -> bool {
@@ -81,13 +98,7 @@ async fn change_set_executes_with_events_arriving_over_time() {
             "the stack did not settle within {DEADLINE:?}"
         );
         let status = stack_status(&cfn, &name).await;
-        let events = cfn
-            .describe_stack_events()
-            .stack_name(&name)
-            .send()
-            .await
-            .unwrap();
-        for e in events.stack_events() {
+        for e in stack_events(&cfn, &name).await {
             seen.insert(e.event_id().unwrap_or_default().to_string());
         }
         match status {
@@ -101,14 +112,8 @@ async fn change_set_executes_with_events_arriving_over_time() {
         !counts_while_in_progress.is_empty(),
         "the stack was never seen in progress: creation must be asynchronous"
     );
-    let events = cfn
-        .describe_stack_events()
-        .stack_name(&name)
-        .send()
-        .await
-        .unwrap();
+    let events = stack_events(&cfn, &name).await;
     let completed: BTreeSet<String> = events
-        .stack_events()
         .iter()
         .filter(|e| e.resource_status().map(|s| s.as_str()) == Some("CREATE_COMPLETE"))
         .filter_map(|e| e.logical_resource_id().map(str::to_string))
@@ -170,14 +175,8 @@ async fn injected_failure_rolls_back_with_the_cause_visible() {
     .await;
     assert_eq!(status, StackStatus::RollbackComplete);
 
-    let events = cfn
-        .describe_stack_events()
-        .stack_name(&name)
-        .send()
-        .await
-        .unwrap();
+    let events = stack_events(&cfn, &name).await;
     let failed = events
-        .stack_events()
         .iter()
         .find(|e| e.resource_status().map(|s| s.as_str()) == Some("CREATE_FAILED"))
         .expect("a CREATE_FAILED event");
@@ -192,7 +191,6 @@ async fn injected_failure_rolls_back_with_the_cause_visible() {
     );
     // What was made before the failure was deleted again.
     let vpc_id = events
-        .stack_events()
         .iter()
         .find(|e| {
             e.logical_resource_id() == Some("Vpc")
@@ -216,9 +214,7 @@ async fn injected_failure_rolls_back_with_the_cause_visible() {
 async fn secrets_are_readable_across_accounts_only_when_the_policies_allow() {
     use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 
-    let sb = sandbox();
-    let producer = sb.session("producer").await;
-    let consumer = sb.session("consumer").await;
+    let (producer, consumer) = both_accounts().await;
     let producer_id = producer.identify().await.unwrap().account_id;
     let kms = aws_sdk_kms::Client::new(&consumer.config);
     let key_policy = serde_json::json!({
@@ -239,15 +235,17 @@ async fn secrets_are_readable_across_accounts_only_when_the_policies_allow() {
     let key_id = key.key_metadata().unwrap().key_id().to_string();
 
     let sm_consumer = aws_sdk_secretsmanager::Client::new(&consumer.config);
-    let shared = sm_consumer
-        .create_secret()
-        .name(unique("shared-key"))
-        .kms_key_id(&key_id)
-        .secret_string("the-api-key-value-0123456789abcd")
-        .send()
-        .await
-        .unwrap();
-    let shared_arn = shared.arn().unwrap().to_string();
+    // A secret of the consumer's, encrypted with the key: its ARN.
+    let secret = |name: &str, value: &str| {
+        let call = sm_consumer
+            .create_secret()
+            .name(unique(name))
+            .kms_key_id(&key_id)
+            .secret_string(value)
+            .send();
+        async move { call.await.unwrap().arn().unwrap().to_string() }
+    };
+    let shared_arn = secret("shared-key", "the-api-key-value-0123456789abcd").await;
     let policy = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{producer_id}:root")},
@@ -261,14 +259,7 @@ async fn secrets_are_readable_across_accounts_only_when_the_policies_allow() {
         .await
         .unwrap();
 
-    let private = sm_consumer
-        .create_secret()
-        .name(unique("private-key"))
-        .kms_key_id(&key_id)
-        .secret_string("not-for-the-producer")
-        .send()
-        .await
-        .unwrap();
+    let private_arn = secret("private-key", "not-for-the-producer").await;
 
     let sm_producer = aws_sdk_secretsmanager::Client::new(&producer.config);
     let read = sm_producer
@@ -284,7 +275,7 @@ async fn secrets_are_readable_across_accounts_only_when_the_policies_allow() {
 
     let denied = sm_producer
         .get_secret_value()
-        .secret_id(private.arn().unwrap())
+        .secret_id(private_arn)
         .send()
         .await
         .expect_err("a secret without a resource policy must not be readable from another account");
@@ -315,9 +306,7 @@ async fn vpc_with_subnet(ec2: &aws_sdk_ec2::Client, n: u8) -> (String, String) {
 
 #[tokio::test]
 async fn pending_endpoint_connection_is_accepted_from_the_producer_account() {
-    let sb = sandbox();
-    let producer = sb.session("producer").await;
-    let consumer = sb.session("consumer").await;
+    let (producer, consumer) = both_accounts().await;
     let consumer_id = consumer.identify().await.unwrap().account_id;
     let p_ec2 = aws_sdk_ec2::Client::new(&producer.config);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&producer.config);

@@ -19,6 +19,17 @@ fn of_type<'a>(events: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::
     events.iter().filter(|e| e["type"] == t).collect()
 }
 
+/// Runs xwizard with `args`, which must succeed: its events.
+fn json_run(dir: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = xwizard(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out.stdout)
+}
+
 /// Stops the sandbox even when an assertion fails half-way.
 struct Down<'a>(&'a std::path::Path);
 
@@ -95,16 +106,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
         String::from_utf8_lossy(&list.stdout).contains(&format!("{name:<22} pattern 1  deployed"))
     );
 
-    let test = xwizard(dir.path())
-        .args(["test", &name, "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        test.status.success(),
-        "{}",
-        String::from_utf8_lossy(&test.stderr)
-    );
-    let retest = json_lines(&test.stdout);
+    let retest = json_run(dir.path(), &["test", &name, "--json"]);
     assert_eq!(of_type(&retest, "check").len(), 4);
     assert!(
         of_type(&retest, "check")
@@ -120,16 +122,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("Pass --yes"));
 
-    let destroy = xwizard(dir.path())
-        .args(["destroy", &name, "--yes", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        destroy.status.success(),
-        "{}",
-        String::from_utf8_lossy(&destroy.stderr)
-    );
-    let gone = json_lines(&destroy.stdout);
+    let gone = json_run(dir.path(), &["destroy", &name, "--yes", "--json"]);
     assert_eq!(
         of_type(&gone, "run_finished").last().unwrap()["status"],
         "destroyed"

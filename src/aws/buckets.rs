@@ -17,20 +17,18 @@ pub async fn empty(session: &Session, bucket: &str) -> Result<usize> {
             Err(e) if code(&e) == Some("NoSuchBucket") => return Ok(removed),
             Err(e) => return Err(explain(format!("cannot list bucket {bucket}"), e)),
         };
+        // Versions first, then delete markers: (key, version id) of each.
+        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = page
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
         let mut ids = Vec::new();
-        for v in page.versions() {
+        for (key, version_id) in versions.chain(markers) {
             ids.push(
                 ObjectIdentifier::builder()
-                    .key(v.key().unwrap_or_default())
-                    .set_version_id(v.version_id().map(str::to_string))
-                    .build()?,
-            );
-        }
-        for m in page.delete_markers() {
-            ids.push(
-                ObjectIdentifier::builder()
-                    .key(m.key().unwrap_or_default())
-                    .set_version_id(m.version_id().map(str::to_string))
+                    .key(key.unwrap_or_default())
+                    .set_version_id(version_id.map(str::to_string))
                     .build()?,
             );
         }

@@ -203,8 +203,12 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
         s.key("y");
     }
 
-    // After the tests the cleanup is offered; the results stay one key away.
-    let cleanup = s.wait_for(&["Delete every stack of", "in this order?"]);
+    // The run ends on the test results, with the cleanup offered beneath them.
+    let results = s.wait_for(&[
+        "xwizard · Test results",
+        "Clean up now?",
+        "c: review the cleanup",
+    ]);
     // The live deployment showed each stack's resources, in the account acting.
     for who in ["consumer · 222222222222", "producer · 111111111111"] {
         assert!(
@@ -216,10 +220,6 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
             "no deployment screen with {who} acting"
         );
     }
-    assert!(cleanup.contains("producer · 111111111111"), "{cleanup}");
-    assert!(cleanup.contains("consumer · 222222222222"), "{cleanup}");
-    s.key("t");
-    let results = s.wait_for(&["xwizard · Test results"]);
     assert!(results.contains("checks passed"), "{results}");
     for check in [
         "PASS consumer API with the API key",
@@ -229,8 +229,11 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
         assert!(results.contains(check), "{check} missing:\n{results}");
     }
     assert!(!results.contains("FAIL"), "{results}");
+    assert!(results.contains("k: keep it"), "{results}");
     s.key("c");
-    s.wait_for(&["Delete every stack of", "y delete all"]);
+    let cleanup = s.wait_for(&["Delete every stack of", "in this order?", "y delete all"]);
+    assert!(cleanup.contains("producer · 111111111111"), "{cleanup}");
+    assert!(cleanup.contains("consumer · 222222222222"), "{cleanup}");
     s.key("y");
 
     let done = s.wait_for(&["is gone: nothing of it is left in either account"]);

@@ -681,9 +681,17 @@ fn tests_one_fails() {
 }
 
 #[test]
+fn tests_all_pass_with_cleanup_offer() {
+    let mut r = tested(false);
+    destroy_question(&mut r);
+    insta::assert_snapshot!(draw(&r.model, 80, 24));
+}
+
+#[test]
 fn cleanup_confirm() {
     let mut r = tested(false);
     destroy_question(&mut r);
+    r.key(KeyCode::Char('c'));
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
@@ -691,6 +699,7 @@ fn cleanup_confirm() {
 fn destroying() -> Run {
     let mut r = tested(false);
     destroy_question(&mut r);
+    r.key(KeyCode::Char('c'));
     r.key(KeyCode::Char('y'));
     r
 }

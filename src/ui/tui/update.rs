@@ -425,7 +425,13 @@ fn on_question(model: &mut Model, question: Question) {
             model.cleanup = Some(view);
             // A new operation on the deployment: the last run's verdict no longer applies.
             model.finished = None;
-            model.screen = Screen::Cleanup;
+            // After a run's tests the results stay in sight, with the cleanup offered beneath
+            // them: `c` opens the confirmation, `k` keeps everything.
+            model.screen = if model.checks.is_empty() {
+                Screen::Cleanup
+            } else {
+                Screen::Tests
+            };
         }
     }
     model.question = Some(question);
@@ -472,6 +478,12 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('n' | 'N') => return Some(answer(model, false)),
             _ => {}
         }
+    }
+    if model.screen == Screen::Tests
+        && matches!(model.question, Some(Question::Destroy { .. }))
+        && matches!(key.code, KeyCode::Char('k' | 'K' | 'n' | 'N'))
+    {
+        return Some(answer(model, false));
     }
     match model.screen {
         Screen::Home => home_key(model, key),
@@ -703,7 +715,7 @@ fn run_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::aws::stacks::StackEvent;
-    use crate::engine::ChangeView;
+    use crate::engine::{ChangeView, CheckView};
     use crate::state::RootCause;
     use crate::ui::tui::theme::Theme;
 
@@ -866,6 +878,50 @@ mod tests {
         );
         assert_eq!(update(&mut m, key('y')), Some(Action::Answer(true)));
         assert_eq!(m.screen, Screen::Cleanup, "the cleanup stays in sight");
+    }
+
+    #[test]
+    fn after_the_tests_the_cleanup_is_offered_on_the_results_screen() {
+        let destroy = || {
+            Message::Ask(Question::Destroy {
+                deployment: "vpce-demo".into(),
+                stacks: vec![("xw-vpce-demo-producer".into(), "111111111111".into())],
+            })
+        };
+        let mut m = started(Instant::now());
+        update(
+            &mut m,
+            Message::Engine(Event::Check {
+                step: "test".into(),
+                check: CheckView {
+                    name: "consumer function".into(),
+                    request: "Lambda Invoke xw-vpce-demo-consumer-fn".into(),
+                    expected: "200".into(),
+                    status: Some(200),
+                    body: "{}".into(),
+                    latency_ms: 200,
+                    passed: true,
+                },
+            }),
+        );
+        update(&mut m, destroy());
+        assert_eq!(m.screen, Screen::Tests, "the results stay in sight");
+        // `y` deletes nothing from here: only the confirmation screen takes it.
+        assert_eq!(update(&mut m, key('y')), None);
+        assert!(m.question.is_some());
+        // `c` opens the confirmation, which still needs `y`.
+        assert_eq!(update(&mut m, key('c')), None);
+        assert_eq!(m.screen, Screen::Cleanup);
+        assert_eq!(update(&mut m, key('t')), None);
+        assert_eq!(m.screen, Screen::Tests);
+        // `k` keeps everything, answering from the results screen.
+        assert_eq!(update(&mut m, key('k')), Some(Action::Answer(false)));
+        assert!(m.question.is_none());
+        assert_eq!(m.screen, Screen::Tests);
+        // `n` does too; with nothing asked, `k` answers nothing.
+        update(&mut m, destroy());
+        assert_eq!(update(&mut m, key('n')), Some(Action::Answer(false)));
+        assert_eq!(update(&mut m, key('k')), None);
     }
 
     #[test]

@@ -12,12 +12,13 @@ use crate::ui::tui::model::{Deletion, Model, ellipsize};
 
 pub(super) fn keys(model: &Model) -> Vec<Key> {
     if matches!(model.question, Some(Question::Destroy { .. })) {
-        return vec![
-            ("y", "delete all"),
-            ("n", "keep everything"),
-            ("?", "help"),
-            ("q", "quit"),
-        ];
+        let mut keys = vec![("y", "delete all"), ("n", "keep everything")];
+        // Offered from the test results: they stay one key away.
+        if !model.checks.is_empty() {
+            keys.push(("t", "results"));
+        }
+        keys.extend([("?", "help"), ("q", "quit")]);
+        return keys;
     }
     let mut keys = Vec::new();
     if !model.steps.is_empty() {

@@ -1,14 +1,32 @@
 //! Test results: each call with its request, answer, latency and verdict.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Key, block};
+use crate::engine::Question;
 use crate::ui::tui::model::{Model, ellipsize, ellipsize_middle};
 
+/// The cleanup question waiting on this screen, with the deployment it is about.
+fn offered(model: &Model) -> Option<&str> {
+    match &model.question {
+        Some(Question::Destroy { deployment, .. }) => Some(deployment),
+        _ => None,
+    }
+}
+
 pub(super) fn keys(model: &Model) -> Vec<Key> {
+    if offered(model).is_some() {
+        return vec![
+            ("c", "review the cleanup"),
+            ("k", "keep it"),
+            ("l", "deployment"),
+            ("?", "help"),
+            ("q", "quit"),
+        ];
+    }
     let mut keys = vec![("l", "deployment")];
     if model.cleanup.is_some() {
         keys.push(("c", "cleanup"));
@@ -19,6 +37,28 @@ pub(super) fn keys(model: &Model) -> Vec<Key> {
 
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
+    let area = match offered(model) {
+        Some(name) => {
+            let [results, prompt] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(area);
+            let lines = vec![
+                Line::from(vec![
+                    Span::styled("Clean up now?  ", t.title),
+                    Span::styled("c", t.key),
+                    Span::raw(": review the cleanup · "),
+                    Span::styled("k", t.key),
+                    Span::raw(": keep it"),
+                ]),
+                Line::styled(
+                    format!("Kept, it stays until `xwizard destroy {name}` removes it."),
+                    t.dim,
+                ),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), prompt);
+            results
+        }
+        None => area,
+    };
     let width = area.width.saturating_sub(2) as usize;
     let passed = model.checks.iter().filter(|c| c.passed).count();
     let total = model.checks.len();

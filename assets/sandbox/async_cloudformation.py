@@ -450,6 +450,15 @@ def _make_with_moto(run: StackRun, logical_id: str) -> Any:
         return instance
 
 
+def _refuse_before_making(run: StackRun, logical_id: str, resource_type: str, check_faults: bool) -> None:
+    """An injected fault, or a type the sandbox cannot make, fails the resource as AWS would."""
+    injected = fault_injection.failure_for(run.stack.name, logical_id) if check_faults else None
+    if injected:
+        raise ResourceFailed(injected)
+    if not is_emulated_type(resource_type):
+        raise ResourceFailed(f"The xwizard sandbox does not emulate resource type {resource_type}")
+
+
 def _create_resource(run: StackRun, logical_id: str, check_faults: bool = True) -> ResourceRecord:
     resource_json = run.resource_map._resource_json_map[logical_id]
     record = _record(run, logical_id, resource_json)
@@ -457,13 +466,7 @@ def _create_resource(run: StackRun, logical_id: str, check_faults: bool = True) 
     started = time.monotonic()
     _resource_event(run, record, "CREATE_IN_PROGRESS")
     try:
-        injected = fault_injection.failure_for(run.stack.name, logical_id) if check_faults else None
-        if injected:
-            raise ResourceFailed(injected)
-        if not is_emulated_type(record.resource_type):
-            raise ResourceFailed(
-                f"The xwizard sandbox does not emulate resource type {record.resource_type}"
-            )
+        _refuse_before_making(run, logical_id, record.resource_type, check_faults)
         try:
             instance = _make_with_moto(run, logical_id)
         except (OperationStopped, ResourceFailed):
@@ -488,13 +491,7 @@ def _update_resource(run: StackRun, logical_id: str, check_faults: bool = True) 
     started = time.monotonic()
     _resource_event(run, record, "UPDATE_IN_PROGRESS")
     try:
-        injected = fault_injection.failure_for(run.stack.name, logical_id) if check_faults else None
-        if injected:
-            raise ResourceFailed(injected)
-        if not is_emulated_type(record.resource_type):
-            raise ResourceFailed(
-                f"The xwizard sandbox does not emulate resource type {record.resource_type}"
-            )
+        _refuse_before_making(run, logical_id, record.resource_type, check_faults)
         try:
             with _moto_gate:
                 if not _still_current(run):

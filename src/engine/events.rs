@@ -95,22 +95,6 @@ pub enum Event {
     },
 }
 
-impl Event {
-    pub fn step(&self) -> Option<&str> {
-        match self {
-            Event::RunStarted { .. } | Event::RunFinished { .. } => None,
-            Event::StepStarted { step, .. }
-            | Event::ChangeSet { step, .. }
-            | Event::StackEvent { step, .. }
-            | Event::Outputs { step, .. }
-            | Event::Info { step, .. }
-            | Event::Check { step, .. }
-            | Event::StepDone { step, .. }
-            | Event::StepFailed { step, .. } => Some(step),
-        }
-    }
-}
-
 /// A decision only the user may take.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "question", rename_all = "snake_case")]

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 pub use control::Control;
 pub use process::ReadyInfo;
-pub use profiles::{CONSUMER_PROFILE, PRODUCER_PROFILE, ProfileFiles};
+pub use profiles::ProfileFiles;
 
 pub const DEFAULT_REGION: &str = "us-east-1";
 pub const PRODUCER_ACCOUNT: &str = "111111111111";

@@ -8,9 +8,6 @@ use std::path::{Path, PathBuf};
 
 use super::process::ReadyInfo;
 
-pub const PRODUCER_PROFILE: &str = "sandbox-producer";
-pub const CONSUMER_PROFILE: &str = "sandbox-consumer";
-
 /// Profile name for each of the emulator's roles.
 pub fn profile_for(role: &str) -> String {
     format!("sandbox-{role}")

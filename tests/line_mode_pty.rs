@@ -60,9 +60,16 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
     assert!(tests.contains("PASS consumer function"), "{tests}");
     p.send("y").unwrap();
     p.send(ENTER).unwrap();
+    // A fresh sandbox has no API Gateway logging role: each account got one, and keeps it.
+    for account in ["111111111111", "222222222222"] {
+        wait_for(
+            &mut p,
+            &format!("kept on purpose: arn:aws:iam::{account}:role/"),
+        );
+    }
     wait_for(
         &mut p,
-        "nothing of this deployment is left in either account",
+        "nothing else of this deployment is left in either account",
     );
     wait_for(&mut p, "Sandbox stopped");
     let status = p.get_process_mut().wait().unwrap();

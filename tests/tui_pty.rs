@@ -236,7 +236,14 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
     assert!(cleanup.contains("consumer · 222222222222"), "{cleanup}");
     s.key("y");
 
-    let done = s.wait_for(&["is gone: nothing of it is left in either account"]);
+    // A fresh sandbox had no API Gateway logging role: the one made is kept, and said so.
+    let done = s.wait_for(&[
+        "is gone: nothing of it is left but what is kept on purpose",
+        "kept: role ",
+    ]);
+    for who in ["producer · 111111111111", "consumer · 222222222222"] {
+        assert!(done.contains("ApiGateway") && done.contains(who), "{done}");
+    }
     assert!(done.contains("destroyed"), "{done}");
     assert!(!done.contains("still there"), "{done}");
 

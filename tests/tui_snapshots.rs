@@ -780,6 +780,38 @@ fn cleanup_done() {
 }
 
 #[test]
+fn cleanup_done_keeping_the_logging_role() {
+    let mut r = destroying();
+    for (step, role) in [
+        ("producer", Role::Producer),
+        ("consumer-api", Role::Consumer),
+        ("consumer-vpc", Role::Consumer),
+    ] {
+        deleting(&mut r, step, role);
+        r.stack_status(step, "DELETE_COMPLETE");
+    }
+    let why = "API Gateway's CloudWatch logging role: every REST API of its account and region \
+               logs through it; delete it only after pointing API Gateway's account settings at \
+               another role";
+    for message in [
+        format!(
+            "kept on purpose: arn:aws:iam::{PRODUCER}:role/xw-{NAME}-producer-ApiGatewayCloudW-Q7 (us-east-1), {why}"
+        ),
+        format!(
+            "kept on purpose: arn:aws:iam::{CONSUMER}:role/xw-{NAME}-consumer-api-ApiGatewayCl-X1 (us-east-1), {why}"
+        ),
+        "nothing else of this deployment is left in either account".to_string(),
+    ] {
+        r.send(Event::Info {
+            step: "cleanup".into(),
+            message,
+        });
+    }
+    r.finished("destroyed");
+    insta::assert_snapshot!(draw(&r.model, 80, 24));
+}
+
+#[test]
 fn help_overlay() {
     let mut r = mid_stack();
     r.key(KeyCode::Char('?'));

@@ -315,9 +315,14 @@ def _creation_order(resource_map: ResourceMap, template: dict[str, Any]) -> list
     deps: dict[str, set[str]] = {}
     for logical_id in wanted:
         refs = _dependencies(resources[logical_id])
+        depends_on = resources[logical_id].get("DependsOn", [])
+        depends_on = {depends_on} if isinstance(depends_on, str) else set(depends_on)
         unresolved = sorted(
             r for r in refs
-            if r not in resources and r not in parameters and not r.startswith("AWS::")
+            if (r not in resources and r not in parameters and not r.startswith("AWS::"))
+            # AWS will not wait on a resource its Condition leaves out: DependsOn naming one
+            # fails the template, which is why templates reach them through an Fn::If.
+            or (r in depends_on and r in resources and r not in wanted)
         )
         if unresolved:
             raise ValidationError(

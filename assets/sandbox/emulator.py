@@ -62,6 +62,7 @@ def _behaviour_modules() -> list[Any]:
     import control_api
     import data_plane
     import fault_injection
+    import iam_managed_policies
     import lambda_runtime
     import privatelink
     import secrets_cross_account
@@ -71,6 +72,7 @@ def _behaviour_modules() -> list[Any]:
         cfn_intrinsics,
         cfn_resource_types,
         async_cloudformation,
+        iam_managed_policies,
         secrets_cross_account,
         secrets_rotation,
         privatelink,

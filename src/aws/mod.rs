@@ -1,6 +1,7 @@
 //! Everything that calls AWS. One thin adapter per concern; nothing outside this module
 //! talks to an AWS SDK client.
 
+pub mod api_logging;
 pub mod buckets;
 pub mod endpoints;
 pub mod error;

@@ -16,6 +16,8 @@ pub struct StackInfo {
     pub status: String,
     pub reason: Option<String>,
     pub outputs: BTreeMap<String, String>,
+    /// The parameter values the stack was last deployed with.
+    pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -111,6 +113,16 @@ impl Stacks {
                 .outputs()
                 .iter()
                 .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+                .collect(),
+            parameters: stack
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value()?.to_string(),
+                    ))
+                })
                 .collect(),
             tags: stack
                 .tags()

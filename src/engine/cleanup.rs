@@ -99,10 +99,18 @@ impl Engine<'_> {
             self.info("cleanup", format!("still there: {item}"));
         }
         let ok = failures.is_empty() && left.is_empty();
+        let kept = self.kept_on_purpose();
+        for item in &kept {
+            self.info("cleanup", format!("kept on purpose: {item}"));
+        }
         if ok {
             self.info(
                 "cleanup",
-                "nothing of this deployment is left in either account",
+                if kept.is_empty() {
+                    "nothing of this deployment is left in either account"
+                } else {
+                    "nothing else of this deployment is left in either account"
+                },
             );
         }
         for f in &failures {
@@ -187,6 +195,29 @@ impl Engine<'_> {
             step: step.id,
             error: result.err().map(|e| format!("{e:#}")),
         }
+    }
+
+    /// What the stacks keep when they go, by design: the API Gateway logging roles they made,
+    /// which every REST API of their account and region logs through from then on.
+    fn kept_on_purpose(&self) -> Vec<String> {
+        let mut kept = Vec::new();
+        for step in self.deployment.pattern.steps() {
+            if let Some(arn) = self
+                .deployment
+                .step(step.id)
+                .outputs
+                .get("ApiGatewayLoggingRoleArn")
+            {
+                // "<what>, <why>": the screen shows each distinct why once.
+                kept.push(format!(
+                    "{arn} ({}), API Gateway's CloudWatch logging role: every REST API of its \
+                     account and region logs through it; delete it only after pointing API \
+                     Gateway's account settings at another role",
+                    self.deployment.region
+                ));
+            }
+        }
+        kept
     }
 
     /// Stacks, VPCs, endpoints and the API-key secret of the deployment still present.

@@ -141,6 +141,9 @@ impl<'a> Engine<'a> {
                 Some(value) => Ok(value.clone()),
                 None => bail!("step '{step}' has no output {key} yet; it must complete first"),
             },
+            Source::ApiGatewayLoggingRole => {
+                bail!("the API Gateway logging role is looked up only for a stack's parameters")
+            }
         }
     }
 

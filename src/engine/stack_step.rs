@@ -6,8 +6,9 @@ use std::collections::HashSet;
 use super::events::{ChangeView, Event, Question};
 use super::root_cause::root_cause;
 use super::{Engine, StepError};
+use crate::aws::api_logging::{self, LoggingRole};
 use crate::aws::stacks::{Change, ChangeSetState, StackEvent, StackInfo, Stacks};
-use crate::plan::{self, DEPLOYMENT_TAG, StackSpec, Step};
+use crate::plan::{self, DEPLOYMENT_TAG, Source, StackSpec, Step};
 
 /// Types whose changes widen or narrow who may do what: called out in every review.
 pub fn touches_access(resource_type: &str) -> bool {
@@ -61,6 +62,42 @@ fn succeeded(status: &str) -> bool {
 }
 
 impl Engine<'_> {
+    /// The value of an `ApiGatewayLoggingRole` parameter: the role API Gateway already logs
+    /// with, kept as it is, or empty so that the stack makes one. Says which, and why.
+    async fn api_logging_role(&self, step: &Step) -> Result<String, StepError> {
+        let account = &self.deployment.account(step.role).account_id;
+        let region = &self.deployment.region;
+        let (value, message) = match api_logging::current(self.sessions.of(step.role)).await? {
+            LoggingRole::Working { arn, unchecked } => {
+                let note = unchecked
+                    .map(|why| format!(" (assumed to work: {why})"))
+                    .unwrap_or_default();
+                let message = format!(
+                    "API Gateway in {account} ({region}) already logs through {arn}{note}: \
+                     leaving that account-wide setting as it is"
+                );
+                (arn, message)
+            }
+            LoggingRole::Unset => (
+                String::new(),
+                format!(
+                    "API Gateway in {account} ({region}) has no CloudWatch logging role: this \
+                     stack makes one and sets it; cleanup keeps it, as every REST API there \
+                     then logs through it"
+                ),
+            ),
+            LoggingRole::Dangling { arn } => (
+                String::new(),
+                format!(
+                    "API Gateway in {account} ({region}) logs through {arn}, which no longer \
+                     exists: this stack makes a new role and sets it"
+                ),
+            ),
+        };
+        self.info(step.id, message);
+        Ok(value)
+    }
+
     /// Returns the CloudFormation calls made while waiting on the stack.
     pub(super) async fn run_stack(
         &mut self,
@@ -68,11 +105,6 @@ impl Engine<'_> {
         spec: &StackSpec,
     ) -> Result<u32, StepError> {
         let name = plan::stack_name(&self.deployment.name, spec);
-        let parameters = spec
-            .parameters
-            .iter()
-            .map(|(key, source)| Ok((key.to_string(), self.resolve(source)?)))
-            .collect::<Result<Vec<_>>>()?;
         let stacks = Stacks::new(self.sessions.of(step.role));
         self.deployment.step_mut(step.id).stack_name = Some(name.clone());
         self.save()?;
@@ -95,6 +127,23 @@ impl Engine<'_> {
         let update = existing
             .as_ref()
             .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
+        let mut parameters = Vec::new();
+        for (key, source) in &spec.parameters {
+            let value = match source {
+                Source::ApiGatewayLoggingRole => {
+                    let deployed = existing
+                        .as_ref()
+                        .filter(|_| update)
+                        .and_then(|i| i.parameters.get(*key));
+                    match deployed {
+                        Some(value) => value.clone(),
+                        None => self.api_logging_role(step).await?,
+                    }
+                }
+                other => self.resolve(other)?,
+            };
+            parameters.push((key.to_string(), value));
+        }
         // Unique per attempt: a retry within the same second must not meet the last one's name.
         let change_set = format!(
             "xw-{}",

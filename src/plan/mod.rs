@@ -91,6 +91,10 @@ impl fmt::Display for Role {
 pub enum Source {
     DeploymentName,
     AccountId(Role),
+    /// The CloudWatch role API Gateway already logs with in the step's account and region,
+    /// or empty when the stack must make one (none set, or the one set no longer exists).
+    /// Looked up when the stack is first made, then kept: an update must not flip it.
+    ApiGatewayLoggingRole,
     /// An output of an earlier stack step.
     Output {
         step: &'static str,

@@ -74,6 +74,10 @@ pub fn steps() -> Vec<Step> {
                     ("ConsumerVpcEndpointId", vpc("ConsumerVpcEndpointId")),
                     ("ApiKeySecretArn", vpc("ApiKeySecretArn")),
                     ("ApiKeyKmsKeyArn", vpc("ApiKeyKmsKeyArn")),
+                    (
+                        "ExistingApiGatewayLoggingRoleArn",
+                        Source::ApiGatewayLoggingRole,
+                    ),
                 ],
                 0,
             ),
@@ -119,6 +123,10 @@ pub fn steps() -> Vec<Step> {
                     ("VpcId", vpc("VpcId")),
                     ("PrivateSubnetIds", vpc("PrivateSubnetIds")),
                     ("VpcCidr", vpc("VpcCidr")),
+                    (
+                        "ExistingApiGatewayLoggingRoleArn",
+                        Source::ApiGatewayLoggingRole,
+                    ),
                 ],
                 0,
             ),

@@ -23,6 +23,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "control_api.py",
     "data_plane.py",
     "fault_injection.py",
+    "iam_managed_policies.py",
     "lambda_runtime.py",
     "privatelink.py",
     "secrets_cross_account.py",

@@ -2,6 +2,8 @@
 //! and per-account SDK sessions loaded from the profiles it writes.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod deploy;
+
 use std::future::Future;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -172,6 +172,42 @@ def test_resources_are_made_in_dependency_order(cfn):
     assert [lid for lid, st in events if st == "CREATE_COMPLETE"] == order
 
 
+def optional_vpc_template(group: dict) -> str:
+    return json.dumps({
+        "Parameters": {"Make": {"Type": "String", "Default": "no"}},
+        "Conditions": {"MakeVpc": {"Fn::Equals": [{"Ref": "Make"}, "yes"]}},
+        # The dependant first: only the reference can put the VPC before it.
+        "Resources": {
+            "Group": {"Type": "AWS::Logs::LogGroup", **group},
+            "Vpc": {"Type": "AWS::EC2::VPC", "Condition": "MakeVpc",
+                    "Properties": {"CidrBlock": "10.0.0.0/16"}},
+        },
+    })
+
+
+def test_depends_on_a_resource_its_condition_leaves_out_fails_the_template(cfn):
+    template = optional_vpc_template({"DependsOn": "Vpc"})
+    with pytest.raises(ClientError) as refused:
+        cfn.create_stack(StackName="optional-dep", TemplateBody=template)
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert "Unresolved resource dependencies [Vpc]" in refused.value.response["Error"]["Message"]
+    # With the condition true the same DependsOn is an ordinary dependency.
+    cfn.create_stack(StackName="optional-dep", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Make", "ParameterValue": "yes"}])
+    assert settle(cfn, "optional-dep") == "CREATE_COMPLETE"
+
+
+@pytest.mark.parametrize("make", ["yes", "no"])
+def test_a_conditional_reference_in_metadata_orders_only_what_is_made(cfn, make):
+    ref = {"Fn::If": ["MakeVpc", {"Ref": "Vpc"}, {"Ref": "AWS::NoValue"}]}
+    stack = f"optional-meta-{make}"
+    cfn.create_stack(StackName=stack, TemplateBody=optional_vpc_template({"Metadata": {"After": ref}}),
+                     Parameters=[{"ParameterKey": "Make", "ParameterValue": make}])
+    assert settle(cfn, stack) == "CREATE_COMPLETE"
+    made = [lid for lid, st in resource_statuses(cfn, stack) if st == "CREATE_COMPLETE"]
+    assert made == (["Vpc", "Group"] if make == "yes" else ["Group"])
+
+
 def test_injected_failure_rolls_back_and_deletes_what_was_made(fresh, cfn, ec2):
     reason = ('Resource handler returned message: "The CIDR \'10.0.1.0/24\' conflicts with another '
               'subnet" (RequestToken: 0d2c, HandlerErrorCode: AlreadyExists)')

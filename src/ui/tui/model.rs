@@ -198,8 +198,10 @@ pub struct CleanupStack {
 pub struct CleanupView {
     pub stacks: Vec<CleanupStack>,
     pub leftovers: Vec<String>,
+    /// Left in place by design (an account-wide logging role), with why.
+    pub kept: Vec<String>,
     pub failures: Vec<String>,
-    /// "nothing of this deployment is left" was reported.
+    /// "nothing (else) of this deployment is left" was reported.
     pub clean: bool,
 }
 

@@ -311,7 +311,11 @@ fn on_event(model: &mut Model, event: Event) {
                 let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
                 if let Some(item) = message.strip_prefix("still there: ") {
                     cleanup.leftovers.push(item.to_string());
-                } else if message.starts_with("nothing of this deployment is left") {
+                } else if let Some(item) = message.strip_prefix("kept on purpose: ") {
+                    cleanup.kept.push(item.to_string());
+                } else if message.starts_with("nothing of this deployment is left")
+                    || message.starts_with("nothing else of this deployment is left")
+                {
                     cleanup.clean = true;
                 }
             }

@@ -55,7 +55,11 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         )
     } else if model.finished.is_some() && c.clean {
         Line::styled(
-            format!("✔ {name} is gone: nothing of it is left in either account"),
+            if c.kept.is_empty() {
+                format!("✔ {name} is gone: nothing of it is left in either account")
+            } else {
+                format!("✔ {name} is gone: nothing of it is left but what is kept on purpose")
+            },
             t.ok,
         )
     } else if model.finished.is_some() {
@@ -73,10 +77,16 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         )
     };
     let trouble = c.leftovers.len() + c.failures.len();
-    let bottom = if trouble > 0 {
-        (trouble as u16 + 4).min(area.height / 2)
+    // A line per kept item, and room for why they are kept to wrap over two lines.
+    let kept_lines = if c.kept.is_empty() {
+        0
     } else {
-        4
+        c.kept.len() as u16 + 2
+    };
+    let bottom = if trouble > 0 {
+        (trouble as u16 + kept_lines + 4).min(area.height / 2)
+    } else {
+        (4 + kept_lines).min(area.height / 2)
     };
     let [head, table_area, below] = Layout::vertical([
         Constraint::Length(2),
@@ -163,6 +173,22 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             width,
         )));
     }
+    // Each item is "<what>, <why>": the what on its own line, each distinct why once below.
+    let mut whys: Vec<&str> = Vec::new();
+    for k in &c.kept {
+        let (what, why) = k.split_once(", ").unwrap_or((k, ""));
+        lines.push(Line::from(vec![
+            Span::styled("kept: ", t.title),
+            Span::raw(ellipsize(&short_role(model, what), width.saturating_sub(6))),
+        ]));
+        if !why.is_empty() && !whys.contains(&why) {
+            whys.push(why);
+        }
+    }
+    lines.extend(
+        whys.into_iter()
+            .map(|why| Line::styled(why.to_string(), t.dim)),
+    );
     let title = if trouble > 0 {
         " Left behind "
     } else {
@@ -174,4 +200,18 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             .block(block(t, title)),
         below,
     );
+}
+
+/// "role <name> · producer · 111111111111" for "arn:aws:iam::111111111111:role/<name> (…)":
+/// the full ARN is in the log; here it must fit one line.
+fn short_role(model: &Model, what: &str) -> String {
+    let arn = what.split(' ').next().unwrap_or(what);
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    match arn.rsplit_once(":role/") {
+        Some((_, path_and_name)) if !account.is_empty() => {
+            let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+            format!("role {name} · {}", who(model, account))
+        }
+        _ => what.to_string(),
+    }
 }

@@ -238,6 +238,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                 None => Preset::default(),
             };
             merge(&mut preset, args);
+            let files = run::sandbox_files_from_env();
+            let check = run::sandbox_check(&files, args.run.check());
             if args.run.tui() {
                 let prefill = Prefill {
                     pattern: preset.pattern,
@@ -248,13 +250,13 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                     allow_same_account: args.allow_same_account
                         || preset.allow_same_account == Some(true),
                 };
-                return on_screen(store, None, args.run.check(), Start::New(prefill)).await;
+                return on_screen(store, files, check, Start::New(prefill)).await;
             }
             let new = run::NewArgs {
                 preset,
                 allow_same_account: args.allow_same_account,
-                check: args.run.check(),
-                profile_files: None,
+                check,
+                profile_files: files,
             };
             run::new(&store, new, &args.run.frontend()).await
         }

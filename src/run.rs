@@ -390,6 +390,17 @@ pub async fn destroy(store: &Store, name: &str, io: &Io) -> Result<Outcome> {
     .await
 }
 
+/// The sandbox's profile files when the environment points the AWS config at a running
+/// sandbox (`eval "$(xwizard sandbox env)"`): a deployment made there then polls at the
+/// sandbox's pace and reaches its data plane, as one made by `xwizard sandbox` does.
+pub fn sandbox_files_from_env() -> Option<(PathBuf, PathBuf)> {
+    let config = PathBuf::from(std::env::var_os("AWS_CONFIG_FILE")?);
+    let credentials = PathBuf::from(std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")?);
+    let files = Some((config, credentials));
+    running_sandbox(&files)?;
+    files
+}
+
 fn running_sandbox(files: &Option<(PathBuf, PathBuf)>) -> Option<sandbox::Running> {
     let (config, _) = files.as_ref()?;
     let run_dir = config.parent().and_then(Path::parent)?;

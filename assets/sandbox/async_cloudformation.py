@@ -1235,6 +1235,31 @@ def _remembering_request(original: Callable) -> Callable:
     return handler
 
 
+def _change_set_without_update_check(original: Callable) -> Callable:
+    """CreateChangeSet with nothing to change succeeds in AWS: the change set is made and goes
+    FAILED, "The submitted information didn't contain changes..." (moto's backend does exactly
+    that). moto's handler first runs UpdateStack's check, which refuses the call with
+    "No updates are to be performed." instead; that check is for UpdateStack only."""
+
+    def handler(self: CloudFormationResponse) -> Any:
+        _request.change_set = True
+        try:
+            return original(self)
+        finally:
+            _request.change_set = False
+
+    return handler
+
+
+def _validate_different_update(original: Callable) -> Callable:
+    def check(self: CloudFormationResponse, *args: Any, **kwargs: Any) -> None:
+        if getattr(_request, "change_set", False):
+            return
+        original(self, *args, **kwargs)
+
+    return check
+
+
 def _reading(replacement: Callable, original: Callable) -> Callable:
     def handler(self: CloudFormationResponse) -> Any:
         return replacement(self, original)
@@ -1329,6 +1354,8 @@ def install(ctx: Any) -> None:
     response = CloudFormationResponse
     for name in ("create_stack", "update_stack", "delete_stack", "execute_change_set"):
         setattr(response, name, _remembering_request(getattr(response, name)))
+    response.create_change_set = _change_set_without_update_check(response.create_change_set)
+    response._validate_different_update = _validate_different_update(response._validate_different_update)
     response.describe_stack_resources = _reading(_describe_stack_resources, response.describe_stack_resources)
     response.describe_stack_resource = _reading(_describe_stack_resource, response.describe_stack_resource)
     response.list_stack_resources = _reading(_list_stack_resources, response.list_stack_resources)

@@ -300,6 +300,25 @@ def test_unknown_resource_type_fails_the_stack(cfn, ec2):
     assert vpc_ids(ec2) == set()
 
 
+def test_a_change_set_without_changes_is_made_and_fails_while_update_stack_is_refused(cfn, ec2):
+    cfn.create_stack(StackName="same", TemplateBody=vpc_template())
+    assert settle(cfn, "same") == "CREATE_COMPLETE"
+    # AWS makes the change set and marks it FAILED with the reason; the call itself succeeds.
+    cfn.create_change_set(StackName="same", ChangeSetName="again", TemplateBody=vpc_template(),
+                          ChangeSetType="UPDATE")
+    change_set = wait_until(
+        lambda: (c := cfn.describe_change_set(StackName="same", ChangeSetName="again"))["Status"]
+        in ("FAILED", "CREATE_COMPLETE") and c, what="the change set to settle")
+    assert change_set["Status"] == "FAILED"
+    assert change_set["StatusReason"].startswith("The submitted information didn't contain changes.")
+    assert change_set["ExecutionStatus"] == "UNAVAILABLE"
+    # UpdateStack with nothing to change is refused outright.
+    with pytest.raises(ClientError) as refused:
+        cfn.update_stack(StackName="same", TemplateBody=vpc_template())
+    assert refused.value.response["Error"]["Message"] == "No updates are to be performed."
+    assert status(cfn, "same") == "CREATE_COMPLETE"
+
+
 def test_deleting_a_stack_whose_export_is_imported_is_refused(cfn, ec2):
     exporting = {"VpcId": {"Value": {"Ref": "Vpc"}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-vpc"}}}}
     cfn.create_stack(StackName="producer", TemplateBody=vpc_template(outputs=exporting))

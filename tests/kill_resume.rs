@@ -1,0 +1,212 @@
+//! Killed at any moment, carried on later: the real binary is killed (SIGKILL, nothing saved
+//! on the way out) while a stack is being made and while cleanup deletes one; `xwizard resume`
+//! and `xwizard destroy` then work from what the accounts really have, in a second shell
+//! pointed at the same running sandbox (`eval "$(xwizard sandbox env)"`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use xwizard::state::{StepStatus, Store};
+
+const NAME: &str = "killed-run";
+const DEADLINE: Duration = Duration::from_secs(120);
+
+struct Shell {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Shell {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+        cmd.arg("--state-dir")
+            .arg(&self.dir)
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a command that must succeed.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts a JSON run whose events arrive on the returned channel as they are printed.
+    fn spawn(&self, args: &[&str]) -> (Child, mpsc::Receiver<serde_json::Value>) {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let event = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if tx.send(event).is_err() {
+                    break;
+                }
+            }
+        });
+        (child, rx)
+    }
+}
+
+/// Stops the sandbox even when an assertion fails half-way.
+struct Down(PathBuf);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = Command::new(env!("CARGO_BIN_EXE_xwizard"))
+            .arg("--state-dir")
+            .arg(&self.0)
+            .args(["sandbox", "down"])
+            .output();
+    }
+}
+
+/// The events up to and including the first one `wanted` accepts, or a panic naming `what`
+/// at the deadline.
+fn wait_event(
+    rx: &mpsc::Receiver<serde_json::Value>,
+    what: &str,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    let end = Instant::now() + DEADLINE;
+    let mut seen = Vec::new();
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(event) => {
+                let found = wanted(&event);
+                seen.push(event);
+                if found {
+                    return seen;
+                }
+            }
+            Err(e) => panic!("never saw {what}: {e}"),
+        }
+    }
+}
+
+fn kill(child: &mut Child) {
+    child.kill().unwrap(); // SIGKILL: no handler runs, nothing is saved on the way out
+    child.wait().unwrap();
+}
+
+/// `seen` and every later event until the process ends, which must exit successfully.
+fn finish(
+    mut child: Child,
+    rx: mpsc::Receiver<serde_json::Value>,
+    mut events: Vec<serde_json::Value>,
+) -> Vec<serde_json::Value> {
+    let status = child.wait().unwrap();
+    events.extend(rx.iter());
+    assert!(status.success(), "{status:?}: {events:#?}");
+    events
+}
+
+fn status_of(dir: &Path, step: &str) -> StepStatus {
+    Store::new(dir).load(NAME).unwrap().step(step).status
+}
+
+#[test]
+fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shell = Shell {
+        dir: dir.path().to_path_buf(),
+        env: Vec::new(),
+    };
+    shell.ok(&["sandbox", "up"]);
+    let _down = Down(dir.path().to_path_buf());
+    shell.env = shell
+        .ok(&["sandbox", "env"])
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+        .collect();
+    let producer_stack = format!("xw-{NAME}-producer");
+    let vpc_stack = format!("xw-{NAME}-consumer-vpc");
+    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/sandbox.toml");
+
+    // Killed while the producer stack is being made.
+    shell.ok(&["sandbox", "fault", "hold", &producer_stack]);
+    let (mut child, rx) =
+        shell.spawn(&["new", "--yes", "--json", "--preset", preset, "--name", NAME]);
+    wait_event(&rx, "the producer stack in progress", |e| {
+        e["type"] == "stack_event"
+            && e["stack"] == producer_stack.as_str()
+            && e["status"] == "CREATE_IN_PROGRESS"
+    });
+    kill(&mut child);
+    assert_eq!(status_of(dir.path(), "consumer-vpc"), StepStatus::Done);
+    assert_eq!(status_of(dir.path(), "producer"), StepStatus::Running);
+
+    // Resume finds the stack still going, follows it instead of starting another, and
+    // finishes the run.
+    let (child, rx) = shell.spawn(&["resume", NAME, "--yes", "--json"]);
+    let seen = wait_event(&rx, "resume following the stack", |e| {
+        e["type"] == "info"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("CREATE_IN_PROGRESS: following it"))
+    });
+    shell.ok(&["sandbox", "fault", "release", &producer_stack]);
+    let events = finish(child, rx, seen);
+    let started: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "step_started")
+        .filter_map(|e| e["step"].as_str())
+        .collect();
+    assert_eq!(
+        started,
+        ["producer", "scope-endpoint-policy", "consumer-api", "test"],
+        "the steps done before the kill were not run again"
+    );
+    let checks: Vec<_> = events.iter().filter(|e| e["type"] == "check").collect();
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
+
+    // Killed while cleanup deletes the network stack (the last wave).
+    shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
+    let (mut child, rx) = shell.spawn(&["destroy", NAME, "--yes", "--json"]);
+    wait_event(&rx, "the network stack being deleted", |e| {
+        e["type"] == "stack_event"
+            && e["stack"] == vpc_stack.as_str()
+            && e["status"] == "DELETE_IN_PROGRESS"
+    });
+    kill(&mut child);
+    assert_eq!(status_of(dir.path(), "producer"), StepStatus::Destroyed);
+    assert_ne!(status_of(dir.path(), "consumer-vpc"), StepStatus::Destroyed);
+
+    // Destroy again: it picks up the half-deleted stack and reports nothing left.
+    let (child, rx) = shell.spawn(&["destroy", NAME, "--yes", "--json"]);
+    let seen = wait_event(&rx, "the second cleanup reaching the network stack", |e| {
+        e["type"] == "step_started" && e["step"] == "consumer-vpc"
+    });
+    shell.ok(&["sandbox", "fault", "release", &vpc_stack]);
+    let events = finish(child, rx, seen);
+    assert!(
+        events.iter().any(|e| e["type"] == "info"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("of this deployment is left in either account"))),
+        "{events:#?}"
+    );
+    for step in ["consumer-vpc", "producer", "consumer-api", "test"] {
+        assert_eq!(status_of(dir.path(), step), StepStatus::Destroyed, "{step}");
+    }
+}

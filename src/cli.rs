@@ -198,6 +198,16 @@ pub enum FaultAction {
     Hold { stack: String },
     /// Let a held stack carry on
     Release { stack: String },
+    /// An account's credentials expire: every call signed with them is refused until `renew`
+    Expire {
+        /// producer, consumer or an account id
+        account: String,
+    },
+    /// An account's credentials work again, as after signing in anew
+    Renew {
+        /// producer, consumer or an account id
+        account: String,
+    },
     /// Throttle the next N calls of an operation, e.g. `cloudformation DescribeStackEvents 3`
     Throttle {
         service: String,
@@ -505,6 +515,8 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                 }
                 FaultAction::Hold { stack } => control.hold_stack(stack).await?,
                 FaultAction::Release { stack } => control.release_stack(stack).await?,
+                FaultAction::Expire { account } => control.expire_credentials(account).await?,
+                FaultAction::Renew { account } => control.renew_credentials(account).await?,
                 FaultAction::Throttle {
                     service,
                     operation,

@@ -13,6 +13,13 @@ async fn main() -> ExitCode {
         Ok(xwizard::engine::Outcome::Failed) => ExitCode::from(2),
         Err(err) => {
             eprintln!("error: {err:#}");
+            if xwizard::aws::error::needs_sign_in(&err) {
+                eprintln!(
+                    "The credentials of an AWS profile used here have expired or are not \
+                     valid: sign in again (for an SSO profile: `aws sso login --profile NAME`) \
+                     and run the command again; a deployment carries on with `xwizard resume`."
+                );
+            }
             ExitCode::FAILURE
         }
     }

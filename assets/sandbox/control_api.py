@@ -71,6 +71,14 @@ def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str
         _require(body, "service", "operation", "count")
         fault_injection.throttle(body["service"], body["operation"], int(body["count"]))
         return 200, fault_injection.describe()
+    if route == "faults/expire-credentials":
+        _require(body, "account")
+        fault_injection.expire_credentials(body["account"])
+        return 200, fault_injection.describe()
+    if route == "faults/renew-credentials":
+        _require(body, "account")
+        fault_injection.renew_credentials(body["account"])
+        return 200, fault_injection.describe()
     return 404, {"error": f"no such control endpoint: {method} {path}"}
 
 

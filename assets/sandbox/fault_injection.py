@@ -3,7 +3,8 @@
 Faults are registered through the control API (`control_api.py`) and consumed here:
 - a resource (by logical id, optionally only in one stack) fails with a given reason;
 - a stack is held in progress until released;
-- an operation is throttled the next N times it is called.
+- an operation is throttled the next N times it is called;
+- an account's credentials expire (every call signed with them is refused) until renewed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _lock = threading.Condition()
 _failures: list[dict[str, str]] = []
 _held: set[str] = set()
 _throttles: dict[tuple[str, str], int] = {}
+_expired_keys: set[str] = set()
 
 
 def reset() -> None:
@@ -26,6 +28,7 @@ def reset() -> None:
         _failures.clear()
         _held.clear()
         _throttles.clear()
+        _expired_keys.clear()
         _lock.notify_all()
 
 
@@ -76,10 +79,31 @@ def take_throttle(service: str, operation: str) -> bool:
         return True
 
 
+def _key_of(who: str) -> str:
+    """The access key id of "producer", "consumer" or an account id."""
+    import accounts
+
+    for account_id, (key_id, _) in accounts.KEYS.items():
+        if who in (account_id, accounts.ROLES[account_id]):
+            return key_id
+    raise ValueError(f"no sandbox account {who!r}: use producer, consumer or an account id")
+
+
+def expire_credentials(who: str) -> None:
+    with _lock:
+        _expired_keys.add(_key_of(who))
+
+
+def renew_credentials(who: str) -> None:
+    with _lock:
+        _expired_keys.discard(_key_of(who))
+
+
 def describe() -> dict[str, Any]:
     with _lock:
         return {
             "failures": list(_failures),
+            "expired_access_keys": sorted(_expired_keys),
             "held_stacks": sorted(_held),
             "throttles": [
                 {"service": s, "operation": o, "remaining": n} for (s, o), n in _throttles.items()
@@ -87,21 +111,25 @@ def describe() -> dict[str, Any]:
         }
 
 
-# --- throttling as a WSGI middleware -------------------------------------------------------
+# --- throttling and expired credentials, as a WSGI middleware -----------------------------
 
 # Services on the AWS query protocol and the throttling code each returns.
 _QUERY_THROTTLE_CODES = {"ec2": "RequestLimitExceeded"}
 _DEFAULT_QUERY_CODE = "Throttling"
 
 
-def _service_of(environ: dict[str, Any]) -> str:
+def _scope_of(environ: dict[str, Any]) -> list[str]:
     # Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/cloudformation/aws4_request
     auth = environ.get("HTTP_AUTHORIZATION", "")
     try:
-        scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
-        return scope.split("/")[3]
+        return auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
     except IndexError:
-        return ""
+        return []
+
+
+def _service_of(environ: dict[str, Any]) -> str:
+    scope = _scope_of(environ)
+    return scope[3] if len(scope) > 3 else ""
 
 
 def _operation_of(environ: dict[str, Any]) -> tuple[str, bool]:
@@ -137,8 +165,43 @@ def _throttled_response(service: str, json_protocol: bool) -> tuple[str, list, b
     return "400 Bad Request", [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode()
 
 
-def throttling_middleware(app: Callable) -> Callable:
+def _expired_response(service: str, environ: dict[str, Any]) -> tuple[str, list, bytes]:
+    """What AWS answers a call signed with expired temporary credentials, per protocol."""
+    request_id = str(uuid.uuid4())
+    message = "The security token included in the request is expired"
+    if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocol (Secrets Manager, KMS, ...)
+        body = json.dumps({"__type": "ExpiredTokenException", "message": message}).encode()
+        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                   ("x-amzn-RequestId", request_id)], body
+    if service == "ec2":
+        body = (f"<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has "
+                f"expired.</Message></Error></Errors><RequestID>{request_id}</RequestID>"
+                "</Response>").encode()
+        return "400 Bad Request", [("Content-Type", "text/xml")], body
+    if service == "s3":
+        body = (f"<Error><Code>ExpiredToken</Code><Message>The provided token has expired."
+                f"</Message><RequestId>{request_id}</RequestId></Error>").encode()
+        return "400 Bad Request", [("Content-Type", "application/xml")], body
+    if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):  # query protocol
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code>"
+                f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId>"
+                "</ErrorResponse>").encode()
+        return "403 Forbidden", [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body
+    # REST-JSON (API Gateway, Lambda): the code travels in a header.
+    body = json.dumps({"message": message}).encode()
+    return "403 Forbidden", [("Content-Type", "application/json"),
+                             ("x-amzn-ErrorType", "ExpiredTokenException"),
+                             ("x-amzn-RequestId", request_id)], body
+
+
+def fault_middleware(app: Callable) -> Callable:
     def wrapped(environ: dict[str, Any], start_response: Callable) -> Any:
+        if _expired_keys:
+            scope = _scope_of(environ)
+            if scope and scope[0] in _expired_keys:
+                status, headers, body = _expired_response(_service_of(environ), environ)
+                start_response(status, headers + [("Content-Length", str(len(body)))])
+                return [body]
         if _throttles:
             service = _service_of(environ)
             operation, json_protocol = _operation_of(environ)
@@ -152,4 +215,4 @@ def throttling_middleware(app: Callable) -> Callable:
 
 
 def install(ctx: Any) -> None:
-    ctx.middlewares.append(throttling_middleware)
+    ctx.middlewares.append(fault_middleware)

@@ -4,21 +4,63 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::fmt::{Debug, Display};
 
-/// `"<what>: <Code>: <message>"` for a service error, the whole cause chain otherwise.
+/// The call was refused, or could not be signed, because the profile's credentials have
+/// expired or are not valid: nothing to fix but signing in again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SignInNeeded(String);
+
+/// Error codes AWS answers with when the caller's credentials have expired (temporary ones:
+/// SSO, assumed roles) or are not recognised.
+const SIGN_IN_CODES: &[&str] = &[
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+];
+
+/// Whether `err` (anywhere in its chain) says the profile must sign in again.
+pub fn needs_sign_in(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<SignInNeeded>())
+}
+
+/// `"<what>: <Code>: <message>"` for a service error, the whole cause chain otherwise. An
+/// expired or unrecognised credential becomes a [`SignInNeeded`].
 pub fn explain<E, R>(what: impl Display, err: SdkError<E, R>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: Debug + Send + Sync + 'static,
 {
-    let detail = match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or("no message")
+    let (detail, sign_in) = match err.as_service_error() {
+        Some(service) => (
+            format!(
+                "{}: {}",
+                service.code().unwrap_or("error"),
+                service.message().unwrap_or("no message")
+            ),
+            service.code().is_some_and(|c| SIGN_IN_CODES.contains(&c)),
         ),
-        None => cause_chain(&err),
+        // The SDK found no usable credentials before sending (e.g. an expired SSO session).
+        None => (cause_chain(&err), credentials_failed(&err)),
     };
-    anyhow::anyhow!("{what}: {detail}")
+    if sign_in {
+        anyhow::Error::new(SignInNeeded(format!("{what}: {detail}")))
+    } else {
+        anyhow::anyhow!("{what}: {detail}")
+    }
+}
+
+fn credentials_failed(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.is::<aws_credential_types::provider::error::CredentialsError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Each cause's own message, outermost first, without the debug dump of the last one: enough

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use super::events::{Event, Question};
 use super::{Engine, Outcome};
+use crate::aws::error::needs_sign_in;
 use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Role, Step, StepKind};
 use crate::state::{StepStatus, now};
@@ -15,7 +16,8 @@ use crate::state::{StepStatus, now};
 /// What a wave's deletion of one stack came to.
 struct Deleted {
     step: &'static str,
-    error: Option<String>,
+    role: Role,
+    error: Option<anyhow::Error>,
 }
 
 impl Engine<'_> {
@@ -79,7 +81,7 @@ impl Engine<'_> {
             for r in results {
                 match r.error {
                     None => self.mark_destroyed(r.step)?,
-                    Some(e) => failures.push(e),
+                    Some(e) => failures.push((r.role, e)),
                 }
             }
             if !failures.is_empty() {
@@ -94,7 +96,11 @@ impl Engine<'_> {
                 self.mark_destroyed(step.id)?;
             }
         }
-        let left = self.leftovers().await?;
+        let left = match self.leftovers().await {
+            Ok(left) => left,
+            // Not knowing is not "nothing left": say so, and let the run end unfinished.
+            Err(e) => vec![format!("unknown: cannot look for what is left ({e:#})")],
+        };
         for item in &left {
             self.info("cleanup", format!("still there: {item}"));
         }
@@ -113,15 +119,23 @@ impl Engine<'_> {
                 },
             );
         }
-        for f in &failures {
+        for (role, f) in &failures {
+            let name = &self.deployment.name;
+            let next = if needs_sign_in(f) {
+                let profile = &self.deployment.account(*role).profile;
+                format!(
+                    "the credentials of profile {profile} have expired or are not valid: sign \
+                     in again (for an SSO profile: `aws sso login --profile {profile}`), then \
+                     `xwizard destroy {name}` again"
+                )
+            } else {
+                format!("remove what blocks it, then `xwizard destroy {name}` again")
+            };
             self.emit(Event::StepFailed {
                 step: "cleanup".into(),
-                message: f.clone(),
+                message: format!("{f:#}"),
                 root_cause: None,
-                next: format!(
-                    "remove what blocks it, then `xwizard destroy {}` again",
-                    self.deployment.name
-                ),
+                next,
             });
         }
         self.emit(Event::RunFinished {
@@ -193,7 +207,8 @@ impl Engine<'_> {
         .await;
         Deleted {
             step: step.id,
-            error: result.err().map(|e| format!("{e:#}")),
+            role: step.role,
+            error: result.err(),
         }
     }
 

@@ -65,10 +65,15 @@ impl StepError {
 
 impl From<anyhow::Error> for StepError {
     fn from(err: anyhow::Error) -> Self {
-        Self::new(
-            format!("{err:#}"),
-            "fix the cause above, then `xwizard resume <name>` carries on from this step",
-        )
+        let next = if crate::aws::error::needs_sign_in(&err) {
+            // Long runs outlive short sessions: say which profile, and how to renew it.
+            "the credentials of profile <profile> have expired or are not valid: sign in \
+             again (for an SSO profile: `aws sso login --profile <profile>`), then \
+             `xwizard resume <name>` carries on from this step"
+        } else {
+            "fix the cause above, then `xwizard resume <name>` carries on from this step"
+        };
+        Self::new(format!("{err:#}"), next)
     }
 }
 
@@ -277,7 +282,10 @@ impl<'a> Engine<'a> {
                 Ok(true)
             }
             Err(err) => {
-                let next = err.next.replace("<name>", &self.deployment.name);
+                let next = err
+                    .next
+                    .replace("<name>", &self.deployment.name)
+                    .replace("<profile>", &self.deployment.account(step.role).profile);
                 let s = self.deployment.step_mut(step.id);
                 s.status = StepStatus::Failed;
                 s.updated_at = now();

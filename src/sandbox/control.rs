@@ -74,6 +74,20 @@ impl Control {
             .map(drop)
     }
 
+    /// Every call signed with the credentials of `account` ("producer", "consumer" or an
+    /// account id) is refused as expired until they are renewed.
+    pub async fn expire_credentials(&self, account: &str) -> Result<()> {
+        self.post("faults/expire-credentials", json!({"account": account}))
+            .await
+            .map(drop)
+    }
+
+    pub async fn renew_credentials(&self, account: &str) -> Result<()> {
+        self.post("faults/renew-credentials", json!({"account": account}))
+            .await
+            .map(drop)
+    }
+
     /// The next `count` calls of `service`'s `operation` are throttled.
     pub async fn throttle(&self, service: &str, operation: &str, count: u32) -> Result<()> {
         let body = json!({"service": service, "operation": operation, "count": count});

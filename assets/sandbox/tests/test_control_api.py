@@ -42,6 +42,26 @@ def test_throttle_query_and_json_operations(fresh):
     assert err.value.response["Error"]["Code"] == "ThrottlingException"
 
 
+def test_expired_credentials_refuse_every_call_of_that_account_until_renewed(fresh):
+    fresh.control("faults/expire-credentials", {"account": "producer"})
+    expected = {
+        "cloudformation": ("list_stacks", "ExpiredToken"),
+        "ec2": ("describe_vpcs", "RequestExpired"),
+        "secretsmanager": ("list_secrets", "ExpiredTokenException"),
+        "apigateway": ("get_rest_apis", "ExpiredTokenException"),
+        "s3": ("list_buckets", "ExpiredToken"),
+    }
+    for service, (call, code) in expected.items():
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            getattr(fresh.client(service, "producer"), call)()
+        assert err.value.response["Error"]["Code"] == code, service
+    # The other account is untouched.
+    fresh.client("cloudformation", "consumer").list_stacks()
+    fresh.control("faults/renew-credentials", {"account": "111111111111"})
+    for service, (call, _) in expected.items():
+        getattr(fresh.client(service, "producer"), call)()
+
+
 def test_bad_control_request_is_explained(fresh):
     import urllib.error
 

@@ -1,7 +1,12 @@
-//! Killed at any moment, carried on later: the real binary is killed (SIGKILL, nothing saved
-//! on the way out) while a stack is being made and while cleanup deletes one; `xwizard resume`
-//! and `xwizard destroy` then work from what the accounts really have, in a second shell
-//! pointed at the same running sandbox (`eval "$(xwizard sandbox env)"`).
+//! What interrupts a real run, and how it carries on:
+//! - the binary is killed (SIGKILL, nothing saved on the way out) while a stack is being made
+//!   and while cleanup deletes one; `xwizard resume` and `xwizard destroy` then work from what
+//!   the accounts really have;
+//! - a profile's credentials expire mid-run; the step stops saying which profile to sign in
+//!   again with, and `xwizard resume` finishes once it has.
+//!
+//! Each test uses its own running sandbox from a second shell, as a workshop would
+//! (`eval "$(xwizard sandbox env)"`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use xwizard::state::{StepStatus, Store};
 
-const NAME: &str = "killed-run";
+const NAME: &str = "interrupted";
 const DEADLINE: Duration = Duration::from_secs(120);
 
 struct Shell {
@@ -108,14 +113,50 @@ fn kill(child: &mut Child) {
 
 /// `seen` and every later event until the process ends, which must exit successfully.
 fn finish(
+    child: Child,
+    rx: mpsc::Receiver<serde_json::Value>,
+    seen: Vec<serde_json::Value>,
+) -> Vec<serde_json::Value> {
+    finish_with(child, rx, seen, 0)
+}
+
+/// `seen` and every later event until the process ends with exit status `code`.
+fn finish_with(
     mut child: Child,
     rx: mpsc::Receiver<serde_json::Value>,
     mut events: Vec<serde_json::Value>,
+    code: i32,
 ) -> Vec<serde_json::Value> {
     let status = child.wait().unwrap();
     events.extend(rx.iter());
-    assert!(status.success(), "{status:?}: {events:#?}");
+    assert_eq!(status.code(), Some(code), "{events:#?}");
     events
+}
+
+/// A shell pointed at a sandbox of its own, and the guard that stops it.
+fn shell_on_a_sandbox(dir: &Path) -> (Shell, Down) {
+    let mut shell = Shell {
+        dir: dir.to_path_buf(),
+        env: Vec::new(),
+    };
+    shell.ok(&["sandbox", "up"]);
+    let down = Down(dir.to_path_buf());
+    shell.env = shell
+        .ok(&["sandbox", "env"])
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+        .collect();
+    (shell, down)
+}
+
+const PRESET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/sandbox.toml");
+
+fn checks_passed(events: &[serde_json::Value]) {
+    let checks: Vec<_> = events.iter().filter(|e| e["type"] == "check").collect();
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
 }
 
 fn status_of(dir: &Path, step: &str) -> StepStatus {
@@ -125,27 +166,14 @@ fn status_of(dir: &Path, step: &str) -> StepStatus {
 #[test]
 fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut shell = Shell {
-        dir: dir.path().to_path_buf(),
-        env: Vec::new(),
-    };
-    shell.ok(&["sandbox", "up"]);
-    let _down = Down(dir.path().to_path_buf());
-    shell.env = shell
-        .ok(&["sandbox", "env"])
-        .lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
-        .collect();
+    let (shell, _down) = shell_on_a_sandbox(dir.path());
     let producer_stack = format!("xw-{NAME}-producer");
     let vpc_stack = format!("xw-{NAME}-consumer-vpc");
-    let preset = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/sandbox.toml");
 
     // Killed while the producer stack is being made.
     shell.ok(&["sandbox", "fault", "hold", &producer_stack]);
     let (mut child, rx) =
-        shell.spawn(&["new", "--yes", "--json", "--preset", preset, "--name", NAME]);
+        shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
     wait_event(&rx, "the producer stack in progress", |e| {
         e["type"] == "stack_event"
             && e["stack"] == producer_stack.as_str()
@@ -176,9 +204,7 @@ fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
         ["producer", "scope-endpoint-policy", "consumer-api", "test"],
         "the steps done before the kill were not run again"
     );
-    let checks: Vec<_> = events.iter().filter(|e| e["type"] == "check").collect();
-    assert_eq!(checks.len(), 4, "{checks:#?}");
-    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
+    checks_passed(&events);
 
     // Killed while cleanup deletes the network stack (the last wave).
     shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
@@ -209,4 +235,48 @@ fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
     for step in ["consumer-vpc", "producer", "consumer-api", "test"] {
         assert_eq!(status_of(dir.path(), step), StepStatus::Destroyed, "{step}");
     }
+}
+
+#[test]
+fn credentials_expiring_mid_run_stop_the_step_naming_the_profile_and_resume_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = shell_on_a_sandbox(dir.path());
+    let vpc_stack = format!("xw-{NAME}-consumer-vpc");
+
+    // The producer's session runs out while the consumer's first stack is being made.
+    shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
+    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
+    let seen = wait_event(&rx, "the network stack in progress", |e| {
+        e["type"] == "stack_event"
+            && e["stack"] == vpc_stack.as_str()
+            && e["status"] == "CREATE_IN_PROGRESS"
+    });
+    shell.ok(&["sandbox", "fault", "expire", "producer"]);
+    shell.ok(&["sandbox", "fault", "release", &vpc_stack]);
+    let events = finish_with(child, rx, seen, 2);
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == "step_failed")
+        .expect("a failed step");
+    assert_eq!(failed["step"], "producer", "{failed:#}");
+    let message = failed["message"].as_str().unwrap();
+    assert!(message.contains("ExpiredToken"), "{message}");
+    let next = failed["next"].as_str().unwrap();
+    for part in [
+        "profile sandbox-producer have expired",
+        "aws sso login --profile sandbox-producer",
+        &format!("xwizard resume {NAME}"),
+    ] {
+        assert!(next.contains(part), "{part:?} not in {next:?}");
+    }
+    assert_eq!(status_of(dir.path(), "consumer-vpc"), StepStatus::Done);
+    assert_eq!(status_of(dir.path(), "producer"), StepStatus::Failed);
+
+    // Signed in again: resume carries on from the producer step.
+    shell.ok(&["sandbox", "fault", "renew", "producer"]);
+    let (child, rx) = shell.spawn(&["resume", NAME, "--yes", "--json"]);
+    let events = finish(child, rx, Vec::new());
+    let first = events.iter().find(|e| e["type"] == "step_started").unwrap();
+    assert_eq!(first["step"], "producer");
+    checks_passed(&events);
 }

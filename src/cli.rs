@@ -181,7 +181,7 @@ pub struct UpArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum FaultAction {
-    /// The next creation of a resource fails with the given reason
+    /// The next creation (or, with --on delete, deletion) of a resource fails with the given reason
     FailResource {
         /// Logical id in the template, e.g. ConsumerNlb
         logical_id: String,
@@ -193,6 +193,9 @@ pub enum FaultAction {
         /// Only in this stack
         #[arg(long)]
         stack: Option<String>,
+        /// Which operation fails
+        #[arg(long, value_enum, default_value_t)]
+        on: crate::sandbox::control::FaultOn,
     },
     /// Keep a stack in progress until released
     Hold { stack: String },
@@ -508,9 +511,10 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                     logical_id,
                     reason,
                     stack,
+                    on,
                 } => {
                     control
-                        .fail_resource(logical_id, reason, stack.as_deref())
+                        .fail_resource(logical_id, reason, stack.as_deref(), *on)
                         .await?
                 }
                 FaultAction::Hold { stack } => control.hold_stack(stack).await?,

@@ -7,6 +7,7 @@ use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
 use common::sandbox;
 use xwizard::engine::{Event, Outcome};
 use xwizard::plan::Role;
+use xwizard::sandbox::FaultOn;
 use xwizard::state::StepStatus;
 
 #[tokio::test]
@@ -176,7 +177,7 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
     let stack = format!("xw-{}-producer", run.deployment.name);
     let reason = "Injected: API Gateway limit reached";
     sb.control()
-        .fail_resource("WidgetsFunction", reason, Some(&stack))
+        .fail_resource("WidgetsFunction", reason, Some(&stack), FaultOn::Create)
         .await
         .unwrap();
 
@@ -216,8 +217,70 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
         "{}",
         rec.json()
     );
-    let mut engine = engine_for(&run, run.store.load(&run.deployment.name).unwrap(), &rec);
-    assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
+
+    // A cleanup that cannot delete a resource (in AWS: an ENI still using the security
+    // group, say) names it and why, says what is left, and keeps the rest deleted.
+    let name = &run.deployment.name;
+    let vpc_stack = format!("xw-{name}-consumer-vpc");
+    let blocked = "resource sg-0f00 has a dependent object (Service: Ec2, Status Code: 400)";
+    sb.control()
+        .fail_resource(
+            "EndpointSecurityGroup",
+            blocked,
+            Some(&vpc_stack),
+            FaultOn::Delete,
+        )
+        .await
+        .unwrap();
+    let rec = Recorder::default();
+    let mut engine = engine_for(&run, run.store.load(name).unwrap(), &rec);
+    assert_eq!(engine.destroy().await.unwrap(), Outcome::Failed);
+    let failed = rec
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::StepFailed {
+                step,
+                root_cause,
+                next,
+                ..
+            } if step == "cleanup" => Some((root_cause, next)),
+            _ => None,
+        })
+        .expect("the cleanup failure is reported");
+    let cause = failed.0.expect("with the resource that would not go");
+    assert_eq!(
+        (cause.logical_id.as_str(), cause.status.as_str()),
+        ("EndpointSecurityGroup", "DELETE_FAILED")
+    );
+    assert!(cause.reason.contains(blocked), "{}", cause.reason);
+    assert!(
+        failed
+            .1
+            .contains(&format!("`xwizard destroy {name}` again")),
+        "{}",
+        failed.1
+    );
+    let said = rec.json();
+    assert!(
+        said.contains(&format!("still there: stack {vpc_stack} (DELETE_FAILED)")),
+        "{said}"
+    );
+    let d = run.store.load(name).unwrap();
+    assert_eq!(d.step("producer").status, StepStatus::Destroyed);
+    assert_eq!(d.step("consumer-api").status, StepStatus::Destroyed);
+    assert_ne!(d.step("consumer-vpc").status, StepStatus::Destroyed);
+
+    // Once it is unblocked, destroying again finishes the job.
+    let rec = Recorder::default();
+    let mut engine = engine_for(&run, d, &rec);
+    assert_eq!(
+        engine.destroy().await.unwrap(),
+        Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+    assert!(!stack_exists(&run.sessions.consumer, &vpc_stack).await);
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use common::{sandbox, unique, wait_for};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use xwizard::aws::Session;
+use xwizard::sandbox::FaultOn;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -159,7 +160,7 @@ async fn injected_failure_rolls_back_with_the_cause_visible() {
     let name = unique("rollback");
     let reason = "Injected: the subnet quota is exhausted";
     sb.control()
-        .fail_resource("Subnet1", reason, Some(&name))
+        .fail_resource("Subnet1", reason, Some(&name), FaultOn::Create)
         .await
         .unwrap();
 

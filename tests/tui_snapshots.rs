@@ -751,9 +751,14 @@ fn cleanup_with_leftovers() {
     r.send(Event::StepFailed {
         step: "cleanup".into(),
         message: format!(
-            "xw-{NAME}-consumer-vpc is DELETE_FAILED: The following resource(s) failed to delete: [ConsumerVpcEndpoint]"
+            "xw-{NAME}-consumer-vpc is DELETE_FAILED: The following resource(s) failed to delete: [EndpointSecurityGroup]"
         ),
-        root_cause: None,
+        root_cause: Some(RootCause {
+            logical_id: "EndpointSecurityGroup".into(),
+            resource_type: "AWS::EC2::SecurityGroup".into(),
+            status: "DELETE_FAILED".into(),
+            reason: "resource sg-0f00 has a dependent object".into(),
+        }),
         next: format!("remove what blocks it, then `xwizard destroy {NAME}` again"),
     });
     r.finished("cleanup incomplete");

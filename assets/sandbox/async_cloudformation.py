@@ -532,6 +532,11 @@ def _delete_resource(run: StackRun, record: ResourceRecord) -> bool:
         return True
     started = time.monotonic()
     _resource_event(run, record, "DELETE_IN_PROGRESS")
+    injected = fault_injection.failure_for(run.stack.name, record.logical_id, on="delete")
+    if injected is not None:
+        _wait_for_pace(run, record.resource_type, started)
+        _resource_event(run, record, "DELETE_FAILED", injected)
+        return False
     try:
         with _moto_gate:
             if not _still_current(run):

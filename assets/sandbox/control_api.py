@@ -57,7 +57,8 @@ def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str
         return 200, _reset()
     if route == "faults/fail-resource":
         _require(body, "logical_id", "reason")
-        fault_injection.fail_resource(body["logical_id"], body["reason"], body.get("stack_name", ""))
+        fault_injection.fail_resource(body["logical_id"], body["reason"], body.get("stack_name", ""),
+                                      body.get("on", "create"))
         return 200, fault_injection.describe()
     if route == "faults/hold-stack":
         _require(body, "stack_name")

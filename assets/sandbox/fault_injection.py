@@ -32,16 +32,25 @@ def reset() -> None:
         _lock.notify_all()
 
 
-def fail_resource(logical_id: str, reason: str, stack_name: str = "") -> None:
+OPERATIONS = ("create", "delete")
+
+
+def fail_resource(logical_id: str, reason: str, stack_name: str = "", on: str = "create") -> None:
+    """`on` "create" fails the resource's next creation or update; "delete" its next deletion
+    (a stack delete, or a rollback removing it)."""
+    if on not in OPERATIONS:
+        raise ValueError(f"on must be one of {', '.join(OPERATIONS)}, not {on!r}")
     with _lock:
-        _failures.append({"logical_id": logical_id, "reason": reason, "stack_name": stack_name})
+        _failures.append({"logical_id": logical_id, "reason": reason, "stack_name": stack_name,
+                          "on": on})
 
 
-def failure_for(stack_name: str, logical_id: str) -> str | None:
+def failure_for(stack_name: str, logical_id: str, on: str = "create") -> str | None:
     """The reason a resource must fail with, or None. A fault fires once."""
     with _lock:
         for fault in _failures:
-            if fault["logical_id"] == logical_id and fault["stack_name"] in ("", stack_name):
+            if fault["logical_id"] == logical_id and fault["stack_name"] in ("", stack_name) \
+                    and fault["on"] == on:
                 _failures.remove(fault)
                 return fault["reason"]
     return None

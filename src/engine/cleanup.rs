@@ -7,17 +7,20 @@ use futures_util::future::join_all;
 use std::collections::HashSet;
 
 use super::events::{Event, Question};
+use super::root_cause::root_cause;
 use super::{Engine, Outcome};
 use crate::aws::error::needs_sign_in;
 use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Role, Step, StepKind};
-use crate::state::{StepStatus, now};
+use crate::state::{RootCause, StepStatus, now};
 
 /// What a wave's deletion of one stack came to.
 struct Deleted {
     step: &'static str,
     role: Role,
     error: Option<anyhow::Error>,
+    /// The resource that would not go, and why (from the stack's events).
+    root_cause: Option<RootCause>,
 }
 
 impl Engine<'_> {
@@ -81,7 +84,7 @@ impl Engine<'_> {
             for r in results {
                 match r.error {
                     None => self.mark_destroyed(r.step)?,
-                    Some(e) => failures.push((r.role, e)),
+                    Some(e) => failures.push((r.role, e, r.root_cause)),
                 }
             }
             if !failures.is_empty() {
@@ -119,7 +122,7 @@ impl Engine<'_> {
                 },
             );
         }
-        for (role, f) in &failures {
+        for (role, f, root_cause) in failures.iter() {
             let name = &self.deployment.name;
             let next = if needs_sign_in(f) {
                 let profile = &self.deployment.account(*role).profile;
@@ -134,7 +137,7 @@ impl Engine<'_> {
             self.emit(Event::StepFailed {
                 step: "cleanup".into(),
                 message: format!("{f:#}"),
-                root_cause: None,
+                root_cause: root_cause.clone(),
                 next,
             });
         }
@@ -163,6 +166,7 @@ impl Engine<'_> {
     }
 
     async fn delete_one(&self, step: &Step, stack_id: &str) -> Deleted {
+        let mut cause = None;
         let result: Result<()> = async {
             let session = self.sessions.of(step.role);
             let stacks = Stacks::new(session);
@@ -193,8 +197,9 @@ impl Engine<'_> {
                 .map(|e| e.event_id)
                 .collect();
             stacks.delete(stack_id).await?;
-            self.follow(step, &stacks, stack_id, &seen).await?;
+            let events = self.follow(step, &stacks, stack_id, &seen).await?;
             if let Some(info) = stacks.describe(stack_id).await? {
+                cause = root_cause(&events);
                 anyhow::bail!(
                     "{} is {}: {}",
                     info.name,
@@ -209,6 +214,7 @@ impl Engine<'_> {
             step: step.id,
             role: step.role,
             error: result.err(),
+            root_cause: cause,
         }
     }
 

@@ -51,14 +51,21 @@ impl Control {
         self.post("reset", json!({})).await.map(drop)
     }
 
-    /// The next creation of `logical_id` (in `stack_name`, or any stack) fails with `reason`.
+    /// The next creation (or update), or the next deletion, of `logical_id` (in `stack_name`,
+    /// or any stack) fails with `reason`.
     pub async fn fail_resource(
         &self,
         logical_id: &str,
         reason: &str,
         stack_name: Option<&str>,
+        on: FaultOn,
     ) -> Result<()> {
-        let body = json!({"logical_id": logical_id, "reason": reason, "stack_name": stack_name.unwrap_or("")});
+        let body = json!({
+            "logical_id": logical_id,
+            "reason": reason,
+            "stack_name": stack_name.unwrap_or(""),
+            "on": on.as_str(),
+        });
         self.post("faults/fail-resource", body).await.map(drop)
     }
 
@@ -92,5 +99,24 @@ impl Control {
     pub async fn throttle(&self, service: &str, operation: &str, count: u32) -> Result<()> {
         let body = json!({"service": service, "operation": operation, "count": count});
         self.post("faults/throttle", body).await.map(drop)
+    }
+}
+
+/// Which operation on a resource an injected failure hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FaultOn {
+    /// Its creation or update
+    #[default]
+    Create,
+    /// Its deletion (a stack delete, or a rollback removing it)
+    Delete,
+}
+
+impl FaultOn {
+    fn as_str(self) -> &'static str {
+        match self {
+            FaultOn::Create => "create",
+            FaultOn::Delete => "delete",
+        }
     }
 }

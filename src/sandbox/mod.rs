@@ -14,7 +14,7 @@ use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use control::Control;
+pub use control::{Control, FaultOn};
 pub use process::ReadyInfo;
 pub use profiles::ProfileFiles;
 

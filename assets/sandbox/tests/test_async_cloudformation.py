@@ -428,6 +428,36 @@ def test_delete_removes_resources_in_reverse_order(cfn, ec2):
     assert vpc_ids(ec2) == set()
 
 
+def test_an_injected_delete_failure_leaves_delete_failed_and_a_second_delete_finishes(fresh, cfn, ec2):
+    stack_id = cfn.create_stack(StackName="stuck", TemplateBody=vpc_template())["StackId"]
+    assert settle(cfn, "stuck") == "CREATE_COMPLETE"
+    reason = "resource vpc has a dependent object (Service: Ec2, Status Code: 400)"
+    fresh.control("faults/fail-resource", {"logical_id": "Vpc", "reason": reason, "on": "delete"})
+    cfn.delete_stack(StackName="stuck")
+    stack = wait_until(lambda: (s := cfn.describe_stacks(StackName=stack_id)["Stacks"][0])["StackStatus"]
+                       in DONE and s, what="the delete to settle")
+    assert (stack["StackStatus"], stack["StackStatusReason"]) == (
+        "DELETE_FAILED", "The following resource(s) failed to delete: [Vpc]. ")
+    failed = [(e["LogicalResourceId"], e["ResourceStatusReason"]) for e in events_oldest_first(cfn, stack_id)
+              if e["ResourceStatus"] == "DELETE_FAILED" and e["ResourceType"] != "AWS::CloudFormation::Stack"]
+    assert failed == [("Vpc", reason)]
+    assert len(vpc_ids(ec2)) == 1  # what failed to go is still there; the rest is gone
+    # The fault fired once: deleting again, as AWS allows from DELETE_FAILED, finishes.
+    cfn.delete_stack(StackName=stack_id)
+    wait_until(lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE",
+               what="the second deletion")
+    assert vpc_ids(ec2) == set()
+
+
+def test_a_fault_on_an_unknown_operation_is_refused(fresh):
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        fresh.control("faults/fail-resource", {"logical_id": "Vpc", "reason": "x", "on": "update"})
+    assert refused.value.code == 400
+    assert "on must be one of create, delete" in refused.value.read().decode()
+
+
 def test_sixty_resources_complete_with_every_event(cfn, ec2):
     resources = {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}
     for i in range(20):

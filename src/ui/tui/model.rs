@@ -200,7 +200,8 @@ pub struct CleanupView {
     pub leftovers: Vec<String>,
     /// Left in place by design (an account-wide logging role), with why.
     pub kept: Vec<String>,
-    pub failures: Vec<String>,
+    /// What failed, with the resource that would not go when the events name one.
+    pub failures: Vec<(String, Option<RootCause>)>,
     /// "nothing (else) of this deployment is left" was reported.
     pub clean: bool,
 }

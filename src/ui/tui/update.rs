@@ -355,7 +355,7 @@ fn on_event(model: &mut Model, event: Event) {
                         s.state = Deletion::Failed;
                     }
                 }
-                cleanup.failures.push(message.clone());
+                cleanup.failures.push((message.clone(), root_cause.clone()));
                 model.screen = Screen::Cleanup;
             } else {
                 if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {

@@ -76,7 +76,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             t.busy,
         )
     };
-    let trouble = c.leftovers.len() + c.failures.len();
+    let causes = c
+        .failures
+        .iter()
+        .filter(|(_, cause)| cause.is_some())
+        .count();
+    let trouble = c.leftovers.len() + c.failures.len() + causes;
     // A line per kept item, and room for why they are kept to wrap over two lines.
     let kept_lines = if c.kept.is_empty() {
         0
@@ -159,8 +164,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             )));
         }
     } else {
-        for f in &c.failures {
+        for (f, cause) in &c.failures {
             lines.push(Line::styled(ellipsize(&format!("✘ {f}"), width), t.fail));
+            if let Some(rc) = cause {
+                let text = format!("  {} {}: {}", rc.logical_id, rc.status, rc.reason);
+                lines.push(Line::raw(ellipsize(&text, width)));
+            }
         }
         for l in &c.leftovers {
             lines.push(Line::from(vec![

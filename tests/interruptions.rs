@@ -8,6 +8,9 @@
 //! Each test uses its own running sandbox from a second shell, as a workshop would
 //! (`eval "$(xwizard sandbox env)"`).
 
+mod common;
+
+use common::StopSandbox;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -69,19 +72,6 @@ impl Shell {
     }
 }
 
-/// Stops the sandbox even when an assertion fails half-way.
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = Command::new(env!("CARGO_BIN_EXE_xwizard"))
-            .arg("--state-dir")
-            .arg(&self.0)
-            .args(["sandbox", "down"])
-            .output();
-    }
-}
-
 /// The events up to and including the first one `wanted` accepts, or a panic naming `what`
 /// at the deadline.
 fn wait_event(
@@ -134,13 +124,13 @@ fn finish_with(
 }
 
 /// A shell pointed at a sandbox of its own, and the guard that stops it.
-fn shell_on_a_sandbox(dir: &Path) -> (Shell, Down) {
+fn shell_on_a_sandbox(dir: &Path) -> (Shell, StopSandbox) {
     let mut shell = Shell {
         dir: dir.to_path_buf(),
         env: Vec::new(),
     };
     shell.ok(&["sandbox", "up"]);
-    let down = Down(dir.to_path_buf());
+    let down = StopSandbox(dir.to_path_buf());
     shell.env = shell
         .ok(&["sandbox", "env"])
         .lines()

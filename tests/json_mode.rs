@@ -1,5 +1,8 @@
 //! CI use: no questions, one JSON event per line, the exit status tells the outcome.
 
+mod common;
+
+use common::StopSandbox;
 use std::process::{Command, Stdio};
 
 fn xwizard(dir: &std::path::Path) -> Command {
@@ -30,19 +33,10 @@ fn json_run(dir: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
     json_lines(&out.stdout)
 }
 
-/// Stops the sandbox even when an assertion fails half-way.
-struct Down<'a>(&'a std::path::Path);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = xwizard(self.0).args(["sandbox", "down"]).output();
-    }
-}
-
 #[test]
 fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     let dir = tempfile::tempdir().unwrap();
-    let _down = Down(dir.path());
+    let _down = StopSandbox(dir.path().to_path_buf());
     // A sandbox already up is reused and left running, so the later commands can reach it.
     assert!(
         xwizard(dir.path())

@@ -4,6 +4,9 @@
 //! cleanup. The raw output goes through a terminal emulator (vt100) and every step waits for
 //! what the screen shows, with a deadline.
 
+mod common;
+
+use common::StopSandbox;
 use expectrl::Session;
 use expectrl::session::OsSession;
 use std::io::ErrorKind;
@@ -103,19 +106,6 @@ impl Screen {
             .write_all(keys.as_bytes())
             .expect("type into the pty");
         self.pty.flush().expect("flush the pty");
-    }
-}
-
-/// Stops the test's sandbox however the test ends: a failed test must not leave it running.
-struct StopSandbox(std::path::PathBuf);
-
-impl Drop for StopSandbox {
-    fn drop(&mut self) {
-        let _ = Command::new(env!("CARGO_BIN_EXE_xwizard"))
-            .arg("--state-dir")
-            .arg(&self.0)
-            .args(["sandbox", "down"])
-            .output();
     }
 }
 

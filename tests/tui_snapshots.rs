@@ -765,8 +765,8 @@ fn cleanup_with_leftovers() {
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
-#[test]
-fn cleanup_done() {
+/// A cleanup whose three stacks are all gone.
+fn every_stack_deleted() -> Run {
     let mut r = destroying();
     for (step, role) in [
         ("producer", Role::Producer),
@@ -776,6 +776,12 @@ fn cleanup_done() {
         deleting(&mut r, step, role);
         r.stack_status(step, "DELETE_COMPLETE");
     }
+    r
+}
+
+#[test]
+fn cleanup_done() {
+    let mut r = every_stack_deleted();
     r.send(Event::Info {
         step: "cleanup".into(),
         message: "nothing of this deployment is left in either account".into(),
@@ -786,15 +792,7 @@ fn cleanup_done() {
 
 #[test]
 fn cleanup_done_keeping_the_logging_role() {
-    let mut r = destroying();
-    for (step, role) in [
-        ("producer", Role::Producer),
-        ("consumer-api", Role::Consumer),
-        ("consumer-vpc", Role::Consumer),
-    ] {
-        deleting(&mut r, step, role);
-        r.stack_status(step, "DELETE_COMPLETE");
-    }
+    let mut r = every_stack_deleted();
     let why = "API Gateway's CloudWatch logging role: every REST API of its account and region \
                logs through it; delete it only after pointing API Gateway's account settings at \
                another role";

@@ -45,6 +45,19 @@ def _require(body: dict[str, Any], *names: str) -> None:
         raise ValueError(f"missing field(s): {', '.join(missing)}")
 
 
+# Fault routes: the body fields each requires, and what it does with the body.
+_FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
+    "faults/fail-resource": (("logical_id", "reason"), lambda b: fault_injection.fail_resource(
+        b["logical_id"], b["reason"], b.get("stack_name", ""), b.get("on", "create"))),
+    "faults/hold-stack": (("stack_name",), lambda b: fault_injection.hold_stack(b["stack_name"])),
+    "faults/release-stack": (("stack_name",), lambda b: fault_injection.release_stack(b["stack_name"])),
+    "faults/throttle": (("service", "operation", "count"), lambda b: fault_injection.throttle(
+        b["service"], b["operation"], int(b["count"]))),
+    "faults/expire-credentials": (("account",), lambda b: fault_injection.expire_credentials(b["account"])),
+    "faults/renew-credentials": (("account",), lambda b: fault_injection.renew_credentials(b["account"])),
+}
+
+
 def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     route = path[len(PREFIX):].strip("/")
     if method == "GET" and route == "health":
@@ -55,30 +68,11 @@ def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str
         return 404, {"error": f"no such control endpoint: {method} {path}"}
     if route == "reset":
         return 200, _reset()
-    if route == "faults/fail-resource":
-        _require(body, "logical_id", "reason")
-        fault_injection.fail_resource(body["logical_id"], body["reason"], body.get("stack_name", ""),
-                                      body.get("on", "create"))
-        return 200, fault_injection.describe()
-    if route == "faults/hold-stack":
-        _require(body, "stack_name")
-        fault_injection.hold_stack(body["stack_name"])
-        return 200, fault_injection.describe()
-    if route == "faults/release-stack":
-        _require(body, "stack_name")
-        fault_injection.release_stack(body["stack_name"])
-        return 200, fault_injection.describe()
-    if route == "faults/throttle":
-        _require(body, "service", "operation", "count")
-        fault_injection.throttle(body["service"], body["operation"], int(body["count"]))
-        return 200, fault_injection.describe()
-    if route == "faults/expire-credentials":
-        _require(body, "account")
-        fault_injection.expire_credentials(body["account"])
-        return 200, fault_injection.describe()
-    if route == "faults/renew-credentials":
-        _require(body, "account")
-        fault_injection.renew_credentials(body["account"])
+    fault = _FAULTS.get(route)
+    if fault is not None:
+        required, apply = fault
+        _require(body, *required)
+        apply(body)
         return 200, fault_injection.describe()
     return 404, {"error": f"no such control endpoint: {method} {path}"}
 

@@ -82,3 +82,17 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Stops the sandbox that `xwizard --state-dir DIR sandbox up` started, however the test
+/// ends: a failed test must not leave it running.
+pub struct StopSandbox(pub std::path::PathBuf);
+
+impl Drop for StopSandbox {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(env!("CARGO_BIN_EXE_xwizard"))
+            .arg("--state-dir")
+            .arg(&self.0)
+            .args(["sandbox", "down"])
+            .output();
+    }
+}

@@ -100,6 +100,33 @@ impl Screen {
             .any(|text| wanted.iter().all(|w| text.contains(w)))
     }
 
+    /// The terminal window is resized (the binary gets SIGWINCH).
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.pty
+            .get_process_mut()
+            .set_window_size(cols, rows)
+            .expect("resize the pty");
+        self.term.set_size(nonzero(rows), nonzero(cols));
+    }
+
+    /// Waits until the screen, right of column `col`, shows `wanted`.
+    fn wait_right_of(&mut self, col: u16, wanted: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let alive = self.pump();
+            let right: String = self.term.screen().rows(col, u16::MAX - col).collect();
+            if right.contains(wanted) {
+                return;
+            }
+            assert!(
+                alive && Instant::now() < deadline,
+                "never saw {wanted:?} right of column {col}; the screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn key(&mut self, keys: &str) {
         use std::io::Write;
         self.pty
@@ -259,6 +286,11 @@ fn quitting_at_a_review_keeps_the_deployment_resumable() {
     s.wait_for(&["Deployment name  tui-quit"]);
     s.key("\r");
     s.wait_for(&["xwizard · Review", "-consumer-vpc", "y apply"]);
+    // A wider window: the screen is drawn again to its new width, boxes closing at its edge.
+    s.resize(120, 40);
+    s.wait_right_of(110, "┐");
+    s.resize(COLS, ROWS);
+    s.wait_for(&["xwizard · Review", "y apply"]);
     s.key("q");
     let confirm = s.wait_for(&["Quit xwizard?"]);
     assert!(confirm.contains("xwizard resume tui-quit"), "{confirm}");

@@ -303,15 +303,17 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             if all.is_empty() {
                 println!("no deployments yet: `xwizard new` or `xwizard sandbox` starts one");
             }
+            let listed_at = crate::state::now();
             for d in all {
                 println!(
-                    "{:<22} pattern {}  {:<11} producer {} consumer {}  {}",
+                    "{:<22} pattern {}  {:<11} producer {} consumer {}  {:<14} {} old",
                     d.name,
                     d.pattern.number(),
                     d.summary(),
                     d.producer.account_id,
                     d.consumer.account_id,
-                    d.region
+                    d.region,
+                    crate::ui::age(listed_at.saturating_sub(d.created_at))
                 );
             }
             Ok(Outcome::Completed)

@@ -177,7 +177,10 @@ impl Runner {
     /// in a task: an SSO config can be slow), and where to start.
     fn open(&mut self) {
         let deployments = self.setup.store.list().unwrap_or_default();
-        tui::update(&mut self.model, Message::Deployments(deployments));
+        tui::update(
+            &mut self.model,
+            Message::Deployments(deployments, crate::state::now()),
+        );
         let source = run::profile_source(&self.setup.profile_files);
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -237,7 +240,10 @@ impl Runner {
                 // A question the run left behind can no longer be answered.
                 self.pending = None;
                 let deployments = self.setup.store.list().unwrap_or_default();
-                tui::update(&mut self.model, Message::Deployments(deployments));
+                tui::update(
+                    &mut self.model,
+                    Message::Deployments(deployments, crate::state::now()),
+                );
                 if let Err(message) = &result {
                     tui::update(&mut self.model, Message::Stopped(message.clone()));
                 }

@@ -96,9 +96,13 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     );
 
     let list = xwizard(dir.path()).arg("list").output().unwrap();
-    assert!(
-        String::from_utf8_lossy(&list.stdout).contains(&format!("{name:<22} pattern 1  deployed"))
-    );
+    let list = String::from_utf8_lossy(&list.stdout);
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{name:<22} pattern 1  deployed")))
+        .unwrap_or_else(|| panic!("{name} not listed as deployed:\n{list}"));
+    // Made seconds ago.
+    assert!(row.ends_with("s old"), "{row}");
 
     let retest = json_run(dir.path(), &["test", &name, "--json"]);
     assert_eq!(of_type(&retest, "check").len(), 4);

@@ -17,6 +17,8 @@ use xwizard::ui::tui::model::{Identity, Screen};
 use xwizard::ui::tui::{Message, Model, ProfileRow, Theme, update, view};
 
 const NAME: &str = "vpce-demo";
+/// When the home screen's list was read (Unix seconds), for stable ages.
+const LISTED_AT: u64 = 1_800_000_000;
 const PRODUCER: &str = "111111111111";
 const CONSUMER: &str = "222222222222";
 
@@ -485,11 +487,21 @@ fn home_with_deployments() {
     let mut r = Run::new();
     update(
         &mut r.model,
-        Message::Deployments(vec![
-            deployment("vpce-3f2a", None),
-            deployment("vpce-demo", Some("consumer-vpc")),
-            deployment("vpce-workshop-eu-01", Some("producer")),
-        ]),
+        Message::Deployments(
+            vec![
+                deployment("vpce-3f2a", None),
+                deployment("vpce-demo", Some("consumer-vpc")),
+                deployment("vpce-workshop-eu-01", Some("producer")),
+            ]
+            .into_iter()
+            .zip([40 * 60, 26 * 3600, 9 * 86400])
+            .map(|(d, age)| Deployment {
+                created_at: LISTED_AT - age,
+                ..d
+            })
+            .collect(),
+            LISTED_AT,
+        ),
     );
     r.key(KeyCode::Down);
     insta::assert_snapshot!(draw(&r.model, 80, 24));

@@ -4,3 +4,28 @@ pub mod json;
 pub mod line;
 pub mod prompts;
 pub mod tui;
+
+/// "40m", "26h", "9d": how long ago a deployment was started.
+pub fn age(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..7200 => format!("{}m", seconds / 60),
+        7200..172_800 => format!("{}h", seconds / 3600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age;
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        assert_eq!(age(5), "5s");
+        assert_eq!(age(59 * 60), "59m");
+        assert_eq!(age(119 * 60), "119m");
+        assert_eq!(age(26 * 3600), "26h");
+        assert_eq!(age(47 * 3600), "47h");
+        assert_eq!(age(9 * 86_400), "9d");
+    }
+}

@@ -225,6 +225,8 @@ pub struct Model {
     pub previous: Screen,
     pub overlay: Option<Overlay>,
     pub deployments: Vec<Deployment>,
+    /// When `deployments` was read (Unix seconds).
+    pub listed_at: u64,
     pub home_cursor: usize,
     pub pattern: Pattern,
     pub profiles: ProfilesForm,
@@ -259,6 +261,7 @@ impl Model {
             previous: Screen::Home,
             overlay: None,
             deployments: Vec::new(),
+            listed_at: 0,
             home_cursor: 0,
             pattern: Pattern::VpcEndpoint,
             profiles: ProfilesForm {

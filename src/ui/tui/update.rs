@@ -25,8 +25,9 @@ pub enum Message {
     /// The clock: every elapsed time on screen is measured against the latest tick.
     Tick(Instant),
     Resize(u16, u16),
-    /// The saved deployments, for the home screen.
-    Deployments(Vec<Deployment>),
+    /// The saved deployments, for the home screen, and when they were listed (Unix seconds:
+    /// their ages are measured against it).
+    Deployments(Vec<Deployment>, u64),
     /// The AWS profiles of the user's config, for the profiles screen.
     Profiles(Vec<ProfileRow>),
     /// What STS said about a profile the user picked (answer to `Action::VerifyProfile`):
@@ -77,8 +78,9 @@ pub fn update(model: &mut Model, message: Message) -> Option<Action> {
             None
         }
         Message::Resize(..) => None,
-        Message::Deployments(list) => {
+        Message::Deployments(list, listed_at) => {
             model.deployments = list;
+            model.listed_at = listed_at;
             model.home_cursor = model
                 .home_cursor
                 .min(model.deployments.len().saturating_sub(1));

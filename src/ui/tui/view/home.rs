@@ -47,7 +47,10 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         return;
     }
     let [list, detail] = Layout::vertical([Constraint::Min(4), Constraint::Length(8)]).areas(area);
-    let header = Row::new(["name", "pat", "status", "producer", "consumer", "region"]).style(t.dim);
+    let header = Row::new([
+        "name", "pat", "status", "producer", "consumer", "region", "age",
+    ])
+    .style(t.dim);
     let rows = model.deployments.iter().enumerate().map(|(i, d)| {
         let summary = d.summary();
         let style = match summary {
@@ -63,6 +66,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             d.producer.account_id.clone().into(),
             d.consumer.account_id.clone().into(),
             d.region.clone().into(),
+            crate::ui::age(model.listed_at.saturating_sub(d.created_at)).into(),
         ]);
         if i == model.home_cursor {
             row.style(t.selected)
@@ -78,7 +82,8 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             Constraint::Length(11),
             Constraint::Length(12),
             Constraint::Length(12),
-            Constraint::Min(9),
+            Constraint::Length(10),
+            Constraint::Min(4),
         ],
     )
     .header(header)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::aws::{ProfileSource, Session, session::list_profiles};
 use crate::check::CheckOptions;
 use crate::engine::{self, AlwaysYes, Asker, Engine, Outcome, PollPolicy, Reporter, Sessions};
-use crate::plan::{Answers, Pattern, Role, validate_deployment_name};
+use crate::plan::{Answers, Pattern, Role, validate_deployment_name, validate_region};
 use crate::preset::Preset;
 use crate::sandbox;
 use crate::state::{Account, Deployment, SCHEMA_VERSION, Store, now};
@@ -179,13 +179,7 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
         None => {
             let probe = Session::load(&producer_profile, None, &source).await;
             let default = probe.region().unwrap_or("us-east-1").to_string();
-            prompts::text("Region?", "--region", &default, |r| {
-                if r.split('-').count() >= 3 {
-                    Ok(())
-                } else {
-                    Err(format!("'{r}' is not a region name like eu-west-2"))
-                }
-            })?
+            prompts::text("Region?", "--region", &default, validate_region)?
         }
     };
     let name = match p.name {
@@ -233,6 +227,9 @@ pub async fn create(
     let source = profile_source(&profile_files);
     if let Err(e) = validate_deployment_name(&name) {
         bail!("{e}");
+    }
+    if let Err(e) = validate_region(&region) {
+        bail!("{e}; give it with --region or in the preset");
     }
     if store.exists(&name) {
         bail!(

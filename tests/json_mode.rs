@@ -168,4 +168,27 @@ fn a_missing_answer_without_a_terminal_is_an_error_naming_the_flag() {
         stderr.contains("Bad_Name") && stderr.contains("lowercase"),
         "{stderr}"
     );
+
+    // A mistyped region is named before any AWS call (none could succeed), and nothing is
+    // saved.
+    let out = xwizard(dir.path())
+        .args([
+            "new",
+            "--yes",
+            "--pattern",
+            "vpc-endpoint",
+            "--name",
+            "good-name",
+        ])
+        .args(["--producer-profile", "a", "--consumer-profile", "b"])
+        .args(["--region", "us-east1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("'us-east1' is not a region name") && stderr.contains("--region"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("deployments/good-name.toml").exists());
 }

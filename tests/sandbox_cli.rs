@@ -1,5 +1,8 @@
 //! `xwizard sandbox up | env | status | down` as a user runs them: the real binary.
 
+mod common;
+
+use common::StopSandbox;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,15 +19,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Stops the sandbox even when an assertion fails half-way.
-struct Down<'a>(&'a Path);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = xwizard(self.0, &["sandbox", "down"]);
-    }
-}
-
 fn pid_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|stat| {
@@ -38,7 +32,7 @@ fn pid_alive(pid: u32) -> bool {
 #[test]
 fn up_env_down_manage_exactly_one_emulator() {
     let dir = tempfile::tempdir().unwrap();
-    let _down = Down(dir.path());
+    let _down = StopSandbox(dir.path().to_path_buf());
 
     let up = xwizard(dir.path(), &["sandbox", "up"]);
     assert!(up.status.success(), "up failed: {}", text(&up.stderr));
@@ -98,7 +92,7 @@ fn up_env_down_manage_exactly_one_emulator() {
 #[test]
 fn a_taken_port_is_reported_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let _down = Down(dir.path());
+    let _down = StopSandbox(dir.path().to_path_buf());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
 

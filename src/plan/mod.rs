@@ -194,9 +194,59 @@ pub fn validate_deployment_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A region name as AWS spells them: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
+/// `ap-southeast-5`. A typo caught here saves an STS call to a host that does not exist.
+pub fn validate_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{region}' is not a region name like eu-west-2 (lowercase, ending in a number)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_names_are_checked() {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-5",
+            "cn-northwest-1",
+        ] {
+            assert!(validate_region(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "useast1",
+            "US-EAST-1",
+            "us-east-1a",
+            "us--1",
+            "eu-west-2 ",
+            "moon-base-x",
+            "usa-east-1",
+        ] {
+            assert!(validate_region(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn deployment_names_are_checked() {

@@ -622,15 +622,6 @@ fn enter_parameters(model: &mut Model) {
     model.screen = Screen::Parameters;
 }
 
-pub fn validate_region(region: &str) -> Result<(), String> {
-    let parts: Vec<&str> = region.split('-').collect();
-    if parts.len() >= 3 && parts.iter().all(|p| !p.is_empty()) {
-        Ok(())
-    } else {
-        Err(format!("'{region}' is not a region name like eu-west-2"))
-    }
-}
-
 fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
     let p = &mut model.params;
     let field = match p.focus {
@@ -656,7 +647,7 @@ fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
         KeyCode::Enter => {
             let region = p.region.trim().to_string();
             let name = p.name.trim().to_string();
-            if let Err(e) = validate_region(&region) {
+            if let Err(e) = plan::validate_region(&region) {
                 p.error = Some((Field::Region, e));
                 p.focus = Field::Region;
                 return None;

@@ -411,9 +411,16 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
     } else {
         sandbox_wizard(store, r, files).await
     };
-    if running.started_now {
+    let unfinished = !matches!(outcome, Ok(Outcome::Completed));
+    if running.started_now && !unfinished {
         sandbox::down(&running.run_dir)?;
         eprintln!("Sandbox stopped; everything it held is gone.");
+    } else if running.started_now {
+        // The deployment lives in the sandbox: stopping it would leave nothing to resume.
+        eprintln!(
+            "The sandbox keeps running for the unfinished deployment (`xwizard sandbox down` \
+             stops it and forgets everything in it)."
+        );
     } else {
         eprintln!("The sandbox keeps running (`xwizard sandbox down` stops it).");
     }

@@ -11,6 +11,8 @@ async fn main() -> ExitCode {
     match xwizard::cli::run(cli).await {
         Ok(xwizard::engine::Outcome::Completed) => ExitCode::SUCCESS,
         Ok(xwizard::engine::Outcome::Failed) => ExitCode::from(2),
+        // As a shell reports a program stopped by SIGINT.
+        Ok(xwizard::engine::Outcome::Interrupted) => ExitCode::from(130),
         Err(err) => {
             eprintln!("error: {err:#}");
             if xwizard::aws::error::needs_sign_in(&err) {

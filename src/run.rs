@@ -346,7 +346,24 @@ where
         io.asker.as_ref(),
         opts,
     );
-    let outcome = action(&mut engine).await?;
+    // Ctrl-C stops the waiting, not the work: the run's future is dropped between two awaits
+    // (state is written synchronously, so it is never half-saved) and AWS carries on.
+    let finished = tokio::select! {
+        outcome = action(&mut engine) => Some(outcome?),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    let outcome = match finished {
+        Some(outcome) => outcome,
+        None => {
+            engine.interrupted();
+            (io.say)(&format!(
+                "Interrupted: nothing was undone, and a stack operation in progress carries on \
+                 in AWS. `xwizard resume {name}` picks it up; `xwizard destroy {name}` removes \
+                 it all."
+            ));
+            return Ok(Outcome::Interrupted);
+        }
+    };
     if outcome == Outcome::Failed {
         (io.say)(&format!(
             "The deployment is kept: `xwizard status {name}` shows it, `xwizard resume {name}` carries on."

@@ -49,12 +49,18 @@ impl Shell {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Where the last spawned run's messages for people (stderr) go.
+    fn stderr_log(&self) -> PathBuf {
+        self.dir.join("last-run.stderr")
+    }
+
     /// Starts a JSON run whose events arrive on the returned channel as they are printed.
     fn spawn(&self, args: &[&str]) -> (Child, mpsc::Receiver<serde_json::Value>) {
+        let stderr = std::fs::File::create(self.stderr_log()).unwrap();
         let mut child = self
             .command(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -269,4 +275,46 @@ fn credentials_expiring_mid_run_stop_the_step_naming_the_profile_and_resume_fini
     let first = events.iter().find(|e| e["type"] == "step_started").unwrap();
     assert_eq!(first["step"], "producer");
     checks_passed(&events);
+}
+
+#[test]
+fn ctrl_c_stops_the_waiting_not_the_work_and_resume_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = shell_on_a_sandbox(dir.path());
+    let producer_stack = format!("xw-{NAME}-producer");
+
+    shell.ok(&["sandbox", "fault", "hold", &producer_stack]);
+    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
+    let seen = wait_event(&rx, "the producer stack in progress", |e| {
+        e["type"] == "stack_event"
+            && e["stack"] == producer_stack.as_str()
+            && e["status"] == "CREATE_IN_PROGRESS"
+    });
+    // SAFETY: kill(2) on our own child's pid; no memory is touched.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let events = finish_with(child, rx, seen, 130);
+    let last = events.last().unwrap();
+    assert_eq!(
+        (&last["type"], &last["status"]),
+        (&"run_finished".into(), &"interrupted".into()),
+        "{events:#?}"
+    );
+    assert!(events.iter().any(|e| {
+        e["type"] == "info"
+            && e["step"] == "producer"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("interrupted here"))
+    }));
+    let said = std::fs::read_to_string(shell.stderr_log()).unwrap();
+    assert!(
+        said.contains(&format!("`xwizard resume {NAME}` picks it up")),
+        "{said}"
+    );
+    assert_eq!(status_of(dir.path(), "producer"), StepStatus::Running);
+
+    // The stack carried on meanwhile; resume takes it from there.
+    shell.ok(&["sandbox", "fault", "release", &producer_stack]);
+    let (child, rx) = shell.spawn(&["resume", NAME, "--yes", "--json"]);
+    checks_passed(&finish(child, rx, Vec::new()));
 }

@@ -301,6 +301,11 @@ fn quitting_at_a_review_keeps_the_deployment_resumable() {
         after.contains("`xwizard resume tui-quit` carries it on"),
         "{after:?}"
     );
+    // The deployment lives in the sandbox, so the sandbox stays up for the resume.
+    assert!(
+        after.contains("keeps running for the unfinished deployment"),
+        "{after:?}"
+    );
 
     // The record is saved, the unanswered step stopped, ready to resume.
     let status = Command::new(env!("CARGO_BIN_EXE_xwizard"))

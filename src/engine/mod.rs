@@ -81,6 +81,8 @@ impl From<anyhow::Error> for StepError {
 pub enum Outcome {
     Completed,
     Failed,
+    /// Stopped from outside (Ctrl-C): nothing undone, everything so far saved.
+    Interrupted,
 }
 
 pub struct Engine<'a> {
@@ -150,6 +152,28 @@ impl<'a> Engine<'a> {
                 bail!("the API Gateway logging role is looked up only for a stack's parameters")
             }
         }
+    }
+
+    /// Says that the run was stopped from outside between two of its awaits (Ctrl-C). Nothing
+    /// is undone: AWS carries on with any stack operation in progress, and every change of
+    /// state so far is saved, so a resume picks up from here.
+    pub fn interrupted(&self) {
+        let running = self
+            .deployment
+            .steps
+            .iter()
+            .find(|(_, s)| s.status == StepStatus::Running)
+            .map(|(id, _)| id.clone());
+        if let Some(step) = &running {
+            self.info(
+                step,
+                "interrupted here: what AWS was doing for this step carries on there",
+            );
+        }
+        self.emit(Event::RunFinished {
+            deployment: self.deployment.name.clone(),
+            status: "interrupted".into(),
+        });
     }
 
     /// Runs every step not done yet, in order; stops at the first failure.

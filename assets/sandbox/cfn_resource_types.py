@@ -497,6 +497,15 @@ class ApiGatewayAccount(_Handle, CloudFormationModel):
 
     @classmethod
     def _create(cls, name, props, account_id, region_name, logical_id):
+        # "If an API Gateway resource has never been created in your AWS account, you must add
+        # a dependency on another API Gateway resource" (the resource's reference): without
+        # one, AWS sets the role before API Gateway has set up the account and refuses it.
+        # Approximated as "no REST API exists here now", the stricter reading.
+        if not _apigw(account_id, region_name).apis:
+            raise _apigw_bad_request(
+                f"The role ARN {props.get('CloudWatchRoleArn')} does not have required "
+                "permissions set to API Gateway"
+            )
         cls._set_role(props.get("CloudWatchRoleArn"), account_id, region_name)
         return cls(account_id, region_name, name)
 

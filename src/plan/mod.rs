@@ -191,6 +191,14 @@ pub fn validate_deployment_name(name: &str) -> Result<(), String> {
              must start with a letter and not end with '-' (e.g. vpce-demo1)"
         ));
     }
+    // It starts the load balancer's name, which Elastic Load Balancing refuses with this prefix.
+    if name.starts_with("internal-") {
+        return Err(format!(
+            "deployment name '{name}' may not start with 'internal-' (load balancer names \
+             cannot); e.g. int-{}",
+            &name["internal-".len()..]
+        ));
+    }
     Ok(())
 }
 
@@ -250,8 +258,11 @@ mod tests {
 
     #[test]
     fn deployment_names_are_checked() {
-        assert!(validate_deployment_name("vpce-ab12").is_ok());
+        for good in ["vpce-ab12", "internals", "int-x", "abc"] {
+            assert!(validate_deployment_name(good).is_ok(), "{good} refused");
+        }
         for bad in [
+            "internal-x",
             "",
             "ab",
             "Vpce",

@@ -256,7 +256,7 @@ def test_vpc_link_authorizer_stage_and_account(fresh):
                                 "LoggingLevel": "INFO"}],
             "AccessLogSetting": {"DestinationArn": att("Logs", "Arn"), "Format": "$context.requestId"}}},
         "CloudWatchRole": role,
-        "Account": {"Type": "AWS::ApiGateway::Account", "Properties": {
+        "Account": {"Type": "AWS::ApiGateway::Account", "DependsOn": "Api", "Properties": {
             "CloudWatchRoleArn": att("CloudWatchRole", "Arn")}},
     })), outputs={
         "LinkId": ref("Link"), "ApiId": ref("Api"), "AuthorizerRef": ref("Authorizer"),
@@ -293,6 +293,19 @@ def test_vpc_link_authorizer_stage_and_account(fresh):
     destroy(fresh, "consumer", stack_id)
     assert apigw.get_vpc_links()["items"] == []
     assert apigw.get_rest_apis()["items"] == []
+
+
+def test_the_account_setting_needs_an_api_gateway_resource_first(fresh):
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "apigateway.amazonaws.com"}}]}}}
+    reason = deploy_fails(fresh, "producer", {
+        "CloudWatchRole": role,
+        "Account": {"Type": "AWS::ApiGateway::Account", "Properties": {
+            "CloudWatchRoleArn": att("CloudWatchRole", "Arn")}},
+    })
+    assert "does not have required permissions set to API Gateway" in reason
+    assert fresh.client("apigateway", "producer").get_account().get("cloudwatchRoleArn") is None
 
 
 def test_stage_and_authorizer_go_before_their_api(fresh):

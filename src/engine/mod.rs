@@ -4,20 +4,20 @@
 
 mod cleanup;
 pub mod events;
+mod policy;
 mod poll;
 pub mod root_cause;
+mod sdk_steps;
 mod stack_step;
 mod test_step;
 
 use anyhow::{Result, bail};
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 pub use events::{AlwaysYes, Asker, ChangeView, CheckView, Event, Question, Reporter};
 pub use poll::PollPolicy;
 
 use crate::aws::Session;
-use crate::aws::endpoints::Endpoints;
 use crate::aws::stacks::Stacks;
 use crate::check::CheckOptions;
 use crate::plan::{self, Role, Source, Step, StepKind};
@@ -328,78 +328,5 @@ impl<'a> Engine<'a> {
                 Ok(false)
             }
         }
-    }
-
-    async fn register_targets(
-        &mut self,
-        step: &Step,
-        endpoint: &Source,
-        target_group: &Source,
-    ) -> Result<(), StepError> {
-        let endpoint_id = self.resolve(endpoint)?;
-        let tg = self.resolve(target_group)?;
-        let endpoints = Endpoints::new(self.sessions.of(step.role));
-        let ips = endpoints.endpoint_ips(&endpoint_id).await?;
-        self.info(
-            step.id,
-            format!("endpoint {endpoint_id} has addresses {}", ips.join(", ")),
-        );
-        endpoints.register_ip_targets(&tg, &ips, 443).await?;
-        let registered = endpoints.registered_targets(&tg).await?;
-        let missing: Vec<&String> = ips.iter().filter(|ip| !registered.contains(ip)).collect();
-        if !missing.is_empty() {
-            return Err(StepError::new(
-                format!("targets {missing:?} are not registered in {tg} after registering them"),
-                "run `xwizard resume <name>` to try again",
-            ));
-        }
-        self.deployment.step_mut(step.id).outputs =
-            BTreeMap::from([("TargetIps".to_string(), ips.join(","))]);
-        self.info(
-            step.id,
-            format!("registered {} targets on port 443", ips.len()),
-        );
-        Ok(())
-    }
-
-    async fn scope_endpoint_policy(
-        &mut self,
-        step: &Step,
-        endpoint: &Source,
-        api_arn: &Source,
-    ) -> Result<(), StepError> {
-        let endpoint_id = self.resolve(endpoint)?;
-        let api_execute_arn = self.resolve(api_arn)?;
-        let policy = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "execute-api:Invoke",
-                "Resource": api_execute_arn,
-            }]
-        });
-        let endpoints = Endpoints::new(self.sessions.of(step.role));
-        endpoints
-            .set_endpoint_policy(&endpoint_id, &policy.to_string())
-            .await?;
-        let now_set = endpoints.endpoint_policy(&endpoint_id).await?;
-        let applied = now_set
-            .as_deref()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-            .is_some_and(|v| v == policy);
-        if !applied {
-            return Err(StepError::new(
-                format!("endpoint {endpoint_id} does not show the new policy after setting it"),
-                "run `xwizard resume <name>` to try again",
-            ));
-        }
-        self.info(
-            step.id,
-            format!(
-                "endpoint {endpoint_id} now allows only execute-api:Invoke on {api_execute_arn}"
-            ),
-        );
-        Ok(())
     }
 }

@@ -192,11 +192,10 @@ pub fn validate_deployment_name(name: &str) -> Result<(), String> {
         ));
     }
     // It starts the load balancer's name, which Elastic Load Balancing refuses with this prefix.
-    if name.starts_with("internal-") {
+    if let Some(rest) = name.strip_prefix("internal-") {
         return Err(format!(
             "deployment name '{name}' may not start with 'internal-' (load balancer names \
-             cannot); e.g. int-{}",
-            &name["internal-".len()..]
+             cannot); e.g. int-{rest}"
         ));
     }
     Ok(())

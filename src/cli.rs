@@ -201,6 +201,11 @@ pub enum FaultAction {
     Hold { stack: String },
     /// Let a held stack carry on
     Release { stack: String },
+    /// The APIs answer the next N calls 503, as a just-made API sometimes does
+    Unavailable {
+        #[arg(default_value_t = 1)]
+        count: u32,
+    },
     /// An account's credentials expire: every call signed with them is refused until `renew`
     Expire {
         /// producer, consumer or an account id
@@ -528,6 +533,9 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                 }
                 FaultAction::Hold { stack } => control.hold_stack(stack).await?,
                 FaultAction::Release { stack } => control.release_stack(stack).await?,
+                FaultAction::Unavailable { count } => {
+                    control.data_plane_unavailable(*count).await?
+                }
                 FaultAction::Expire { account } => control.expire_credentials(account).await?,
                 FaultAction::Renew { account } => control.renew_credentials(account).await?,
                 FaultAction::Throttle {

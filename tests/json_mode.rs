@@ -104,13 +104,20 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     // Made seconds ago.
     assert!(row.ends_with("s old"), "{row}");
 
+    // A just-made API may answer 5xx for a while: the checks ask again before judging.
+    json_run(dir.path(), &["sandbox", "fault", "unavailable", "2"]);
     let retest = json_run(dir.path(), &["test", &name, "--json"]);
-    assert_eq!(of_type(&retest, "check").len(), 4);
-    assert!(
-        of_type(&retest, "check")
-            .iter()
-            .all(|c| c["passed"] == true)
-    );
+    let checks = of_type(&retest, "check");
+    assert_eq!(checks.len(), 4);
+    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
+    assert_eq!(checks[0]["attempts"], 3, "{:#}", checks[0]);
+    assert!(checks[1..].iter().all(|c| c["attempts"] == 1));
+    let retries: Vec<_> = of_type(&retest, "info")
+        .into_iter()
+        .filter_map(|e| e["message"].as_str())
+        .filter(|m| m.contains("503 on attempt"))
+        .collect();
+    assert_eq!(retries.len(), 2, "{retries:?}");
 
     // Without --yes, a JSON run cannot ask: the missing answer is named, nothing is deleted.
     let refused = xwizard(dir.path())

@@ -275,6 +275,8 @@ fn check(
             body: body.into(),
             latency_ms: 180 + u64::from(status) / 10,
             passed,
+            // The first call waited out a warming-up API.
+            attempts: if name.ends_with("with the key") { 3 } else { 1 },
         },
     }
 }

@@ -53,6 +53,8 @@ _FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
     "faults/release-stack": (("stack_name",), lambda b: fault_injection.release_stack(b["stack_name"])),
     "faults/throttle": (("service", "operation", "count"), lambda b: fault_injection.throttle(
         b["service"], b["operation"], int(b["count"]))),
+    "faults/data-plane-unavailable": (("count",), lambda b: fault_injection.data_plane_unavailable(
+        int(b["count"]))),
     "faults/expire-credentials": (("account",), lambda b: fault_injection.expire_credentials(b["account"])),
     "faults/renew-credentials": (("account",), lambda b: fault_injection.renew_credentials(b["account"])),
 }

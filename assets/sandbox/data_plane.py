@@ -56,6 +56,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+import fault_injection
 import lambda_runtime
 
 REGIONS = (
@@ -129,6 +130,12 @@ def internal_error(note: str = "") -> Response:
 
 def bad_gateway(note: str) -> Response:
     response = _json_response(502, {"message": "Internal server error"}, "InternalServerErrorException")
+    response.headers["x-xwizard-sandbox-note"] = note
+    return response
+
+
+def service_unavailable(note: str) -> Response:
+    response = _json_response(503, {"message": "Service Unavailable"})
     response.headers["x-xwizard-sandbox-note"] = note
     return response
 
@@ -962,6 +969,8 @@ class _Handler(BaseHTTPRequestHandler):
             source_vpce=vpce if lambda_runtime.verify_source(vpce, signature) else None,
             source_ip=self.client_address[0],
         )
+        if fault_injection.take_unavailable():
+            return service_unavailable("injected: the sandbox was asked to answer 503")
         try:
             return dispatch(req)
         except Exception as err:  # noqa: BLE001 - one bad request must not stop the server

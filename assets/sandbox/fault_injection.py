@@ -4,7 +4,8 @@ Faults are registered through the control API (`control_api.py`) and consumed he
 - a resource (by logical id, optionally only in one stack) fails with a given reason;
 - a stack is held in progress until released;
 - an operation is throttled the next N times it is called;
-- an account's credentials expire (every call signed with them is refused) until renewed.
+- an account's credentials expire (every call signed with them is refused) until renewed;
+- the data plane answers the next N calls 503, as a just-made API sometimes does.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _failures: list[dict[str, str]] = []
 _held: set[str] = set()
 _throttles: dict[tuple[str, str], int] = {}
 _expired_keys: set[str] = set()
+_unavailable = {"calls": 0}
 
 
 def reset() -> None:
@@ -29,6 +31,7 @@ def reset() -> None:
         _held.clear()
         _throttles.clear()
         _expired_keys.clear()
+        _unavailable["calls"] = 0
         _lock.notify_all()
 
 
@@ -88,6 +91,20 @@ def take_throttle(service: str, operation: str) -> bool:
         return True
 
 
+def data_plane_unavailable(count: int) -> None:
+    with _lock:
+        _unavailable["calls"] = count
+
+
+def take_unavailable() -> bool:
+    """Whether this data-plane call must be answered 503; counts it."""
+    with _lock:
+        if _unavailable["calls"] <= 0:
+            return False
+        _unavailable["calls"] -= 1
+        return True
+
+
 def _key_of(who: str) -> str:
     """The access key id of "producer", "consumer" or an account id."""
     import accounts
@@ -113,6 +130,7 @@ def describe() -> dict[str, Any]:
         return {
             "failures": list(_failures),
             "expired_access_keys": sorted(_expired_keys),
+            "data_plane_unavailable_calls": _unavailable["calls"],
             "held_stacks": sorted(_held),
             "throttles": [
                 {"service": s, "operation": o, "remaining": n} for (s, o), n in _throttles.items()

@@ -34,6 +34,19 @@ pub struct CheckView {
     pub body: String,
     pub latency_ms: u64,
     pub passed: bool,
+    /// Calls made: more than one when a just-made API answered 5xx while warming up.
+    pub attempts: u32,
+}
+
+impl CheckView {
+    /// ", on attempt 3" when it took more than one call; empty otherwise.
+    pub fn attempts_note(&self) -> String {
+        if self.attempts > 1 {
+            format!(", on attempt {}", self.attempts)
+        } else {
+            String::new()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -68,24 +68,39 @@ impl Engine<'_> {
             };
             let headers: Vec<(&str, &str)> =
                 auth.map(|a| ("Authorization", a)).into_iter().collect();
-            let view = match check::get(&self.opts.check, &url, &headers).await {
+            let check_name = format!("consumer API {name}");
+            let (answer, attempts) = self
+                .settled(
+                    step,
+                    &check_name,
+                    || check::get(&self.opts.check, &url, &headers),
+                    |r| match r {
+                        Ok(resp) if is_transient(resp.status) => Some(format!("{}", resp.status)),
+                        Ok(_) => None,
+                        Err(err) => Some(redact(&format!("{err:#}"), key.expose())),
+                    },
+                )
+                .await;
+            let view = match answer {
                 Ok(resp) => CheckView {
-                    name: format!("consumer API {name}"),
+                    name: check_name,
                     request: format!("GET {url}{shown_auth}"),
                     expected: expected.to_string(),
                     status: Some(resp.status),
                     passed: passes(resp.status, &resp.body),
                     body: redact(&resp.body, key.expose()),
                     latency_ms: resp.latency.as_millis() as u64,
+                    attempts,
                 },
                 Err(err) => CheckView {
-                    name: format!("consumer API {name}"),
+                    name: check_name,
                     request: format!("GET {url}{shown_auth}"),
                     expected: expected.to_string(),
                     status: None,
                     body: redact(&format!("{err:#}"), key.expose()),
                     latency_ms: 0,
                     passed: false,
+                    attempts,
                 },
             };
             failed += usize::from(!view.passed);
@@ -96,7 +111,25 @@ impl Engine<'_> {
         }
 
         let started = std::time::Instant::now();
-        let view = match functions::invoke(session, &function_name).await {
+        let (invoked, attempts) = self
+            .settled(
+                step,
+                "consumer function",
+                || functions::invoke(session, &function_name),
+                |r| match r {
+                    // The function passes the producer's answer on: a 5xx there is the same
+                    // warming-up as above.
+                    Ok(inv) => inv
+                        .payload
+                        .get("statusCode")
+                        .and_then(|v| v.as_u64())
+                        .filter(|s| is_transient(*s as u16))
+                        .map(|s| s.to_string()),
+                    Err(_) => None,
+                },
+            )
+            .await;
+        let view = match invoked {
             Ok(inv) => {
                 let status = inv
                     .payload
@@ -125,6 +158,7 @@ impl Engine<'_> {
                         key.expose(),
                     ),
                     latency_ms: started.elapsed().as_millis() as u64,
+                    attempts,
                 }
             }
             Err(err) => CheckView {
@@ -135,6 +169,7 @@ impl Engine<'_> {
                 body: redact(&format!("{err:#}"), key.expose()),
                 latency_ms: started.elapsed().as_millis() as u64,
                 passed: false,
+                attempts,
             },
         };
         failed += usize::from(!view.passed);
@@ -150,6 +185,52 @@ impl Engine<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Answers a just-made API gives while it warms up (a stage, a VPC link, targets passing
+/// their first health checks, cold functions): worth asking again before judging.
+fn is_transient(status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
+}
+
+impl Engine<'_> {
+    /// Calls `call` until `transient` finds nothing to wait out in its result, or until the
+    /// warm-up time is over; the last result and how many calls it took. Each retry is said,
+    /// with why.
+    async fn settled<T, F, Fut>(
+        &self,
+        step: &Step,
+        what: &str,
+        mut call: F,
+        transient: impl Fn(&T) -> Option<String>,
+    ) -> (T, u32)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        // Two minutes against AWS; seconds on the sandbox at its fast pace.
+        let deadline = std::time::Instant::now() + self.opts.poll.max * 12;
+        let mut interval = self.opts.poll.min;
+        let mut attempts = 1;
+        loop {
+            let result = call().await;
+            let Some(why) = transient(&result) else {
+                return (result, attempts);
+            };
+            if std::time::Instant::now() + interval > deadline {
+                return (result, attempts);
+            }
+            self.info(
+                step.id,
+                format!(
+                    "{what}: {why} on attempt {attempts}; a new API can take a moment, asking again"
+                ),
+            );
+            tokio::time::sleep(interval).await;
+            interval = self.opts.poll.next(interval, false);
+            attempts += 1;
+        }
     }
 }
 

@@ -95,6 +95,13 @@ impl Control {
             .map(drop)
     }
 
+    /// The data plane answers its next `count` calls 503, as a just-made API sometimes does.
+    pub async fn data_plane_unavailable(&self, count: u32) -> Result<()> {
+        self.post("faults/data-plane-unavailable", json!({"count": count}))
+            .await
+            .map(drop)
+    }
+
     /// The next `count` calls of `service`'s `operation` are throttled.
     pub async fn throttle(&self, service: &str, operation: &str, count: u32) -> Result<()> {
         let body = json!({"service": service, "operation": operation, "count": count});

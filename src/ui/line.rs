@@ -80,7 +80,7 @@ pub fn render(event: &Event) -> Option<String> {
         }
         Event::Info { message, .. } => format!("  {message}"),
         Event::Check { check, .. } => format!(
-            "  {} {}\n      {}\n      → {} in {} ms: {}\n      expected {}",
+            "  {} {}\n      {}\n      → {} in {} ms{}: {}\n      expected {}",
             if check.passed { "PASS" } else { "FAIL" },
             check.name,
             check.request,
@@ -88,6 +88,7 @@ pub fn render(event: &Event) -> Option<String> {
                 .status
                 .map_or("no answer".to_string(), |s| s.to_string()),
             check.latency_ms,
+            check.attempts_note(),
             check.body.trim(),
             check.expected
         ),

@@ -333,6 +333,16 @@ def test_missing_and_wrong_keys_are_refused_as_api_gateway_does(fresh):
     assert wrong.headers["x-amzn-errortype"] == "AccessDeniedException"
 
 
+def test_injected_unavailability_answers_503_for_the_next_calls_only(fresh):
+    p1 = build_pattern1(fresh)
+    fresh.control("faults/data-plane-unavailable", {"count": 2})
+    for _ in range(2):
+        answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
+        assert (answer.status, answer.json()) == (503, {"message": "Service Unavailable"})
+    answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
+    assert (answer.status, answer.json()) == (200, WIDGET)
+
+
 def test_private_api_refuses_a_direct_call_from_the_host(fresh):
     p1 = build_pattern1(fresh)
     direct = call(fresh, api_url(p1.producer_api), {"Authorization": API_KEY})

@@ -898,6 +898,7 @@ mod tests {
                     body: "{}".into(),
                     latency_ms: 200,
                     passed: true,
+                    attempts: 1,
                 },
             }),
         );

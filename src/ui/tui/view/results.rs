@@ -88,8 +88,10 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         let status = c.status.map_or("no answer".to_string(), |s| s.to_string());
         lines.push(Line::styled(
             format!(
-                "  → {status} in {} ms, expected {}",
-                c.latency_ms, c.expected
+                "  → {status} in {} ms{}, expected {}",
+                c.latency_ms,
+                c.attempts_note(),
+                c.expected
             ),
             if c.passed { t.text } else { t.fail },
         ));

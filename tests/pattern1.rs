@@ -4,11 +4,62 @@
 mod common;
 
 use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
-use common::sandbox;
-use xwizard::engine::{Event, Outcome};
+use common::{sandbox, wait_for};
+use std::time::Duration;
+use xwizard::aws::Session;
+use xwizard::engine::{CheckView, Event, Outcome};
 use xwizard::plan::Role;
 use xwizard::sandbox::FaultOn;
-use xwizard::state::StepStatus;
+use xwizard::state::{Deployment, StepStatus};
+
+/// The one endpoint the producer API's resource policy does not deny.
+async fn admitted_endpoint(producer: &Session, d: &Deployment) -> String {
+    let api = aws_sdk_apigateway::Client::new(&producer.config)
+        .get_rest_api()
+        .rest_api_id(output(d, "producer", "ApiId"))
+        .send()
+        .await
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(
+        &api.policy()
+            .unwrap()
+            .replace("\\\"", "\"")
+            .replace("\\/", "/"),
+    )
+    .unwrap();
+    let deny = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    deny["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The load balancer's targets are exactly the endpoint's addresses.
+async fn assert_targets_are_the_endpoint(consumer: &Session, d: &Deployment) {
+    let endpoints = xwizard::aws::endpoints::Endpoints::new(consumer);
+    let ips = endpoints
+        .endpoint_ips(&output(d, "consumer-vpc", "ConsumerVpcEndpointId"))
+        .await
+        .unwrap();
+    assert!(!ips.is_empty());
+    let tg = output(d, "consumer-vpc", "ApiTargetGroupArn");
+    assert_eq!(endpoints.registered_targets(&tg).await.unwrap(), ips);
+}
+
+fn checks_of(rec: &Recorder) -> Vec<CheckView> {
+    rec.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Check { check, .. } => Some(check),
+            _ => None,
+        })
+        .collect()
+}
 
 #[tokio::test]
 async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
@@ -45,37 +96,11 @@ async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
 
     // The producer API refuses every endpoint but the consumer's.
     let endpoint_id = output(&d, "consumer-vpc", "ConsumerVpcEndpointId");
-    let api_id = output(&d, "producer", "ApiId");
-    let api = aws_sdk_apigateway::Client::new(&producer.config)
-        .get_rest_api()
-        .rest_api_id(&api_id)
-        .send()
-        .await
-        .unwrap();
-    let policy: serde_json::Value = serde_json::from_str(
-        &api.policy()
-            .unwrap()
-            .replace("\\\"", "\"")
-            .replace("\\/", "/"),
-    )
-    .unwrap();
-    let deny = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Effect"] == "Deny")
-        .expect("a Deny statement");
-    assert_eq!(
-        deny["Condition"]["StringNotEquals"]["aws:SourceVpce"],
-        endpoint_id
-    );
+    assert_eq!(admitted_endpoint(producer, &d).await, endpoint_id);
 
     // The load balancer's targets are the endpoint's addresses.
     let endpoints = xwizard::aws::endpoints::Endpoints::new(consumer);
-    let ips = endpoints.endpoint_ips(&endpoint_id).await.unwrap();
-    assert!(!ips.is_empty());
-    let tg = output(&d, "consumer-vpc", "ApiTargetGroupArn");
-    assert_eq!(endpoints.registered_targets(&tg).await.unwrap(), ips);
+    assert_targets_are_the_endpoint(consumer, &d).await;
 
     // The endpoint policy allows invoking the producer API only.
     let endpoint_policy: serde_json::Value = serde_json::from_str(
@@ -95,14 +120,7 @@ async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
     );
 
     // The test calls: the key works, no key and a wrong key are refused, the function answers.
-    let checks: Vec<_> = rec
-        .events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Check { check, .. } => Some(check),
-            _ => None,
-        })
-        .collect();
+    let checks = checks_of(&rec);
     assert_eq!(checks.len(), 4, "{checks:#?}");
     assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
     assert_eq!(checks[0].status, Some(200));
@@ -325,4 +343,58 @@ async fn a_stack_of_the_same_name_that_is_not_ours_is_never_touched() {
     let err = engine.destroy().await.unwrap_err().to_string();
     assert!(err.contains("will not touch it"), "{err}");
     assert!(stack_exists(&run.sessions.consumer, &name).await);
+}
+
+#[tokio::test]
+async fn stacks_deleted_behind_our_back_are_made_again_and_the_steps_using_them_follow() {
+    let sb = sandbox();
+    let run = prepare(sb).await;
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let before = run.store.load(&run.deployment.name).unwrap();
+    let consumer = &run.sessions.consumer;
+
+    // Someone removes the consumer's stacks in the console; the producer's stays.
+    let cfn = aws_sdk_cloudformation::Client::new(&consumer.config);
+    for stack in ["consumer-api", "consumer-vpc"] {
+        let name = format!("xw-{}-{stack}", before.name);
+        cfn.delete_stack().stack_name(&name).send().await.unwrap();
+        wait_for(&name, Duration::from_secs(60), || async {
+            (!stack_exists(consumer, &name).await).then_some(())
+        })
+        .await;
+    }
+
+    // Resume makes them again, and every done step whose inputs changed runs again: the
+    // targets, the producer's policy and the endpoint policy follow the new endpoint.
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, before.clone(), &rec).run().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let after = run.store.load(&before.name).unwrap();
+    let new_endpoint = output(&after, "consumer-vpc", "ConsumerVpcEndpointId");
+    assert_ne!(
+        new_endpoint,
+        output(&before, "consumer-vpc", "ConsumerVpcEndpointId")
+    );
+    assert_eq!(
+        admitted_endpoint(&run.sessions.producer, &after).await,
+        new_endpoint
+    );
+    assert_targets_are_the_endpoint(consumer, &after).await;
+    let said = rec.json();
+    for step in ["register-targets", "producer", "scope-endpoint-policy"] {
+        assert!(
+            rec.events().iter().any(|e| matches!(e,
+                Event::Info { step: s, message } if s == step && message.ends_with("since it ran: running it again"))),
+            "{step} did not run again: {said}"
+        );
+    }
+    let checks = checks_of(&rec);
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
+
+    let rec = Recorder::default();
+    let mut engine = engine_for(&run, after, &rec);
+    assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
 }

@@ -1201,6 +1201,25 @@ def _patch_apigateway_models() -> None:
         )
 
     RestAPI.create_from_cloudformation_json = classmethod(rest_api_from_cloudformation)
+
+    def rest_api_update(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                        region_name):
+        # Name, Description, Policy and EndpointConfiguration update in place in AWS ("No
+        # interruption"); moto had no update, so a changed policy was silently kept as it was.
+        props = cloudformation_json.get("Properties") or {}
+        api = original_resource
+        api.name = props.get("Name") or api.name
+        api.description = props.get("Description", "")
+        policy = props.get("Policy")
+        api.policy = json.dumps(policy) if policy is not None and not isinstance(policy, str) else policy
+        endpoint = props.get("EndpointConfiguration") or {}
+        if endpoint.get("Types"):
+            api.endpoint_configuration = {"types": list(endpoint["Types"])}
+            if endpoint.get("VpcEndpointIds"):
+                api.endpoint_configuration["vpcEndpointIds"] = list(endpoint["VpcEndpointIds"])
+        return api
+
+    RestAPI.update_from_cloudformation_json = classmethod(rest_api_update)
     # moto left the API behind when its stack was deleted.
     RestAPI.delete = lambda self, account_id, region: _apigw(account_id, region).apis.pop(
         self.id, None
@@ -1515,7 +1534,31 @@ def _patch_route53_models() -> None:
     ].delete_hosted_zone(self.id)
 
 
+def _patch_lambda_models() -> None:
+    """An update's inline `ZipFile` is source code, as on create ("the code it's a plaintext
+    code snippet"): moto's update took it for a base64 zip, so a function whose stack was
+    updated lost its code."""
+    import base64
+
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction.update_from_cloudformation_json.__func__
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties") or {}
+        code = props.get("Code") or {}
+        if "ZipFile" in code:
+            zipped = cls._create_zipfile_from_plaintext_code(code["ZipFile"])
+            props = {**props, "Code": {**code, "ZipFile": base64.b64encode(zipped)}}
+            cloudformation_json = {**cloudformation_json, "Properties": props}
+        return original(cls, original_resource, new_resource_name, cloudformation_json,
+                        account_id, region_name)
+
+    LambdaFunction.update_from_cloudformation_json = classmethod(update)
+
+
 _PATCHES: list[Callable[[], None]] = [
+    _patch_lambda_models,
     _patch_elbv2_models,
     _patch_apigateway_models,
     _patch_ec2_models,

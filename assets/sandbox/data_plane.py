@@ -322,10 +322,11 @@ def check_resource_policy(target: Target, req: Request) -> Response | None:
 
     arn = target.method_arn(req.method)
     private = endpoint_type(target.api) == "PRIVATE"
-    if not target.api.policy:
+    policy = deployed_policy(target)
+    if not policy:
         # A private API cannot be deployed without a policy; a public one needs none.
         return _policy_refusal(arn, explicit=False) if private else None
-    doc = _expand_api_resources(target.api.policy, target)
+    doc = _expand_api_resources(policy, target)
     verdict = evaluate_policy(doc, _anonymous(), "execute-api:Invoke", arn, _network_context(req))
     if verdict == DENY:
         return _policy_refusal(arn, explicit=True)
@@ -1007,6 +1008,33 @@ class _TLSServer(ThreadingHTTPServer):
 
 def install(_ctx: Any) -> None:
     _keep_integration_connection_id()
+    _deployments_keep_the_resource_policy()
+
+
+def _deployments_keep_the_resource_policy() -> None:
+    """A REST API's resource policy takes effect through a deployment: "If you update the
+    resource policy after the API is created, you'll need to deploy the API to propagate the
+    changes" (API Gateway developer guide). Each deployment keeps the policy of its moment, and
+    a stage is judged by its deployment's."""
+    from moto.apigateway.models import RestAPI
+
+    if getattr(RestAPI.create_deployment, "_xwizard", False):
+        return
+    original = RestAPI.create_deployment
+
+    def create_deployment(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deployment = original(self, *args, **kwargs)
+        deployment.resource_policy = self.policy
+        return deployment
+
+    create_deployment._xwizard = True  # type: ignore[attr-defined]
+    RestAPI.create_deployment = create_deployment
+
+
+def deployed_policy(target: Target) -> Any:
+    """The resource policy the target's stage serves: its deployment's."""
+    deployment = target.api.deployments.get(target.stage.deployment_id)
+    return getattr(deployment, "resource_policy", target.api.policy)
 
 
 def _keep_integration_connection_id() -> None:

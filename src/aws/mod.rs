@@ -2,6 +2,7 @@
 //! talks to an AWS SDK client.
 
 pub mod api_logging;
+pub mod apis;
 pub mod buckets;
 pub mod endpoints;
 pub mod error;

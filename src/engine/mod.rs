@@ -12,6 +12,7 @@ mod stack_step;
 mod test_step;
 
 use anyhow::{Result, bail};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 pub use events::{AlwaysYes, Asker, ChangeView, CheckView, Event, Question, Reporter};
@@ -188,6 +189,7 @@ impl<'a> Engine<'a> {
         for step in self.deployment.pattern.steps() {
             if self.deployment.step(step.id).status == StepStatus::Done
                 && self.still_there(&step).await?
+                && self.inputs_unchanged(&step)
             {
                 continue;
             }
@@ -230,6 +232,35 @@ impl<'a> Engine<'a> {
         } else {
             Outcome::Failed
         })
+    }
+
+    /// The step's inputs as they resolve now; looked-up ones (from AWS) are left out.
+    fn current_inputs(&self, step: &Step) -> BTreeMap<String, String> {
+        step.inputs()
+            .into_iter()
+            .filter(|(_, source)| !matches!(source, Source::ApiGatewayLoggingRole))
+            .filter_map(|(key, source)| Some((key.to_string(), self.resolve(source).ok()?)))
+            .collect()
+    }
+
+    /// Whether a done step would run with the inputs it ran with. An earlier step made again
+    /// (its stack deleted behind our back, say) gives new ids: the steps using them run again.
+    fn inputs_unchanged(&self, step: &Step) -> bool {
+        let ran_with = self.deployment.step(step.id).inputs;
+        let changed: Vec<String> = self
+            .current_inputs(step)
+            .into_iter()
+            .filter(|(key, now)| ran_with.get(key).is_some_and(|then| then != now))
+            .map(|(key, now)| format!("{key} is now {now} (was {})", ran_with[&key]))
+            .collect();
+        if changed.is_empty() {
+            return true;
+        }
+        self.info(
+            step.id,
+            format!("{} since it ran: running it again", changed.join("; ")),
+        );
+        false
     }
 
     /// A done stack step whose stack was deleted behind our back is run again.
@@ -297,6 +328,8 @@ impl<'a> Engine<'a> {
         };
         match result {
             Ok(api_calls) => {
+                let inputs = self.current_inputs(step);
+                self.deployment.step_mut(step.id).inputs = inputs;
                 self.set_status(step.id, StepStatus::Done)?;
                 self.emit(Event::StepDone {
                     step: step.id.to_string(),

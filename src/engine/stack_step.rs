@@ -7,6 +7,7 @@ use super::events::{ChangeView, Event, Question};
 use super::root_cause::root_cause;
 use super::{Engine, StepError};
 use crate::aws::api_logging::{self, LoggingRole};
+use crate::aws::apis;
 use crate::aws::stacks::{Change, ChangeSetState, StackEvent, StackInfo, Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Source, StackSpec, Step};
 
@@ -171,7 +172,10 @@ impl Engine<'_> {
                     stacks.delete_change_set(&name, &change_set).await.ok();
                     self.info(step.id, format!("{name} is up to date: nothing to change"));
                     let info = stacks.describe(&name).await?;
-                    return self.take_outputs(step, &stacks, info);
+                    let calls = self.take_outputs(step, &stacks, info)?;
+                    // A killed run may have updated the stack without deploying the stage.
+                    self.redeploy(step, spec).await?;
+                    return Ok(calls);
                 }
                 ChangeSetState::Failed(reason) => {
                     return Err(StepError::new(
@@ -219,7 +223,13 @@ impl Engine<'_> {
         let events = self.follow(step, &stacks, &info.id, &seen).await?;
         let info = stacks.describe(&info.id).await?;
         match info {
-            Some(i) if succeeded(&i.status) => self.take_outputs(step, &stacks, Some(i)),
+            Some(i) if succeeded(&i.status) => {
+                let calls = self.take_outputs(step, &stacks, Some(i))?;
+                if update {
+                    self.redeploy(step, spec).await?;
+                }
+                Ok(calls)
+            }
             other => {
                 let status = other
                     .as_ref()
@@ -240,6 +250,34 @@ impl Engine<'_> {
                 })
             }
         }
+    }
+
+    /// Deploys the stack's REST API stage again (when it has one): CloudFormation updated the
+    /// API, but API Gateway serves a stage's deployment, made before the update.
+    async fn redeploy(&self, step: &Step, spec: &StackSpec) -> Result<(), StepError> {
+        let Some(target) = spec.redeploys else {
+            return Ok(());
+        };
+        let Some(api_id) = self
+            .deployment
+            .step(step.id)
+            .outputs
+            .get(target.api_id_output)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let why = "xwizard: the stack was updated; a stage serves only what it was deployed with";
+        let id = apis::redeploy(self.sessions.of(step.role), &api_id, target.stage, why).await?;
+        self.info(
+            step.id,
+            format!(
+                "deployed API {api_id} to stage {} again (deployment {id}): API Gateway applies \
+                 an updated API only through a new deployment",
+                target.stage
+            ),
+        );
+        Ok(())
     }
 
     pub(super) fn refuse_foreign(&self, info: &StackInfo) -> Result<(), StepError> {

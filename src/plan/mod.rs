@@ -112,6 +112,17 @@ pub struct StackSpec {
     pub parameters: Vec<(&'static str, Source)>,
     /// Cleanup deletes wave 0 first (its stacks together), then wave 1, and so on.
     pub teardown_wave: u8,
+    /// The REST API stage this stack serves, deployed again whenever the stack already
+    /// existed: API Gateway applies a changed resource policy, method or integration only
+    /// through a new deployment, which CloudFormation does not make on an update.
+    pub redeploys: Option<RedeployStage>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RedeployStage {
+    /// The stack output holding the REST API's id.
+    pub api_id_output: &'static str,
+    pub stage: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +161,36 @@ impl Step {
         match &self.kind {
             StepKind::Stack(spec) => Some(spec),
             _ => None,
+        }
+    }
+
+    /// Every value the step takes, by name: a stack's parameters, an SDK step's inputs.
+    pub fn inputs(&self) -> Vec<(&'static str, &Source)> {
+        match &self.kind {
+            StepKind::Stack(spec) => spec.parameters.iter().map(|(k, s)| (*k, s)).collect(),
+            StepKind::RegisterEndpointTargets {
+                endpoint_id,
+                target_group_arn,
+            } => vec![
+                ("endpoint_id", endpoint_id),
+                ("target_group_arn", target_group_arn),
+            ],
+            StepKind::ScopeEndpointPolicy {
+                endpoint_id,
+                api_execute_arn,
+            } => vec![
+                ("endpoint_id", endpoint_id),
+                ("api_execute_arn", api_execute_arn),
+            ],
+            StepKind::TestCall {
+                api_url,
+                api_key_secret_arn,
+                function_name,
+            } => vec![
+                ("api_url", api_url),
+                ("api_key_secret_arn", api_key_secret_arn),
+                ("function_name", function_name),
+            ],
         }
     }
 }
@@ -279,23 +320,7 @@ mod tests {
         for pattern in Pattern::ALL {
             let steps = pattern.steps();
             for (i, step) in steps.iter().enumerate() {
-                let mut sources = Vec::new();
-                match &step.kind {
-                    StepKind::Stack(spec) => sources.extend(spec.parameters.iter().map(|(_, s)| s)),
-                    StepKind::RegisterEndpointTargets {
-                        endpoint_id,
-                        target_group_arn,
-                    } => sources.extend([endpoint_id, target_group_arn]),
-                    StepKind::ScopeEndpointPolicy {
-                        endpoint_id,
-                        api_execute_arn,
-                    } => sources.extend([endpoint_id, api_execute_arn]),
-                    StepKind::TestCall {
-                        api_url,
-                        api_key_secret_arn,
-                        function_name,
-                    } => sources.extend([api_url, api_key_secret_arn, function_name]),
-                }
+                let sources = step.inputs().into_iter().map(|(_, s)| s);
                 for source in sources {
                     if let Source::Output { step: from, key } = source {
                         let earlier = steps[..i].iter().find(|s| s.id == *from);

@@ -2,7 +2,7 @@
 //! (The seed's `vpc-endpoint/`: ConsumerVpcStack, ProducerStack, ConsumerApiStack and the two
 //! custom resources that became steps 2 and 4.)
 
-use super::{Role, Source, StackSpec, Step, StepKind};
+use super::{RedeployStage, Role, Source, StackSpec, Step, StepKind};
 
 macro_rules! template {
     ($file:literal) => {
@@ -18,6 +18,7 @@ fn stack(
     (template_path, template_body): (&'static str, &'static str),
     parameters: Vec<(&'static str, Source)>,
     teardown_wave: u8,
+    redeploys: Option<RedeployStage>,
 ) -> StepKind {
     StepKind::Stack(StackSpec {
         suffix,
@@ -25,6 +26,15 @@ fn stack(
         template_body,
         parameters,
         teardown_wave,
+        redeploys,
+    })
+}
+
+/// The `prod` stage of the API whose id is the stack's output `api_id_output`.
+fn prod_stage(api_id_output: &'static str) -> Option<RedeployStage> {
+    Some(RedeployStage {
+        api_id_output,
+        stage: "prod",
     })
 }
 
@@ -50,6 +60,7 @@ pub fn steps() -> Vec<Step> {
                 ],
                 // Last: the other two stacks use its endpoint, secret and load balancer.
                 1,
+                None,
             ),
         },
         Step {
@@ -80,6 +91,7 @@ pub fn steps() -> Vec<Step> {
                     ),
                 ],
                 0,
+                prod_stage("ApiId"),
             ),
         },
         Step {
@@ -129,6 +141,7 @@ pub fn steps() -> Vec<Step> {
                     ),
                 ],
                 0,
+                prod_stage("ConsumerApiId"),
             ),
         },
         Step {

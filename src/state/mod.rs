@@ -51,6 +51,11 @@ pub struct StepState {
     pub stack_id: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, String>,
+    /// The inputs the step last ran with (a stack's parameters, an SDK step's values): a done
+    /// step whose inputs have changed since, because an earlier step was made again, runs
+    /// again. Never a secret: inputs are ids, ARNs and names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<StepFailure>,
     #[serde(default)]
@@ -64,6 +69,7 @@ impl Default for StepState {
             stack_name: None,
             stack_id: None,
             outputs: BTreeMap::new(),
+            inputs: BTreeMap::new(),
             failure: None,
             updated_at: 0,
         }

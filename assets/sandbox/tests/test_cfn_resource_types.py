@@ -295,6 +295,39 @@ def test_vpc_link_authorizer_stage_and_account(fresh):
     assert apigw.get_rest_apis()["items"] == []
 
 
+def test_a_stack_update_changes_the_api_policy_and_the_inline_function_code(fresh):
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}}}
+
+    def template(vpce: str, answer: str) -> str:
+        return json.dumps({"Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {
+                "Name": "private", "EndpointConfiguration": {"Types": ["PRIVATE"]},
+                "Policy": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                    "Resource": "execute-api:/*",
+                    "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}}]}}},
+            "Role": role,
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+                "Runtime": "python3.13", "Handler": "index.handler", "Role": att("Role", "Arn"),
+                "Code": {"ZipFile": f"def handler(event, context):\n    return '{answer}'\n"}}},
+        }, "Outputs": {"ApiId": {"Value": ref("Api")}, "Fn": {"Value": ref("Fn")}}})
+
+    cf = fresh.client("cloudformation", "producer")
+    stack_id = cf.create_stack(StackName="updated", TemplateBody=template("vpce-1", "v1"))["StackId"]
+    assert wait_until(lambda: _status(cf, stack_id))["StackStatus"] == "CREATE_COMPLETE"
+    cf.update_stack(StackName=stack_id, TemplateBody=template("vpce-2", "v2"))
+    stack = wait_until(lambda: (s := _status(cf, stack_id)) and s["StackStatus"].startswith("UPDATE")
+                       and s)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    policy = fresh.client("apigateway", "producer").get_rest_api(restApiId=out["ApiId"])["policy"]
+    assert "vpce-2" in policy and "vpce-1" not in policy
+    result = fresh.client("lambda", "producer").invoke(FunctionName=out["Fn"])
+    assert json.loads(result["Payload"].read()) == "v2"
+
+
 def test_the_account_setting_needs_an_api_gateway_resource_first(fresh):
     role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",

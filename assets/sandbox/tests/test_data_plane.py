@@ -343,6 +343,21 @@ def test_injected_unavailability_answers_503_for_the_next_calls_only(fresh):
     assert (answer.status, answer.json()) == (200, WIDGET)
 
 
+def test_a_changed_resource_policy_applies_only_once_the_api_is_deployed_again(fresh):
+    p1 = build_pattern1(fresh)
+    apigw = fresh.client("apigateway", "producer")
+    deny_all = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*"}]})
+    apigw.update_rest_api(restApiId=p1.producer_api, patchOperations=[
+        {"op": "replace", "path": "/policy", "value": deny_all}])
+    # The stage still serves the deployment made before the change.
+    answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
+    assert (answer.status, answer.json()) == (200, WIDGET)
+    apigw.create_deployment(restApiId=p1.producer_api, stageName="prod")
+    answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
+    assert answer.status == 403, answer
+
+
 def test_private_api_refuses_a_direct_call_from_the_host(fresh):
     p1 = build_pattern1(fresh)
     direct = call(fresh, api_url(p1.producer_api), {"Authorization": API_KEY})

@@ -147,6 +147,14 @@ fn shell_on_a_sandbox(dir: &Path) -> (Shell, StopSandbox) {
     (shell, down)
 }
 
+/// Accepts the stack event of `stack` reaching `status`.
+fn stack_reaches(stack: &str, status: &str) -> impl Fn(&serde_json::Value) -> bool {
+    let (stack, status) = (stack.to_string(), status.to_string());
+    move |e| {
+        e["type"] == "stack_event" && e["stack"] == stack.as_str() && e["status"] == status.as_str()
+    }
+}
+
 const PRESET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/sandbox.toml");
 
 fn checks_passed(events: &[serde_json::Value]) {
@@ -170,11 +178,11 @@ fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
     shell.ok(&["sandbox", "fault", "hold", &producer_stack]);
     let (mut child, rx) =
         shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
-    wait_event(&rx, "the producer stack in progress", |e| {
-        e["type"] == "stack_event"
-            && e["stack"] == producer_stack.as_str()
-            && e["status"] == "CREATE_IN_PROGRESS"
-    });
+    wait_event(
+        &rx,
+        "the producer stack in progress",
+        stack_reaches(&producer_stack, "CREATE_IN_PROGRESS"),
+    );
     kill(&mut child);
     assert_eq!(status_of(dir.path(), "consumer-vpc"), StepStatus::Done);
     assert_eq!(status_of(dir.path(), "producer"), StepStatus::Running);
@@ -205,11 +213,11 @@ fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
     // Killed while cleanup deletes the network stack (the last wave).
     shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
     let (mut child, rx) = shell.spawn(&["destroy", NAME, "--yes", "--json"]);
-    wait_event(&rx, "the network stack being deleted", |e| {
-        e["type"] == "stack_event"
-            && e["stack"] == vpc_stack.as_str()
-            && e["status"] == "DELETE_IN_PROGRESS"
-    });
+    wait_event(
+        &rx,
+        "the network stack being deleted",
+        stack_reaches(&vpc_stack, "DELETE_IN_PROGRESS"),
+    );
     kill(&mut child);
     assert_eq!(status_of(dir.path(), "producer"), StepStatus::Destroyed);
     assert_ne!(status_of(dir.path(), "consumer-vpc"), StepStatus::Destroyed);
@@ -242,11 +250,11 @@ fn credentials_expiring_mid_run_stop_the_step_naming_the_profile_and_resume_fini
     // The producer's session runs out while the consumer's first stack is being made.
     shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
     let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
-    let seen = wait_event(&rx, "the network stack in progress", |e| {
-        e["type"] == "stack_event"
-            && e["stack"] == vpc_stack.as_str()
-            && e["status"] == "CREATE_IN_PROGRESS"
-    });
+    let seen = wait_event(
+        &rx,
+        "the network stack in progress",
+        stack_reaches(&vpc_stack, "CREATE_IN_PROGRESS"),
+    );
     shell.ok(&["sandbox", "fault", "expire", "producer"]);
     shell.ok(&["sandbox", "fault", "release", &vpc_stack]);
     let events = finish_with(child, rx, seen, 2);
@@ -285,11 +293,11 @@ fn ctrl_c_stops_the_waiting_not_the_work_and_resume_finishes() {
 
     shell.ok(&["sandbox", "fault", "hold", &producer_stack]);
     let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
-    let seen = wait_event(&rx, "the producer stack in progress", |e| {
-        e["type"] == "stack_event"
-            && e["stack"] == producer_stack.as_str()
-            && e["status"] == "CREATE_IN_PROGRESS"
-    });
+    let seen = wait_event(
+        &rx,
+        "the producer stack in progress",
+        stack_reaches(&producer_stack, "CREATE_IN_PROGRESS"),
+    );
     // SAFETY: kill(2) on our own child's pid; no memory is touched.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let events = finish_with(child, rx, seen, 130);

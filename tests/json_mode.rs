@@ -139,6 +139,16 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     assert!(String::from_utf8_lossy(&status.stdout).contains("destroyed"));
 }
 
+/// `xwizard new --yes` with every answer given, `name` and `region` as they come.
+fn new_with(dir: &std::path::Path, name: &str, region: &str) -> std::process::Output {
+    xwizard(dir)
+        .args(["new", "--yes", "--pattern", "vpc-endpoint", "--name", name])
+        .args(["--producer-profile", "a", "--consumer-profile", "b"])
+        .args(["--region", region])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_missing_answer_without_a_terminal_is_an_error_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
@@ -150,25 +160,7 @@ fn a_missing_answer_without_a_terminal_is_an_error_naming_the_flag() {
         "{stderr}"
     );
 
-    let out = xwizard(dir.path())
-        .args([
-            "new",
-            "--yes",
-            "--pattern",
-            "vpc-endpoint",
-            "--name",
-            "Bad_Name",
-        ])
-        .args([
-            "--producer-profile",
-            "a",
-            "--consumer-profile",
-            "b",
-            "--region",
-            "us-east-1",
-        ])
-        .output()
-        .unwrap();
+    let out = new_with(dir.path(), "Bad_Name", "us-east-1");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -178,19 +170,7 @@ fn a_missing_answer_without_a_terminal_is_an_error_naming_the_flag() {
 
     // A mistyped region is named before any AWS call (none could succeed), and nothing is
     // saved.
-    let out = xwizard(dir.path())
-        .args([
-            "new",
-            "--yes",
-            "--pattern",
-            "vpc-endpoint",
-            "--name",
-            "good-name",
-        ])
-        .args(["--producer-profile", "a", "--consumer-profile", "b"])
-        .args(["--region", "us-east1"])
-        .output()
-        .unwrap();
+    let out = new_with(dir.path(), "good-name", "us-east1");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(

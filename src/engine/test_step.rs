@@ -103,11 +103,7 @@ impl Engine<'_> {
                     attempts,
                 },
             };
-            failed += usize::from(!view.passed);
-            self.emit(Event::Check {
-                step: step.id.to_string(),
-                check: view,
-            });
+            failed += usize::from(!self.report_check(step, view));
         }
 
         let started = std::time::Instant::now();
@@ -172,11 +168,7 @@ impl Engine<'_> {
                 attempts,
             },
         };
-        failed += usize::from(!view.passed);
-        self.emit(Event::Check {
-            step: step.id.to_string(),
-            check: view,
-        });
+        failed += usize::from(!self.report_check(step, view));
 
         if failed > 0 {
             return Err(StepError::new(
@@ -195,6 +187,16 @@ fn is_transient(status: u16) -> bool {
 }
 
 impl Engine<'_> {
+    /// Shows one check with its evidence; whether it passed.
+    fn report_check(&self, step: &Step, check: CheckView) -> bool {
+        let passed = check.passed;
+        self.emit(Event::Check {
+            step: step.id.to_string(),
+            check,
+        });
+        passed
+    }
+
     /// Calls `call` until `transient` finds nothing to wait out in its result, or until the
     /// warm-up time is over; the last result and how many calls it took. Each retry is said,
     /// with why.

@@ -1015,16 +1015,22 @@ def _deployments_keep_the_resource_policy() -> None:
     """A REST API's resource policy takes effect through a deployment: "If you update the
     resource policy after the API is created, you'll need to deploy the API to propagate the
     changes" (API Gateway developer guide). Each deployment keeps the policy of its moment, and
-    a stage is judged by its deployment's."""
+    a stage is judged by its deployment's. Deploying to an existing stage keeps the stage."""
     from moto.apigateway.models import RestAPI
 
     if getattr(RestAPI.create_deployment, "_xwizard", False):
         return
     original = RestAPI.create_deployment
 
-    def create_deployment(self: Any, *args: Any, **kwargs: Any) -> Any:
-        deployment = original(self, *args, **kwargs)
+    def create_deployment(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        existing = self.stages.get(name) if name else None
+        deployment = original(self, name, *args, **kwargs)
         deployment.resource_policy = self.policy
+        if existing is not None:
+            # Deploying to an existing stage points it at the new deployment and keeps its
+            # settings (logging, tracing, variables); moto made a bare stage in its place.
+            existing.deployment_id = deployment.id
+            self.stages[name] = existing
         return deployment
 
     create_deployment._xwizard = True  # type: ignore[attr-defined]

@@ -353,9 +353,14 @@ def test_a_changed_resource_policy_applies_only_once_the_api_is_deployed_again(f
     # The stage still serves the deployment made before the change.
     answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
     assert (answer.status, answer.json()) == (200, WIDGET)
-    apigw.create_deployment(restApiId=p1.producer_api, stageName="prod")
+    apigw.update_stage(restApiId=p1.producer_api, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/tracingEnabled", "value": "true"}])
+    deployment = apigw.create_deployment(restApiId=p1.producer_api, stageName="prod")["id"]
     answer = call(fresh, api_url(p1.consumer_api, "/"), {"Authorization": API_KEY})
     assert answer.status == 403, answer
+    # The stage now serves the new deployment and kept its settings.
+    stage = apigw.get_stage(restApiId=p1.producer_api, stageName="prod")
+    assert (stage["deploymentId"], stage["tracingEnabled"]) == (deployment, True)
 
 
 def test_private_api_refuses_a_direct_call_from_the_host(fresh):

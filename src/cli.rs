@@ -419,7 +419,14 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
     let unfinished = !matches!(outcome, Ok(Outcome::Completed));
     if running.started_now && !unfinished {
         sandbox::down(&running.run_dir)?;
-        eprintln!("Sandbox stopped; everything it held is gone.");
+        let forgotten = store.forget_made_in(&running.run_dir)?;
+        eprintln!(
+            "Sandbox stopped; everything it held is gone{}.",
+            match forgotten.len() {
+                0 => String::new(),
+                _ => format!(", and so is the record of {}", forgotten.join(", ")),
+            }
+        );
     } else if running.started_now {
         // The deployment lives in the sandbox: stopping it would leave nothing to resume.
         eprintln!(

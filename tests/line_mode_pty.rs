@@ -77,4 +77,11 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
         matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}"
     );
+    // The record of a deployment that lived in the stopped sandbox goes with it.
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("deployments"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

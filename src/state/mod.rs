@@ -241,6 +241,30 @@ impl Store {
         Ok(out)
     }
 
+    /// Forgets the deployments made in the sandbox kept at `sandbox_dir` (their profile files
+    /// live there): once that sandbox is stopped, nothing they name exists any more. Their
+    /// names.
+    pub fn forget_made_in(&self, sandbox_dir: &Path) -> Result<Vec<String>> {
+        let mut forgotten = Vec::new();
+        for d in self.list()? {
+            let inside = d
+                .profile_files
+                .as_ref()
+                .is_some_and(|(config, _)| config.starts_with(sandbox_dir));
+            if !inside {
+                continue;
+            }
+            // A record another run holds is left alone.
+            let Ok(_lock) = self.lock(&d.name) else {
+                continue;
+            };
+            std::fs::remove_file(self.path(&d.name))
+                .with_context(|| format!("cannot remove {}", self.path(&d.name).display()))?;
+            forgotten.push(d.name);
+        }
+        Ok(forgotten)
+    }
+
     /// Takes the deployment's lock for the life of the returned guard; a second live run of
     /// the same deployment is refused instead of racing the first.
     pub fn lock(&self, name: &str) -> Result<Lock> {
@@ -311,6 +335,35 @@ mod tests {
         assert!(err.to_string().contains("another xwizard"), "{err}");
         drop(held);
         store.lock("vpce-test").unwrap();
+    }
+
+    #[test]
+    fn only_the_records_made_in_a_stopped_sandbox_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let sandbox = dir.path().join("sandbox");
+        let files = |root: &Path| Some((root.join("aws/config"), root.join("aws/credentials")));
+        let made_in = |name: &str, profile_files| Deployment {
+            name: name.into(),
+            profile_files,
+            ..sample()
+        };
+        store.save(&made_in("in-sandbox", files(&sandbox))).unwrap();
+        store.save(&made_in("in-aws", None)).unwrap();
+        store
+            .save(&made_in(
+                "other-sandbox",
+                files(&dir.path().join("elsewhere")),
+            ))
+            .unwrap();
+        let held = store.lock("busy-one").unwrap();
+        store.save(&made_in("busy-one", files(&sandbox))).unwrap();
+
+        assert_eq!(store.forget_made_in(&sandbox).unwrap(), ["in-sandbox"]);
+        let mut left: Vec<String> = store.list().unwrap().into_iter().map(|d| d.name).collect();
+        left.sort();
+        assert_eq!(left, ["busy-one", "in-aws", "other-sandbox"]);
+        drop(held);
     }
 
     #[test]

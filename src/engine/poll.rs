@@ -1,7 +1,8 @@
 //! How often to ask CloudFormation while a stack moves: quickly while events arrive, backing
 //! off while nothing changes (the SDK's own retry handles throttling).
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
 pub struct PollPolicy {
@@ -29,11 +30,82 @@ impl PollPolicy {
             last.mul_f64(1.5).clamp(self.min, self.max)
         }
     }
+
+    /// Calls `call` until `pending` finds nothing left to wait for in its result (it says
+    /// what, when there is), or until `within` has passed, backing off between calls;
+    /// `on_retry` hears the attempt and why before each new call. The last result and how
+    /// many calls it took.
+    pub async fn retry<T, F, Fut>(
+        &self,
+        within: Duration,
+        mut call: F,
+        pending: impl Fn(&T) -> Option<String>,
+        mut on_retry: impl FnMut(u32, &str),
+    ) -> (T, u32)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let deadline = Instant::now() + within;
+        let mut interval = self.min;
+        let mut attempts = 1;
+        loop {
+            let result = call().await;
+            let Some(why) = pending(&result) else {
+                return (result, attempts);
+            };
+            if Instant::now() + interval > deadline {
+                return (result, attempts);
+            }
+            on_retry(attempts, &why);
+            tokio::time::sleep(interval).await;
+            interval = self.next(interval, false);
+            attempts += 1;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const QUICK: PollPolicy = PollPolicy {
+        min: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+    };
+
+    #[tokio::test]
+    async fn retry_calls_until_nothing_is_pending_and_says_why_each_time() {
+        let mut calls = 0;
+        let mut heard = Vec::new();
+        let (last, attempts) = QUICK
+            .retry(
+                Duration::from_secs(5),
+                || {
+                    calls += 1;
+                    std::future::ready(calls)
+                },
+                |n| (*n < 3).then(|| format!("only {n}")),
+                |attempt, why| heard.push(format!("{attempt}: {why}")),
+            )
+            .await;
+        assert_eq!((last, attempts), (3, 3));
+        assert_eq!(heard, ["1: only 1", "2: only 2"]);
+    }
+
+    #[tokio::test]
+    async fn retry_gives_up_at_its_deadline_with_the_last_result() {
+        let (last, attempts) = QUICK
+            .retry(
+                Duration::from_millis(20),
+                || std::future::ready("503"),
+                |r| Some(r.to_string()),
+                |_, _| {},
+            )
+            .await;
+        assert_eq!(last, "503");
+        assert!(attempts > 1, "it retried before giving up");
+    }
 
     #[test]
     fn backs_off_while_idle_and_snaps_back_on_progress() {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::policy;
 use super::{Engine, StepError};
@@ -17,29 +17,31 @@ const READ_BACK_DEADLINE: Duration = Duration::from_secs(60);
 
 impl Engine<'_> {
     /// Reads with `probe` until `done` accepts the reading or the deadline passes; whether it
-    /// did, and the last reading.
+    /// did, and the last reading. A failed read ends the wait with its error.
     async fn read_back<T, F, Fut>(
         &self,
-        mut probe: F,
+        probe: F,
         done: impl Fn(&T) -> bool,
     ) -> anyhow::Result<(bool, T)>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = anyhow::Result<T>>,
     {
-        let deadline = Instant::now() + READ_BACK_DEADLINE;
-        let mut interval = self.opts.poll.min;
-        loop {
-            let reading = probe().await?;
-            if done(&reading) {
-                return Ok((true, reading));
-            }
-            if Instant::now() + interval > deadline {
-                return Ok((false, reading));
-            }
-            tokio::time::sleep(interval).await;
-            interval = self.opts.poll.next(interval, false);
-        }
+        let (reading, _) = self
+            .opts
+            .poll
+            .retry(
+                READ_BACK_DEADLINE,
+                probe,
+                |r: &anyhow::Result<T>| match r {
+                    Ok(reading) if !done(reading) => Some("not shown yet".to_string()),
+                    _ => None,
+                },
+                |_, _| {},
+            )
+            .await;
+        let reading = reading?;
+        Ok((done(&reading), reading))
     }
 
     pub(super) async fn register_targets(

@@ -204,7 +204,7 @@ impl Engine<'_> {
         &self,
         step: &Step,
         what: &str,
-        mut call: F,
+        call: F,
         transient: impl Fn(&T) -> Option<String>,
     ) -> (T, u32)
     where
@@ -212,27 +212,18 @@ impl Engine<'_> {
         Fut: std::future::Future<Output = T>,
     {
         // Two minutes against AWS; seconds on the sandbox at its fast pace.
-        let deadline = std::time::Instant::now() + self.opts.poll.max * 12;
-        let mut interval = self.opts.poll.min;
-        let mut attempts = 1;
-        loop {
-            let result = call().await;
-            let Some(why) = transient(&result) else {
-                return (result, attempts);
-            };
-            if std::time::Instant::now() + interval > deadline {
-                return (result, attempts);
-            }
-            self.info(
-                step.id,
-                format!(
-                    "{what}: {why} on attempt {attempts}; a new API can take a moment, asking again"
-                ),
-            );
-            tokio::time::sleep(interval).await;
-            interval = self.opts.poll.next(interval, false);
-            attempts += 1;
-        }
+        let warm_up = self.opts.poll.max * 12;
+        self.opts
+            .poll
+            .retry(warm_up, call, transient, |attempt, why| {
+                self.info(
+                    step.id,
+                    format!(
+                        "{what}: {why} on attempt {attempt}; a new API can take a moment, asking again"
+                    ),
+                )
+            })
+            .await
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use super::events::{Event, Question};
 use super::root_cause::root_cause;
-use super::{Engine, Outcome};
+use super::{Engine, Outcome, sign_in_again};
 use crate::aws::error::needs_sign_in;
 use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Role, Step, StepKind};
@@ -125,11 +125,9 @@ impl Engine<'_> {
         for (role, f, root_cause) in failures.iter() {
             let name = &self.deployment.name;
             let next = if needs_sign_in(f) {
-                let profile = &self.deployment.account(*role).profile;
-                format!(
-                    "the credentials of profile {profile} have expired or are not valid: sign \
-                     in again (for an SSO profile: `aws sso login --profile {profile}`), then \
-                     `xwizard destroy {name}` again"
+                sign_in_again(
+                    &self.deployment.account(*role).profile,
+                    &format!("`xwizard destroy {name}` again"),
                 )
             } else {
                 format!("remove what blocks it, then `xwizard destroy {name}` again")

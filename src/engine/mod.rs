@@ -68,14 +68,23 @@ impl From<anyhow::Error> for StepError {
     fn from(err: anyhow::Error) -> Self {
         let next = if crate::aws::error::needs_sign_in(&err) {
             // Long runs outlive short sessions: say which profile, and how to renew it.
-            "the credentials of profile <profile> have expired or are not valid: sign in \
-             again (for an SSO profile: `aws sso login --profile <profile>`), then \
-             `xwizard resume <name>` carries on from this step"
+            sign_in_again(
+                "<profile>",
+                "`xwizard resume <name>` carries on from this step",
+            )
         } else {
-            "fix the cause above, then `xwizard resume <name>` carries on from this step"
+            "fix the cause above, then `xwizard resume <name>` carries on from this step".into()
         };
         Self::new(format!("{err:#}"), next)
     }
+}
+
+/// The next action when `profile`'s credentials have expired: sign in again, then `then`.
+fn sign_in_again(profile: &str, then: &str) -> String {
+    format!(
+        "the credentials of profile {profile} have expired or are not valid: sign in again \
+         (for an SSO profile: `aws sso login --profile {profile}`), then {then}"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -468,8 +468,8 @@ def _create_resource(run: StackRun, logical_id: str, check_faults: bool = True) 
     resource_json = run.resource_map._resource_json_map[logical_id]
     record = _record(run, logical_id, resource_json)
     record.physical_id, record.instance = "", None
-    started = time.monotonic()
     _resource_event(run, record, "CREATE_IN_PROGRESS")
+    started = time.monotonic()  # after the event: its timestamp starts the pace
     try:
         _refuse_before_making(run, logical_id, record.resource_type, check_faults)
         try:
@@ -481,6 +481,8 @@ def _create_resource(run: StackRun, logical_id: str, check_faults: bool = True) 
         record.instance = instance
         record.physical_id = _physical_id(run, logical_id, instance)
         _resource_event(run, record, "CREATE_IN_PROGRESS", "Resource creation Initiated")
+        # A held stack keeps this resource CREATE_IN_PROGRESS, as a slow resource would.
+        fault_injection.wait_while_held(run.stack.name)
         _wait_for_pace(run, record.resource_type, started)
         _resource_event(run, record, "CREATE_COMPLETE")
         return record
@@ -493,8 +495,8 @@ def _create_resource(run: StackRun, logical_id: str, check_faults: bool = True) 
 def _update_resource(run: StackRun, logical_id: str, check_faults: bool = True) -> None:
     resource_json = run.resource_map._resource_json_map[logical_id]
     record = _record(run, logical_id, resource_json)
-    started = time.monotonic()
     _resource_event(run, record, "UPDATE_IN_PROGRESS")
+    started = time.monotonic()  # after the event: its timestamp starts the pace
     try:
         _refuse_before_making(run, logical_id, record.resource_type, check_faults)
         try:
@@ -530,8 +532,8 @@ def _delete_resource(run: StackRun, record: ResourceRecord) -> bool:
     if record.resource_json.get("DeletionPolicy") == "Retain":
         _resource_event(run, record, "DELETE_SKIPPED")
         return True
-    started = time.monotonic()
     _resource_event(run, record, "DELETE_IN_PROGRESS")
+    started = time.monotonic()  # after the event: its timestamp starts the pace
     injected = fault_injection.failure_for(run.stack.name, record.logical_id, on="delete")
     if injected is not None:
         _wait_for_pace(run, record.resource_type, started)
@@ -1108,6 +1110,17 @@ def update_stack(
     return stack
 
 
+def _last_status_written(run: StackRun) -> bool:
+    """The running operation has set its final status and is only finishing its bookkeeping:
+    a DeleteStack now must show DELETE_IN_PROGRESS when it returns, as AWS's does, not the
+    settled status until that operation's thread has ended."""
+    status = run.stack.status
+    if status in IN_PROGRESS_STATES:
+        return False
+    # A creation with OnFailure=DELETE goes on from ROLLBACK_COMPLETE to delete the stack.
+    return not (status == "ROLLBACK_COMPLETE" and run.on_failure == "DELETE")
+
+
 def delete_stack(backend: CloudFormationBackend, name_or_stack_id: str) -> None:
     """DeleteStack: accepted at once (also for unknown names, as AWS does); deleted later."""
     stack = backend.stacks.get(name_or_stack_id) or next(
@@ -1130,7 +1143,7 @@ def delete_stack(backend: CloudFormationBackend, name_or_stack_id: str) -> None:
     status_before = stack.status
     if busy and stack.status == "CREATE_IN_PROGRESS":
         run.stop.set()  # AWS cancels a creation in progress, then deletes what was made
-    elif not busy:
+    elif not busy or _last_status_written(run):
         _set_stack_status(run, "DELETE_IN_PROGRESS", "User Initiated")
     _start_operation(run, _delete_stack_operation, status_before)
 

@@ -6,6 +6,7 @@
   POST /_sandbox/faults/fail-resource        {"logical_id", "reason", "stack_name"?}
   POST /_sandbox/faults/hold-stack           {"stack_name"}
   POST /_sandbox/faults/release-stack        {"stack_name"}
+  POST /_sandbox/faults/step-stack           {"stack_name", "steps"?}  (a held stack: N more steps)
   POST /_sandbox/faults/throttle             {"service", "operation", "count"}
 
 Only loopback listens, so the API needs no credentials.
@@ -51,6 +52,8 @@ _FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
         b["logical_id"], b["reason"], b.get("stack_name", ""), b.get("on", "create"))),
     "faults/hold-stack": (("stack_name",), lambda b: fault_injection.hold_stack(b["stack_name"])),
     "faults/release-stack": (("stack_name",), lambda b: fault_injection.release_stack(b["stack_name"])),
+    "faults/step-stack": (("stack_name",), lambda b: fault_injection.step_stack(
+        b["stack_name"], int(b.get("steps", 1)))),
     "faults/throttle": (("service", "operation", "count"), lambda b: fault_injection.throttle(
         b["service"], b["operation"], int(b["count"]))),
     "faults/data-plane-unavailable": (("count",), lambda b: fault_injection.data_plane_unavailable(

@@ -2,7 +2,7 @@
 
 Faults are registered through the control API (`control_api.py`) and consumed here:
 - a resource (by logical id, optionally only in one stack) fails with a given reason;
-- a stack is held in progress until released;
+- a stack is held in progress until released (or let on one step at a time);
 - an operation is throttled the next N times it is called;
 - an account's credentials expire (every call signed with them is refused) until renewed;
 - the data plane answers the next N calls 503, as a just-made API sometimes does.
@@ -20,6 +20,8 @@ from urllib.parse import parse_qs
 _lock = threading.Condition()
 _failures: list[dict[str, str]] = []
 _held: set[str] = set()
+# Steps a held stack's worker may still take before it is held again (see step_stack).
+_steps: dict[str, int] = {}
 _throttles: dict[tuple[str, str], int] = {}
 _expired_keys: set[str] = set()
 _unavailable = {"calls": 0}
@@ -29,6 +31,7 @@ def reset() -> None:
     with _lock:
         _failures.clear()
         _held.clear()
+        _steps.clear()
         _throttles.clear()
         _expired_keys.clear()
         _unavailable["calls"] = 0
@@ -60,6 +63,9 @@ def failure_for(stack_name: str, logical_id: str, on: str = "create") -> str | N
 
 
 def hold_stack(stack_name: str) -> None:
+    """The stack's worker stops at its next step and stays there, the stack in its current
+    in-progress state, until released. Steps: before each resource it starts, and, for a
+    resource being created, once its creation is initiated (the resource CREATE_IN_PROGRESS)."""
     with _lock:
         _held.add(stack_name)
 
@@ -67,13 +73,28 @@ def hold_stack(stack_name: str) -> None:
 def release_stack(stack_name: str) -> None:
     with _lock:
         _held.discard(stack_name)
+        _steps.pop(stack_name, None)
+        _lock.notify_all()
+
+
+def step_stack(stack_name: str, steps: int = 1) -> None:
+    """Let a held stack's worker take `steps` more steps; it is then held again."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, not {steps}")
+    with _lock:
+        if stack_name not in _held:
+            raise ValueError(f"stack {stack_name!r} is not held")
+        _steps[stack_name] = _steps.get(stack_name, 0) + steps
         _lock.notify_all()
 
 
 def wait_while_held(stack_name: str, timeout: float = 3600.0) -> None:
-    """Block the calling (worker) thread while the stack is held."""
+    """Block the calling (worker) thread while the stack is held, unless it may take a step."""
     with _lock:
-        _lock.wait_for(lambda: stack_name not in _held, timeout=timeout)
+        _lock.wait_for(lambda: stack_name not in _held or _steps.get(stack_name, 0) > 0,
+                       timeout=timeout)
+        if stack_name in _held and _steps.get(stack_name, 0) > 0:
+            _steps[stack_name] -= 1
 
 
 def throttle(service: str, operation: str, count: int) -> None:
@@ -132,6 +153,7 @@ def describe() -> dict[str, Any]:
             "expired_access_keys": sorted(_expired_keys),
             "data_plane_unavailable_calls": _unavailable["calls"],
             "held_stacks": sorted(_held),
+            "held_stack_steps": {name: n for name, n in sorted(_steps.items()) if n},
             "throttles": [
                 {"service": s, "operation": o, "remaining": n} for (s, o), n in _throttles.items()
             ],

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.config
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR = os.path.join(os.path.dirname(HERE), "emulator.py")
 PRODUCER = "111111111111"
 CONSUMER = "222222222222"
+# Deadlines are for runs that went wrong: a correct run never waits for them, so they are
+# generous enough for a loaded one-core machine.
+DEADLINE = 300.0
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Sandbox:
             endpoint_url=self.endpoint_url,
             aws_access_key_id=acct["aws_access_key_id"],
             aws_secret_access_key=acct["aws_secret_access_key"],
+            config=botocore.config.Config(connect_timeout=DEADLINE, read_timeout=DEADLINE),
         )
 
     def control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -45,11 +50,11 @@ class Sandbox:
         req = urllib.request.Request(
             f"{self.endpoint_url}/_sandbox/{path}", data=data, method="GET" if data is None else "POST"
         )
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with urllib.request.urlopen(req, timeout=DEADLINE) as resp:
             return json.loads(resp.read())
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+def wait_until(predicate, timeout: float = DEADLINE, interval: float = 0.05, what: str = "condition"):
     """Poll `predicate` until it returns a truthy value, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -78,15 +83,16 @@ def sandbox():
                                          + open(log.name).read()[-4000:])
                 return os.path.exists(ready)
 
-            wait_until(started, timeout=60, what="the emulator's ready file")
+            wait_until(started, what="the emulator's ready file")
             with open(ready) as f:
                 yield Sandbox(json.load(f))
         finally:
             proc.terminate()
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
             log.close()
 
 

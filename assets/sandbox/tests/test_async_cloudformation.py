@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import wait_until
+from conftest import DEADLINE, wait_until
 
 DONE = {
     "CREATE_COMPLETE", "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE",
@@ -41,7 +41,7 @@ def status(cfn, stack: str) -> str:
     return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
 
 
-def settle(cfn, stack: str, timeout: float = 30) -> str:
+def settle(cfn, stack: str, timeout: float = DEADLINE) -> str:
     return wait_until(lambda: (s := status(cfn, stack)) in DONE and s, timeout, what=f"{stack} to settle")
 
 
@@ -60,6 +60,20 @@ def resource_statuses(cfn, stack: str) -> list[tuple[str, str]]:
 def stack_statuses(cfn, stack: str) -> list[str]:
     return [e["ResourceStatus"] for e in events_oldest_first(cfn, stack)
             if e["ResourceType"] == "AWS::CloudFormation::Stack"]
+
+
+def hold(sandbox, stack: str) -> None:
+    """The stack's worker stops at its next step (before a resource, or with one in progress)."""
+    sandbox.control("faults/hold-stack", {"stack_name": stack})
+
+
+def release(sandbox, stack: str) -> None:
+    sandbox.control("faults/release-stack", {"stack_name": stack})
+
+
+def step(sandbox, stack: str) -> None:
+    """A held stack's worker takes one more step, then is held again."""
+    sandbox.control("faults/step-stack", {"stack_name": stack})
 
 
 def vpc_ids(ec2) -> set[str]:
@@ -86,26 +100,40 @@ def test_change_set_execution_is_asynchronous_with_per_resource_events(fresh, cf
     wait_until(lambda: cfn.describe_change_set(ChangeSetName=change_set["Id"])["Status"] == "CREATE_COMPLETE")
 
     # Held, the stack shows the state AWS shows right after ExecuteChangeSet returns.
-    fresh.control("faults/hold-stack", {"stack_name": "net"})
+    hold(fresh, "net")
     cfn.execute_change_set(ChangeSetName=change_set["Id"])
     stack = cfn.describe_stacks(StackName="net")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_IN_PROGRESS"
     assert "Outputs" not in stack
     assert stack_statuses(cfn, "net") == ["REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS"]
-    fresh.control("faults/release-stack", {"stack_name": "net"})
 
     # Poll while resources are made: counts of finished resources grow over time.
     seen_in_progress, finished_counts = set(), set()
 
+    def rows():
+        return cfn.describe_stack_resources(StackName="net")["StackResources"]
+
     def observe():
-        rows = cfn.describe_stack_resources(StackName="net")["StackResources"]
-        seen_in_progress.update(r["LogicalResourceId"] for r in rows if r["ResourceStatus"] == "CREATE_IN_PROGRESS")
+        found = rows()
+        seen_in_progress.update(r["LogicalResourceId"] for r in found if r["ResourceStatus"] == "CREATE_IN_PROGRESS")
         stack_status = status(cfn, "net")
         if stack_status == "CREATE_IN_PROGRESS":
-            finished_counts.add(sum(r["ResourceStatus"] == "CREATE_COMPLETE" for r in rows))
+            finished_counts.add(sum(r["ResourceStatus"] == "CREATE_COMPLETE" for r in found))
         return stack_status in DONE
 
-    wait_until(observe, 30, interval=0.005, what="the stack to finish")
+    # Step by step while held, so that a loaded machine cannot finish the stack between polls:
+    # the first resource is initiated and stays in progress, then completes.
+    observe()
+    step(fresh, "net")
+    wait_until(lambda: any(r.get("ResourceStatusReason") == "Resource creation Initiated" for r in rows()),
+               what="the first resource to be initiated")
+    observe()
+    step(fresh, "net")
+    wait_until(lambda: any(r["ResourceStatus"] == "CREATE_COMPLETE" for r in rows()),
+               what="the first resource to complete")
+    observe()
+    release(fresh, "net")
+    wait_until(observe, interval=0.005, what="the stack to finish")
     assert status(cfn, "net") == "CREATE_COMPLETE"
     assert seen_in_progress, "no resource was ever seen CREATE_IN_PROGRESS"
     assert len(finished_counts) > 1, f"progress was not observed over time: {finished_counts}"
@@ -120,8 +148,10 @@ def test_change_set_execution_is_asynchronous_with_per_resource_events(fresh, cf
     for event in events:
         assert event["StackName"] == "net" and event["StackId"].startswith("arn:aws:cloudformation:")
         assert event["Timestamp"] and event["ResourceType"]
-    # A resource stays IN_PROGRESS at least the pace ("fast" default is 0.02 s).
-    assert (vpc_events[2]["Timestamp"] - vpc_events[0]["Timestamp"]).total_seconds() >= 0.02
+    # A resource stays IN_PROGRESS at least the pace ("fast" default is 0.02 s); the subnet was
+    # made after the release, at the sandbox's own pace.
+    subnet_events = [e for e in events if e["LogicalResourceId"] == "SubnetA"]
+    assert (subnet_events[2]["Timestamp"] - subnet_events[0]["Timestamp"]).total_seconds() >= 0.02
     # AWS lists events newest first.
     newest_first = cfn.describe_stack_events(StackName="net")["StackEvents"]
     assert newest_first[0]["ResourceStatus"] == "CREATE_COMPLETE"
@@ -212,8 +242,10 @@ def test_injected_failure_rolls_back_and_deletes_what_was_made(fresh, cfn, ec2):
     reason = ('Resource handler returned message: "The CIDR \'10.0.1.0/24\' conflicts with another '
               'subnet" (RequestToken: 0d2c, HandlerErrorCode: AlreadyExists)')
     fresh.control("faults/fail-resource", {"logical_id": "SecurityGroup", "reason": reason, "stack_name": "boom"})
+    hold(fresh, "boom")
     cfn.create_stack(StackName="boom", TemplateBody=vpc_template())
     assert status(cfn, "boom") == "CREATE_IN_PROGRESS"
+    release(fresh, "boom")
     assert settle(cfn, "boom") == "ROLLBACK_COMPLETE"
 
     events = events_oldest_first(cfn, "boom")
@@ -276,7 +308,7 @@ def test_disable_rollback_on_execute_change_set(fresh, cfn, ec2):
 
 
 def test_held_stack_stays_in_progress_until_released(fresh, cfn):
-    fresh.control("faults/hold-stack", {"stack_name": "held"})
+    hold(fresh, "held")
     cfn.create_stack(StackName="held", TemplateBody=vpc_template())
     for _ in range(20):
         assert status(cfn, "held") == "CREATE_IN_PROGRESS"
@@ -285,7 +317,7 @@ def test_held_stack_stays_in_progress_until_released(fresh, cfn):
     with pytest.raises(ClientError) as refused:
         cfn.update_stack(StackName="held", TemplateBody=vpc_template({}, {}))
     assert "is in CREATE_IN_PROGRESS state and can not be updated" in str(refused.value)
-    fresh.control("faults/release-stack", {"stack_name": "held"})
+    release(fresh, "held")
     assert settle(cfn, "held") == "CREATE_COMPLETE"
 
 
@@ -352,7 +384,7 @@ def test_deleting_a_stack_whose_export_is_imported_is_refused(cfn, ec2):
     assert vpc_ids(ec2) == set()
 
 
-def test_update_stack_adds_then_cleans_up(cfn, ec2):
+def test_update_stack_adds_then_cleans_up(fresh, cfn, ec2):
     cfn.create_stack(StackName="upd", TemplateBody=vpc_template())
     assert settle(cfn, "upd") == "CREATE_COMPLETE"
     old_subnet = cfn.describe_stack_resource(StackName="upd", LogicalResourceId="SubnetA")[
@@ -363,8 +395,10 @@ def test_update_stack_adds_then_cleans_up(cfn, ec2):
     template["Resources"]["SubnetB"] = {"Type": "AWS::EC2::Subnet",
                                         "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.9.0/24"}}
     template["Outputs"] = {"SubnetId": {"Value": {"Ref": "SubnetB"}}}
+    hold(fresh, "upd")
     cfn.update_stack(StackName="upd", TemplateBody=json.dumps(template))
     assert status(cfn, "upd") == "UPDATE_IN_PROGRESS"
+    release(fresh, "upd")
     assert settle(cfn, "upd") == "UPDATE_COMPLETE"
 
     assert stack_statuses(cfn, "upd")[-3:] == [
@@ -395,8 +429,10 @@ def test_update_change_set_failure_rolls_back(fresh, cfn, ec2):
     }
     change_set = cfn.create_change_set(StackName="updfail", ChangeSetName="grow", ChangeSetType="UPDATE",
                                        TemplateBody=vpc_template(extra))
+    hold(fresh, "updfail")
     cfn.execute_change_set(ChangeSetName=change_set["Id"])
     assert status(cfn, "updfail") == "UPDATE_IN_PROGRESS"
+    release(fresh, "updfail")
     assert settle(cfn, "updfail") == "UPDATE_ROLLBACK_COMPLETE"
     assert stack_statuses(cfn, "updfail")[-4:] == [
         "UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
@@ -408,12 +444,14 @@ def test_update_change_set_failure_rolls_back(fresh, cfn, ec2):
     assert outputs == {"VpcId", "SubnetId"}
 
 
-def test_delete_removes_resources_in_reverse_order(cfn, ec2):
+def test_delete_removes_resources_in_reverse_order(fresh, cfn, ec2):
     stack_id = cfn.create_stack(StackName="gone", TemplateBody=vpc_template())["StackId"]
     assert settle(cfn, "gone") == "CREATE_COMPLETE"
     assert len(vpc_ids(ec2)) == 1
+    hold(fresh, "gone")
     cfn.delete_stack(StackName="gone")
     assert status(cfn, "gone") == "DELETE_IN_PROGRESS"
+    release(fresh, "gone")
     wait_until(lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE",
                what="deletion")
 
@@ -470,7 +508,7 @@ def test_sixty_resources_complete_with_every_event(cfn, ec2):
                                  "Properties": {"LogGroupName": {"Fn::Sub": f"/big/${{Subnet{i}}}"}}}
     assert len(resources) == 60
     cfn.create_stack(StackName="big", TemplateBody=json.dumps({"Resources": resources}))
-    assert settle(cfn, "big", timeout=120) == "CREATE_COMPLETE"
+    assert settle(cfn, "big") == "CREATE_COMPLETE"
     events = events_oldest_first(cfn, "big")
     # Three events per resource plus CREATE_IN_PROGRESS and CREATE_COMPLETE for the stack.
     assert len(events) == 60 * 3 + 2

@@ -311,6 +311,7 @@ def test_a_stack_update_changes_the_api_policy_and_the_inline_function_code(fres
             "Role": role,
             "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
                 "Runtime": "python3.13", "Handler": "index.handler", "Role": att("Role", "Arn"),
+                "Timeout": 300,
                 "Code": {"ZipFile": f"def handler(event, context):\n    return '{answer}'\n"}}},
         }, "Outputs": {"ApiId": {"Value": ref("Api")}, "Fn": {"Value": ref("Fn")}}})
 
@@ -765,7 +766,7 @@ def test_consumer_vpc_template_deploys_and_deletes_leaving_nothing(fresh):
                     {"ParameterKey": "ProducerAccountId", "ParameterValue": PRODUCER}],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )["StackId"]
-    stack = wait_until(lambda: _status(cf, stack_id), timeout=120, what="the stack to settle")
+    stack = wait_until(lambda: _status(cf, stack_id), what="the stack to settle")
     reasons = [e.get("ResourceStatusReason") for e in cf.describe_stack_events(StackName=stack_id)["StackEvents"]
                if "FAILED" in e["ResourceStatus"]]
     assert stack["StackStatus"] == "CREATE_COMPLETE", reasons
@@ -778,7 +779,7 @@ def test_consumer_vpc_template_deploys_and_deletes_leaving_nothing(fresh):
     assert sorted(s["CidrBlock"] for s in subnets) == ["10.0.128.0/18", "10.0.192.0/18"]
 
     cf.delete_stack(StackName=stack_id)
-    stack = wait_until(lambda: _status(cf, stack_id), timeout=120, what="the stack to be deleted")
+    stack = wait_until(lambda: _status(cf, stack_id), what="the stack to be deleted")
     reasons = [e.get("ResourceStatusReason") for e in cf.describe_stack_events(StackName=stack_id)["StackEvents"]
                if "FAILED" in e["ResourceStatus"]]
     assert stack["StackStatus"] == "DELETE_COMPLETE", reasons

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from conftest import CONSUMER, PRODUCER, wait_until
+from conftest import CONSUMER, DEADLINE, PRODUCER, wait_until
 
 REGION = "us-east-1"
 WIDGET = {"id": "1", "value": "4.99"}
@@ -67,7 +67,7 @@ def lambda_role(sandbox, role: str, name: str) -> str:
 
 
 def python_function(sandbox, role: str, name: str, code: str, env: dict | None = None,
-                    vpc: dict | None = None, timeout: int = 10) -> str:
+                    vpc: dict | None = None, timeout: int = int(DEADLINE)) -> str:
     kwargs: dict[str, Any] = {}
     if vpc:
         kwargs["VpcConfig"] = vpc
@@ -279,7 +279,7 @@ class _ResolvedHTTPS(http.client.HTTPSConnection):
     """HTTPS to `host` with its TCP connection made to the data plane, like curl --resolve."""
 
     def __init__(self, host: str, address: tuple[str, int], context: ssl.SSLContext):
-        super().__init__(host, 443, context=context, timeout=60)
+        super().__init__(host, 443, context=context, timeout=DEADLINE)
         self._address = address
 
     def connect(self) -> None:

@@ -60,7 +60,7 @@ import urllib.request
 
 def handler(event, context):
     try:
-        with urllib.request.urlopen(os.environ["apiUrl"], timeout=20) as resp:
+        with urllib.request.urlopen(os.environ["apiUrl"], timeout=240) as resp:
             return {"statusCode": resp.status, "body": resp.read().decode()}
     except urllib.error.HTTPError as err:
         return {"statusCode": err.code, "body": err.read().decode()}
@@ -180,7 +180,7 @@ STACK = {
                 "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                 "Action": "sts:AssumeRole"}]}}},
         "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-            "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 5,
+            "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 300,
             "Role": {"Fn::GetAtt": ["Role", "Arn"]},
             "Environment": {"Variables": {"GREETING": "from-cfn"}},
             "Code": {"ZipFile": "import os\n\ndef handler(event, context):\n"

@@ -46,7 +46,7 @@ def _secret_and_rotator(sb, fail_at=None):
     sm = sb.client("secretsmanager", "consumer")
     arn = sm.create_secret(Name="api-key", SecretString="first-value")["ARN"]
     env = {"FAIL_AT": fail_at} if fail_at else {}
-    fn = python_function(sb, "consumer", "rotator", ROTATION_CODE, env=env, timeout=30)
+    fn = python_function(sb, "consumer", "rotator", ROTATION_CODE, env=env)
     return sm, arn, fn
 
 
@@ -68,7 +68,7 @@ def test_successful_rotation_changes_the_value_through_the_function(fresh):
         value = sm.get_secret_value(SecretId=arn)
         return value if value["VersionId"] == token else None
 
-    current = wait_until(rotated, timeout=60, what="the function's finishSecret")
+    current = wait_until(rotated, what="the function's finishSecret")
     assert current["SecretString"] != "first-value" and len(current["SecretString"]) == 32
     assert "AWSCURRENT" in current["VersionStages"]
     stages = _stages(sm, arn)
@@ -76,12 +76,12 @@ def test_successful_rotation_changes_the_value_through_the_function(fresh):
     assert sm.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")["SecretString"] == "first-value"
     # The rotation is over once finishSecret has returned.
     described = wait_until(lambda: (d := sm.describe_secret(SecretId=arn)).get("LastRotatedDate") and d,
-                           timeout=60, what="the rotation to be recorded")
+                           what="the rotation to be recorded")
     assert described["RotationEnabled"] is True and described["RotationLambdaARN"] == fn
 
     # A finished rotation leaves nothing pending: the next one is accepted and works too.
     second = sm.rotate_secret(SecretId=arn)["VersionId"]
-    wait_until(lambda: sm.get_secret_value(SecretId=arn)["VersionId"] == second, timeout=60,
+    wait_until(lambda: sm.get_secret_value(SecretId=arn)["VersionId"] == second,
                what="the second rotation")
     assert sm.get_secret_value(SecretId=arn)["SecretString"] != current["SecretString"]
 
@@ -105,7 +105,7 @@ def test_failed_rotation_keeps_the_current_value_readable(fresh, fail_at):
             return False
         return any(f"{fail_at} failed" in e["message"] for e in events)
 
-    wait_until(failed, timeout=60, what=f"the function to fail at {fail_at}")
+    wait_until(failed, what=f"the function to fail at {fail_at}")
     value = sm.get_secret_value(SecretId=arn)
     assert value["VersionId"] == old_version and value["SecretString"] == "first-value"
     assert "AWSCURRENT" in _stages(sm, arn)[old_version]

@@ -54,6 +54,14 @@ pub enum Command {
     },
     /// Show a deployment's steps, stacks, outputs and failure, if any
     Status { name: String },
+    /// Remove a destroyed or abandoned deployment's record (refused while any of its stacks is
+    /// still in AWS, unless --force)
+    Forget {
+        name: String,
+        /// Forget it even if its stacks may still exist, or its accounts cannot be reached
+        #[arg(long)]
+        force: bool,
+    },
     /// List known deployments
     List,
     /// List the AWS profiles of your config
@@ -70,9 +78,9 @@ pub enum Command {
         action: Option<SandboxAction>,
         #[command(flatten)]
         run: RunArgs,
-        /// How fast stacks progress
-        #[arg(long, value_enum, default_value = "fast")]
-        pace: Pace,
+        /// How fast stacks progress [default: fast]
+        #[arg(long, value_enum)]
+        pace: Option<Pace>,
     },
 }
 
@@ -113,13 +121,16 @@ impl RunArgs {
         }
     }
 
-    fn check(&self) -> crate::check::CheckOptions {
-        crate::check::CheckOptions {
+    /// The test calls' options, checked before anything runs.
+    fn check(&self) -> Result<crate::check::CheckOptions> {
+        let options = crate::check::CheckOptions {
             resolve: self.resolve.clone(),
             connect_to: self.connect_to.clone(),
             ca_bundle: self.ca_bundle.clone(),
             timeout: None,
-        }
+        };
+        options.validate()?;
+        Ok(options)
     }
 }
 
@@ -166,17 +177,18 @@ pub enum SandboxAction {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// How fast stacks progress: fast, or realistic (slow resources take visibly longer)
-    #[arg(long, value_enum, default_value = "fast")]
-    pub pace: Pace,
+    /// [default: fast]
+    #[arg(long, value_enum)]
+    pub pace: Option<Pace>,
     /// Region written into the sandbox profiles
     #[arg(long, default_value = sandbox::DEFAULT_REGION)]
     pub region: String,
     /// Emulator port on 127.0.0.1 [default: a free port]
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Local data plane (HTTPS) port on 127.0.0.1 [default: a free port]
-    #[arg(long, default_value_t = 0)]
-    pub data_plane_port: u16,
+    #[arg(long)]
+    pub data_plane_port: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,7 +259,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         // No terminal to draw the home screen on: say what there is, as for a usage error.
         use clap::CommandFactory;
         Cli::command().print_help()?;
-        std::process::exit(2);
+        std::process::exit(1);
     };
     match command {
         Command::New(args) => {
@@ -256,8 +268,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                 None => Preset::default(),
             };
             merge(&mut preset, args);
+            let explicit = args.run.check()?;
             let files = run::sandbox_files_from_env();
-            let check = run::sandbox_check(&files, args.run.check());
+            let check = run::sandbox_check(&files, explicit);
             if args.run.tui() {
                 let prefill = Prefill {
                     pattern: preset.pattern,
@@ -278,71 +291,57 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             };
             run::new(&store, new, &args.run.frontend()).await
         }
-        Command::Resume { name, run: r } if r.tui() => {
-            // A saved deployment carries its own profile files.
-            on_screen(store, None, r.check(), Start::Resume(name.clone())).await
+        Command::Resume { name, run: r }
+        | Command::Test { name, run: r }
+        | Command::Destroy { name, run: r } => {
+            // Name and options first: nothing is read, locked or called with a bad one.
+            crate::state::check_name(name)?;
+            let explicit = r.check()?;
+            let d = store.load(name)?;
+            if r.tui() {
+                // A saved deployment carries its own profile files.
+                let start = match command {
+                    Command::Resume { .. } => Start::Resume(name.clone()),
+                    Command::Test { .. } => Start::Test(name.clone()),
+                    _ => Start::Destroy(name.clone()),
+                };
+                return on_screen(store, None, explicit, start).await;
+            }
+            let io = r.frontend().io();
+            let check = run::sandbox_check(&d.profile_files, explicit);
+            match command {
+                Command::Resume { .. } => run::resume(&store, name, &io, check).await,
+                Command::Test { .. } => run::test(&store, name, &io, check).await,
+                _ => run::destroy(&store, name, &io).await,
+            }
         }
-        Command::Test { name, run: r } if r.tui() => {
-            // A saved deployment carries its own profile files.
-            on_screen(store, None, r.check(), Start::Test(name.clone())).await
-        }
-        Command::Destroy { name, run: r } if r.tui() => {
-            // A saved deployment carries its own profile files.
-            on_screen(store, None, r.check(), Start::Destroy(name.clone())).await
-        }
-        Command::Resume { name, run: r } => {
-            let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
-            run::resume(&store, name, &r.frontend().io(), check).await
-        }
-        Command::Test { name, run: r } => {
-            let check = run::sandbox_check(&store.load(name)?.profile_files, r.check());
-            run::test(&store, name, &r.frontend().io(), check).await
-        }
-        Command::Destroy { name, run: r } => run::destroy(&store, name, &r.frontend().io()).await,
         Command::Status { name } => {
-            print!("{}", crate::ui::line::status(&store.load(name)?));
+            crate::ui::stdout(&crate::ui::line::status(&store.load(name)?));
             Ok(Outcome::Completed)
         }
+        Command::Forget { name, force } => run::forget(&store, name, *force).await,
         Command::List => {
-            let all = store.list()?;
-            if all.is_empty() {
-                println!("no deployments yet: `xwizard new` or `xwizard sandbox` starts one");
-            }
-            let listed_at = crate::state::now();
-            for d in all {
-                println!(
-                    "{:<22} pattern {}  {:<11} producer {} consumer {}  {:<14} {} old",
-                    d.name,
-                    d.pattern.number(),
-                    d.summary(),
-                    d.producer.account_id,
-                    d.consumer.account_id,
-                    d.region,
-                    crate::ui::age(listed_at.saturating_sub(d.created_at))
-                );
-            }
+            crate::ui::stdout(&list(&store)?);
             Ok(Outcome::Completed)
         }
         Command::Profiles => {
+            let mut text = String::new();
             for p in crate::aws::session::list_profiles(&Default::default()).await? {
-                println!(
-                    "{:<30} {:<8} {}",
+                text.push_str(&format!(
+                    "{:<30} {:<8} {}\n",
                     p.name,
                     p.kind,
                     p.region.unwrap_or_default()
-                );
+                ));
             }
+            crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
         Command::Templates { out } => {
-            for (path, body) in crate::plan::templates() {
-                let target = out.join(path);
-                if let Some(dir) = target.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                std::fs::write(&target, body)?;
-                println!("{}", target.display());
-            }
+            // Every file is written before anything is printed: a reader that goes away
+            // (`| head -1`) never leaves a template unwritten.
+            let written = write_templates(out)?;
+            crate::ui::stdout(&written);
             Ok(Outcome::Completed)
         }
         Command::Sandbox {
@@ -355,6 +354,54 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             pace,
         } => sandbox_run(&cli, &store, r, *pace).await,
     }
+}
+
+/// `xwizard list`: one line per deployment, then the files that are not readable records.
+fn list(store: &Store) -> Result<String> {
+    let listing = store.list()?;
+    let mut text = String::new();
+    if listing.deployments.is_empty() && listing.unreadable.is_empty() {
+        text.push_str("no deployments yet: `xwizard new` or `xwizard sandbox` starts one\n");
+    }
+    let listed_at = crate::state::now();
+    for d in &listing.deployments {
+        text.push_str(&format!(
+            "{:<22} pattern {}  {:<11} producer {} consumer {}  {:<14} {} old\n",
+            d.name,
+            d.pattern.number(),
+            d.summary(),
+            d.producer.account_id,
+            d.consumer.account_id,
+            d.region,
+            crate::ui::age(listed_at.saturating_sub(d.created_at))
+        ));
+    }
+    for u in &listing.unreadable {
+        text.push_str(&format!("unreadable: {}\n", u.why));
+    }
+    Ok(text)
+}
+
+/// Writes every embedded template under `out`; the paths written, one per line. Each error
+/// names the path it is about.
+fn write_templates(out: &std::path::Path) -> Result<String> {
+    use anyhow::Context;
+    let mut written = String::new();
+    for (path, body) in crate::plan::templates() {
+        let target = out.join(path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "--out: cannot make the directory {} (is a parent a file, or read-only?)",
+                    dir.display()
+                )
+            })?;
+        }
+        std::fs::write(&target, body)
+            .with_context(|| format!("--out: cannot write {}", target.display()))?;
+        written.push_str(&format!("{}\n", target.display()));
+    }
+    Ok(written)
 }
 
 async fn on_screen(
@@ -389,9 +436,11 @@ fn merge(preset: &mut Preset, args: &NewArgs) {
 
 /// `xwizard sandbox`: up (unless one runs), the wizard with the sandbox preset, then down
 /// (only if this run started it).
-async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Result<Outcome> {
+async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Option<Pace>) -> Result<Outcome> {
+    let explicit = r.check()?;
+    refuse_flags_of_a_running_sandbox(&cli.sandbox_dir(), pace, None, None)?;
     let mut opts = sandbox::Options::new(cli.sandbox_dir(), paths::cache_dir());
-    opts.pace = pace;
+    opts.pace = pace.unwrap_or(Pace::Fast);
     let running =
         tokio::task::spawn_blocking(move || sandbox::up(&opts, &mut |line| eprintln!("{line}")))
             .await??;
@@ -409,12 +458,12 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Pace) -> Resul
         on_screen(
             store.clone(),
             files,
-            r.check(),
+            explicit,
             Start::New(Prefill::default()),
         )
         .await
     } else {
-        sandbox_wizard(store, r, files).await
+        sandbox_wizard(store, r, files, explicit).await
     };
     let unfinished = !matches!(outcome, Ok(Outcome::Completed));
     if running.started_now && !unfinished {
@@ -444,6 +493,7 @@ async fn sandbox_wizard(
     store: &Store,
     r: &RunArgs,
     files: Option<(PathBuf, PathBuf)>,
+    explicit: crate::check::CheckOptions,
 ) -> Result<Outcome> {
     // On a terminal without --yes the wizard asks everything, offering the sandbox's two
     // profiles; otherwise the sandbox preset answers.
@@ -455,7 +505,7 @@ async fn sandbox_wizard(
     let new = run::NewArgs {
         preset,
         allow_same_account: false,
-        check: run::sandbox_check(&files, r.check()),
+        check: run::sandbox_check(&files, explicit),
         profile_files: files,
     };
     run::new(store, new, &r.frontend()).await
@@ -465,11 +515,17 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
     let run_dir = cli.sandbox_dir();
     match action {
         SandboxAction::Up(args) => {
+            refuse_flags_of_a_running_sandbox(
+                &run_dir,
+                args.pace,
+                args.port,
+                args.data_plane_port,
+            )?;
             let mut opts = sandbox::Options::new(run_dir, paths::cache_dir());
-            opts.pace = args.pace;
+            opts.pace = args.pace.unwrap_or(Pace::Fast);
             opts.region = args.region.clone();
-            opts.port = args.port;
-            opts.data_plane_port = args.data_plane_port;
+            opts.port = args.port.unwrap_or(0);
+            opts.data_plane_port = args.data_plane_port.unwrap_or(0);
             let started = std::time::Instant::now();
             let running = tokio::task::spawn_blocking(move || {
                 sandbox::up(&opts, &mut |line| eprintln!("{line}"))
@@ -491,7 +547,7 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
             }
             eprintln!("Point a shell at it with:  eval \"$(xwizard sandbox env)\"");
             eprintln!("Stop it with:              xwizard sandbox down");
-            print!("{}", running.env_lines());
+            crate::ui::stdout(&running.env_lines());
             Ok(())
         }
         SandboxAction::Down => match sandbox::down(&run_dir)? {
@@ -506,7 +562,7 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
         },
         SandboxAction::Env => {
             let running = require_running(&run_dir)?;
-            print!("{}", running.env_lines());
+            crate::ui::stdout(&running.env_lines());
             Ok(())
         }
         SandboxAction::Status => {
@@ -556,6 +612,52 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A flag that `up` cannot honour because a sandbox already runs is refused, with why,
+/// rather than silently ignored.
+fn refuse_flags_of_a_running_sandbox(
+    run_dir: &std::path::Path,
+    pace: Option<Pace>,
+    port: Option<u16>,
+    data_plane_port: Option<u16>,
+) -> Result<()> {
+    let Some(running) = sandbox::status(run_dir, sandbox::DEFAULT_REGION) else {
+        return Ok(());
+    };
+    let endpoint_port = reqwest::Url::parse(&running.info.endpoint_url)
+        .ok()
+        .and_then(|u| u.port());
+    let mut refused = Vec::new();
+    if let Some(p) = pace.filter(|p| p.as_str() != running.info.pace) {
+        refused.push(format!(
+            "--pace {} (it runs at pace {})",
+            p.as_str(),
+            running.info.pace
+        ));
+    }
+    if let Some(p) = port.filter(|p| Some(*p) != endpoint_port) {
+        refused.push(format!(
+            "--port {p} (it listens on {})",
+            running.info.endpoint_url
+        ));
+    }
+    if let Some(p) = data_plane_port.filter(|p| *p != running.info.data_plane.port) {
+        refused.push(format!(
+            "--data-plane-port {p} (its data plane is on port {})",
+            running.info.data_plane.port
+        ));
+    }
+    if !refused.is_empty() {
+        bail!(
+            "a sandbox is already running from {}, so {} cannot take effect; stop it with \
+             `xwizard sandbox down` (which forgets everything in it) and start again, or leave \
+             the flag out to use it as it is",
+            run_dir.display(),
+            refused.join(" and ")
+        );
+    }
+    Ok(())
 }
 
 fn require_running(run_dir: &std::path::Path) -> Result<sandbox::Running> {

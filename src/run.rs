@@ -155,6 +155,13 @@ async fn ask_profile(
 pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome> {
     let source = profile_source(&args.profile_files);
     let p = args.preset;
+    // What was given is checked before anything is asked or called.
+    if let Some(name) = &p.name {
+        validate_deployment_name(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    }
+    if let Some(region) = &p.region {
+        validate_region(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    }
     let pattern = match p.pattern {
         Some(pattern) => pattern,
         None => {
@@ -232,9 +239,16 @@ pub async fn create(
         bail!("{e}; give it with --region or in the preset");
     }
     if store.exists(&name) {
-        bail!(
-            "a deployment named '{name}' exists already; `xwizard resume {name}` carries it on, or choose another --name"
-        );
+        match store.load(&name) {
+            Ok(d) if d.summary() == "destroyed" => bail!(
+                "a deployment named '{name}' was made and destroyed before; `xwizard forget \
+                 {name}` frees the name, or choose another --name"
+            ),
+            _ => bail!(
+                "a deployment named '{name}' exists already; `xwizard resume {name}` carries \
+                 it on, or choose another --name"
+            ),
+        }
     }
 
     let known = list_profiles(&source).await?;
@@ -248,6 +262,12 @@ pub async fn create(
                  the ones there (add it with `aws configure --profile {profile}` or `aws configure sso`)"
             );
         }
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        (io.say)(
+            "AWS_ACCESS_KEY_ID is set in this environment: xwizard ignores it and signs each \
+             account's calls with the profile chosen for that account",
+        );
     }
     let producer = Session::load(&producer_profile, Some(&region), &source).await;
     let consumer = Session::load(&consumer_profile, Some(&region), &source).await;
@@ -280,26 +300,52 @@ pub async fn create(
         profile_files,
         steps: Default::default(),
     };
-    let _lock = store.lock(&name)?;
+    let _lock = store.lock_new(&name)?;
     store.save(&deployment)?;
     let sessions = Sessions { producer, consumer };
     let offer_cleanup = io.offer_cleanup;
-    drive(store, deployment, &sessions, io, check, move |e| {
-        Box::pin(async move {
-            let outcome = e.run().await?;
-            if outcome == Outcome::Completed && offer_cleanup {
-                // The cleanup asks first, listing each stack and its account.
-                return e.destroy().await;
-            }
-            Ok(outcome)
-        })
-    })
+    drive(
+        store,
+        deployment,
+        &sessions,
+        io,
+        check,
+        "resume",
+        move |e| {
+            Box::pin(async move {
+                let outcome = e.run().await?;
+                if outcome == Outcome::Completed && offer_cleanup {
+                    // The cleanup asks first, listing each stack and its account.
+                    return e.destroy().await;
+                }
+                Ok(outcome)
+            })
+        },
+    )
     .await
 }
 
 /// Loads a deployment with sessions for its two profiles.
 pub async fn open(store: &Store, name: &str) -> Result<(Deployment, Sessions)> {
     let d = store.load(name)?;
+    // A sandbox deployment whose sandbox is gone: its profiles (and everything it made) went
+    // with it. Say that, not "sign in again".
+    if let Some((config, _)) = &d.profile_files
+        && running_sandbox(&d.profile_files).is_none()
+    {
+        let run_dir = config.parent().and_then(Path::parent).unwrap_or(config);
+        bail!(
+            "{name} was made in the sandbox at {}, which is not running (its profile files {}); \
+             a stopped sandbox forgets everything it held, so nothing of {name} exists any more: \
+             `xwizard forget {name}` removes its record",
+            run_dir.display(),
+            if config.exists() {
+                "are stale"
+            } else {
+                "are gone"
+            }
+        );
+    }
     let source = profile_source(&d.profile_files);
     let producer = Session::load(&d.producer.profile, Some(&d.region), &source).await;
     let consumer = Session::load(&d.consumer.profile, Some(&d.region), &source).await;
@@ -322,12 +368,15 @@ pub async fn open(store: &Store, name: &str) -> Result<(Deployment, Sessions)> {
     Ok((d, Sessions { producer, consumer }))
 }
 
+/// Runs `action` on the deployment's engine until it ends or a signal stops the waiting.
+/// `carry_on` is the command that carries a failed run on: `resume`, `test` or `destroy`.
 async fn drive<F>(
     store: &Store,
     d: Deployment,
     sessions: &Sessions,
     io: &Io,
     check: CheckOptions,
+    carry_on: &str,
     action: F,
 ) -> Result<Outcome>
 where
@@ -349,8 +398,12 @@ where
     // Ctrl-C stops the waiting, not the work: the run's future is dropped between two awaits
     // (state is written synchronously, so it is never half-saved) and AWS carries on.
     let finished = tokio::select! {
-        outcome = action(&mut engine) => Some(outcome?),
-        _ = tokio::signal::ctrl_c() => None,
+        outcome = action(&mut engine) => match outcome {
+            // Ctrl-C at a prompt: the same as SIGINT while waiting.
+            Err(e) if e.is::<engine::Interrupted>() => None,
+            other => Some(other?),
+        },
+        _ = stop_signal() => None,
     };
     let outcome = match finished {
         Some(outcome) => outcome,
@@ -366,10 +419,28 @@ where
     };
     if outcome == Outcome::Failed {
         (io.say)(&format!(
-            "The deployment is kept: `xwizard status {name}` shows it, `xwizard resume {name}` carries on."
+            "The deployment is kept: `xwizard status {name}` shows it, `xwizard {carry_on} {name}` carries on."
         ));
     }
     Ok(outcome)
+}
+
+/// SIGINT (Ctrl-C), SIGTERM (`kill`, a shutdown) or SIGHUP (the terminal closed): each
+/// stops the waiting, never the work already saved.
+pub async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
 }
 
 /// Locks the deployment, reopens its two sessions (checking they are still its accounts) and
@@ -379,6 +450,7 @@ async fn with_deployment<F>(
     name: &str,
     io: &Io,
     check: CheckOptions,
+    carry_on: &str,
     action: F,
 ) -> Result<Outcome>
 where
@@ -386,19 +458,90 @@ where
 {
     let _lock = store.lock(name)?;
     let (d, sessions) = open(store, name).await?;
-    drive(store, d, &sessions, io, check, action).await
+    drive(store, d, &sessions, io, check, carry_on, action).await
+}
+
+/// `xwizard forget NAME`: removes the record of a destroyed or abandoned deployment. While
+/// any of its stacks is still in AWS (or that cannot be checked) it is refused, since the
+/// record is what `destroy` needs; `force` forgets anyway and says what may be left.
+pub async fn forget(store: &Store, name: &str, force: bool) -> Result<Outcome> {
+    crate::state::check_name(name)?;
+    if !store.path(name).exists() {
+        store.load(name)?; // says there is no such deployment, and where it looked
+    }
+    let d = match store.load(name) {
+        Ok(d) => d,
+        Err(e) if force => {
+            store.remove(name)?;
+            eprintln!("Forgot {name}: its record was unreadable ({e:#}).");
+            return Ok(Outcome::Completed);
+        }
+        Err(e) => {
+            bail!("{e:#}; `xwizard forget {name} --force` removes the file as it is")
+        }
+    };
+    let present = if d.summary() == "destroyed" {
+        Ok(Vec::new())
+    } else {
+        match open(store, name).await {
+            Ok((d, sessions)) => engine::cleanup::stacks_present(&d, &sessions).await,
+            Err(e) => Err(e),
+        }
+    };
+    match (present, force) {
+        (Ok(stacks), false) if !stacks.is_empty() => {
+            let list: Vec<String> = stacks
+                .iter()
+                .map(|(stack, account, status)| format!("{stack} ({status}, account {account})"))
+                .collect();
+            bail!(
+                "{name} still has stacks in AWS: {}; `xwizard destroy {name}` removes them, \
+                 then forget it (or `xwizard forget {name} --force` forgets it and leaves them)",
+                list.join(", ")
+            );
+        }
+        (Err(e), false) => bail!(
+            "cannot check whether {name} still has stacks in AWS ({e:#}); sign in and retry, \
+             `xwizard destroy {name}` first, or `xwizard forget {name} --force` to forget it \
+             without checking"
+        ),
+        (Ok(stacks), true) if !stacks.is_empty() => {
+            store.remove(name)?;
+            let list: Vec<String> = stacks
+                .iter()
+                .map(|(s, a, _)| format!("{s} (account {a})"))
+                .collect();
+            eprintln!(
+                "Forgot {name}, as forced. These stacks of it are still in AWS and xwizard no \
+                 longer knows them: {}. Delete them in CloudFormation yourself.",
+                list.join(", ")
+            );
+        }
+        (Err(e), true) => {
+            store.remove(name)?;
+            eprintln!(
+                "Forgot {name}, as forced, without checking AWS ({e:#}): any of its stacks \
+                 still there (named xw-{name}-…) must be deleted in CloudFormation yourself."
+            );
+        }
+        (Ok(_), _) => {
+            store.remove(name)?;
+            eprintln!("Forgot {name}: nothing of it is in AWS, and its record is gone.");
+        }
+    }
+    Ok(Outcome::Completed)
 }
 
 pub async fn resume(store: &Store, name: &str, io: &Io, check: CheckOptions) -> Result<Outcome> {
-    with_deployment(store, name, io, check, |e| Box::pin(e.run())).await
+    with_deployment(store, name, io, check, "resume", |e| Box::pin(e.run())).await
 }
 
 pub async fn test(store: &Store, name: &str, io: &Io, check: CheckOptions) -> Result<Outcome> {
-    with_deployment(store, name, io, check, |e| Box::pin(e.test_again())).await
+    with_deployment(store, name, io, check, "test", |e| Box::pin(e.test_again())).await
 }
 
 pub async fn destroy(store: &Store, name: &str, io: &Io) -> Result<Outcome> {
-    with_deployment(store, name, io, CheckOptions::default(), |e| {
+    with_deployment(store, name, io, CheckOptions::default(), "destroy", |e| {
         Box::pin(e.destroy())
     })
     .await

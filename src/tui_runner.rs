@@ -126,6 +126,8 @@ struct Runner {
     /// The run under way; one at a time, as the deployment lock would insist anyway.
     task: Option<JoinHandle<()>>,
     last: Option<Result<Outcome, String>>,
+    /// A signal ended the screen.
+    signalled: bool,
 }
 
 impl Runner {
@@ -139,6 +141,7 @@ impl Runner {
             pending: None,
             task: None,
             last: None,
+            signalled: false,
         }
     }
 
@@ -147,6 +150,10 @@ impl Runner {
         let mut terminal_events = EventStream::new();
         let mut clock = tokio::time::interval(TICK);
         clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        // SIGTERM or SIGHUP (a closed terminal window, `kill`): leave as `q` would, so the
+        // terminal is restored and the run is kept for `xwizard resume`.
+        let signalled = run::stop_signal();
+        tokio::pin!(signalled);
         loop {
             terminal.draw(|frame| tui::view(&self.model, frame))?;
             let feed = tokio::select! {
@@ -160,6 +167,10 @@ impl Runner {
                     None => return Ok(()),
                 },
                 _ = clock.tick() => Feed::Show(Message::Tick(Instant::now())),
+                () = &mut signalled => {
+                    self.signalled = true;
+                    return Ok(());
+                }
             };
             if self.take(feed) == Flow::Quit {
                 return Ok(());
@@ -176,7 +187,12 @@ impl Runner {
     /// What the screen needs before the first frame: the saved deployments, the profiles (read
     /// in a task: an SSO config can be slow), and where to start.
     fn open(&mut self) {
-        let deployments = self.setup.store.list().unwrap_or_default();
+        let deployments = self
+            .setup
+            .store
+            .list()
+            .map(|l| l.deployments)
+            .unwrap_or_default();
         tui::update(
             &mut self.model,
             Message::Deployments(deployments, crate::state::now()),
@@ -239,7 +255,12 @@ impl Runner {
                 self.task = None;
                 // A question the run left behind can no longer be answered.
                 self.pending = None;
-                let deployments = self.setup.store.list().unwrap_or_default();
+                let deployments = self
+                    .setup
+                    .store
+                    .list()
+                    .map(|l| l.deployments)
+                    .unwrap_or_default();
                 tui::update(
                     &mut self.model,
                     Message::Deployments(deployments, crate::state::now()),
@@ -373,7 +394,11 @@ impl Runner {
             eprintln!(
                 "Stopped; {name} is kept as it is. `xwizard resume {name}` carries it on, `xwizard status {name}` shows it."
             );
-            return Ok(Outcome::Failed);
+            return Ok(if self.signalled {
+                Outcome::Interrupted
+            } else {
+                Outcome::Failed
+            });
         }
         match self.last {
             Some(Ok(outcome)) => Ok(outcome),

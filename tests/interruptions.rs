@@ -10,158 +10,14 @@
 
 mod common;
 
-use common::StopSandbox;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use common::shell::{
+    PRESET, checks_passed, finish, finish_with, kill, shell_on_a_sandbox, stack_reaches, wait_event,
+};
+use std::path::Path;
 
 use xwizard::state::{StepStatus, Store};
 
 const NAME: &str = "interrupted";
-const DEADLINE: Duration = Duration::from_secs(120);
-
-struct Shell {
-    dir: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-impl Shell {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
-        cmd.arg("--state-dir")
-            .arg(&self.dir)
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// Runs a command that must succeed.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.command(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Where the last spawned run's messages for people (stderr) go.
-    fn stderr_log(&self) -> PathBuf {
-        self.dir.join("last-run.stderr")
-    }
-
-    /// Starts a JSON run whose events arrive on the returned channel as they are printed.
-    fn spawn(&self, args: &[&str]) -> (Child, mpsc::Receiver<serde_json::Value>) {
-        let stderr = std::fs::File::create(self.stderr_log()).unwrap();
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let event = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-                if tx.send(event).is_err() {
-                    break;
-                }
-            }
-        });
-        (child, rx)
-    }
-}
-
-/// The events up to and including the first one `wanted` accepts, or a panic naming `what`
-/// at the deadline.
-fn wait_event(
-    rx: &mpsc::Receiver<serde_json::Value>,
-    what: &str,
-    wanted: impl Fn(&serde_json::Value) -> bool,
-) -> Vec<serde_json::Value> {
-    let end = Instant::now() + DEADLINE;
-    let mut seen = Vec::new();
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(event) => {
-                let found = wanted(&event);
-                seen.push(event);
-                if found {
-                    return seen;
-                }
-            }
-            Err(e) => panic!("never saw {what}: {e}"),
-        }
-    }
-}
-
-fn kill(child: &mut Child) {
-    child.kill().unwrap(); // SIGKILL: no handler runs, nothing is saved on the way out
-    child.wait().unwrap();
-}
-
-/// `seen` and every later event until the process ends, which must exit successfully.
-fn finish(
-    child: Child,
-    rx: mpsc::Receiver<serde_json::Value>,
-    seen: Vec<serde_json::Value>,
-) -> Vec<serde_json::Value> {
-    finish_with(child, rx, seen, 0)
-}
-
-/// `seen` and every later event until the process ends with exit status `code`.
-fn finish_with(
-    mut child: Child,
-    rx: mpsc::Receiver<serde_json::Value>,
-    mut events: Vec<serde_json::Value>,
-    code: i32,
-) -> Vec<serde_json::Value> {
-    let status = child.wait().unwrap();
-    events.extend(rx.iter());
-    assert_eq!(status.code(), Some(code), "{events:#?}");
-    events
-}
-
-/// A shell pointed at a sandbox of its own, and the guard that stops it.
-fn shell_on_a_sandbox(dir: &Path) -> (Shell, StopSandbox) {
-    let mut shell = Shell {
-        dir: dir.to_path_buf(),
-        env: Vec::new(),
-    };
-    shell.ok(&["sandbox", "up"]);
-    let down = StopSandbox(dir.to_path_buf());
-    shell.env = shell
-        .ok(&["sandbox", "env"])
-        .lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
-        .collect();
-    (shell, down)
-}
-
-/// Accepts the stack event of `stack` reaching `status`.
-fn stack_reaches(stack: &str, status: &str) -> impl Fn(&serde_json::Value) -> bool {
-    let (stack, status) = (stack.to_string(), status.to_string());
-    move |e| {
-        e["type"] == "stack_event" && e["stack"] == stack.as_str() && e["status"] == status.as_str()
-    }
-}
-
-const PRESET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/sandbox.toml");
-
-fn checks_passed(events: &[serde_json::Value]) {
-    let checks: Vec<_> = events.iter().filter(|e| e["type"] == "check").collect();
-    assert_eq!(checks.len(), 4, "{checks:#?}");
-    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
-}
 
 fn status_of(dir: &Path, step: &str) -> StepStatus {
     Store::new(dir).load(NAME).unwrap().step(step).status
@@ -325,4 +181,37 @@ fn ctrl_c_stops_the_waiting_not_the_work_and_resume_finishes() {
     shell.ok(&["sandbox", "fault", "release", &producer_stack]);
     let (child, rx) = shell.spawn(&["resume", NAME, "--yes", "--json"]);
     checks_passed(&finish(child, rx, Vec::new()));
+}
+
+#[test]
+fn the_emulator_killed_mid_run_is_named_as_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = shell_on_a_sandbox(dir.path());
+    let vpc_stack = format!("xw-{NAME}-consumer-vpc");
+    shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
+    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
+    let seen = wait_event(
+        &rx,
+        "the network stack in progress",
+        stack_reaches(&vpc_stack, "CREATE_IN_PROGRESS"),
+    );
+    let status = shell.ok(&["sandbox", "status"]);
+    let pid: i32 = status
+        .split("(pid ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {status:?}"));
+    // SAFETY: kill(2) on the sandbox's emulator, a process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let events = finish_with(child, rx, seen, 2);
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == "step_failed")
+        .expect("a failed step");
+    let next = failed["next"].as_str().unwrap();
+    for part in ["the sandbox's emulator", "xwizard sandbox status"] {
+        assert!(next.contains(part), "{part:?} not in {next:?}");
+    }
+    assert!(!next.contains("aws sso login"), "{next}");
 }

@@ -119,6 +119,27 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
         .collect();
     assert_eq!(retries.len(), 2, "{retries:?}");
 
+    // A test run that fails (nothing answers where its calls are sent) says so and exits 2,
+    // and the deployment is still deployed: a tunnel that is down is not a broken deployment.
+    let failing = xwizard(dir.path())
+        .args(["test", &name, "--json", "--connect-to", "::127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(failing.status.code(), Some(2), "{failing:?}");
+    let failed_checks = json_lines(&failing.stdout);
+    assert!(
+        of_type(&failed_checks, "check")
+            .iter()
+            .any(|c| c["passed"] == false),
+        "{failed_checks:#?}"
+    );
+    let list = xwizard(dir.path()).arg("list").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains(&format!("{name:<22} pattern 1  deployed")),
+        "{}",
+        String::from_utf8_lossy(&list.stdout)
+    );
+
     // Without --yes, a JSON run cannot ask: the missing answer is named, nothing is deleted.
     let refused = xwizard(dir.path())
         .args(["destroy", &name, "--json"])

@@ -1,6 +1,8 @@
 //! A line-mode run of the real binary in a pseudo-terminal, as a person types it: every
 //! question answered at its prompt, Pattern 1 deployed, tested and cleaned up on the sandbox.
 
+mod common;
+
 use expectrl::{Expect, Session};
 use std::process::Command;
 use std::time::Duration;
@@ -23,7 +25,7 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
         .args(["sandbox", "--no-tui"]);
     cmd.env("NO_COLOR", "1");
     let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(180)));
+    p.set_expect_timeout(Some(Duration::from_secs(600)));
 
     wait_for(&mut p, "Which pattern?");
     p.send(ENTER).unwrap();
@@ -84,4 +86,68 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// The exit status of the pty's process once it has ended.
+fn exit_status(p: &mut expectrl::session::OsSession) -> expectrl::process::unix::WaitStatus {
+    // Read to the end first: a process blocked on a full pty never exits.
+    let _ = p.expect(expectrl::Eof);
+    p.get_process_mut().wait().unwrap()
+}
+
+#[test]
+fn ctrl_c_at_a_prompt_exits_130_and_at_a_review_keeps_the_run_resumable() {
+    use expectrl::process::unix::WaitStatus;
+    // At the first question nothing has started.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir")
+        .arg(dir.path())
+        .args(["new", "--no-tui"]);
+    cmd.env("NO_COLOR", "1");
+    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(600)));
+    wait_for(&mut p, "Which pattern?");
+    p.send("\x03").unwrap();
+    wait_for(&mut p, "Interrupted: nothing was started.");
+    assert!(
+        matches!(exit_status(&mut p), WaitStatus::Exited(_, 130)),
+        "Ctrl-C at a prompt exits 130, as the README says"
+    );
+
+    // At a change-set review: the run stops as on SIGINT, kept for `xwizard resume`.
+    let _stop = common::StopSandbox(dir.path().to_path_buf());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir")
+        .arg(dir.path())
+        .args(["sandbox", "--no-tui"]);
+    cmd.env("NO_COLOR", "1");
+    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(600)));
+    for question in [
+        "Which pattern?",
+        "Which AWS profile is the producer?",
+        "Which AWS profile is the consumer?",
+        "Region?",
+    ] {
+        wait_for(&mut p, question);
+        p.send(ENTER).unwrap();
+    }
+    wait_for(&mut p, "Deployment name?");
+    p.send("\x7f".repeat(20)).unwrap();
+    p.send("ctrl-c-run").unwrap();
+    p.send(ENTER).unwrap();
+    wait_for(&mut p, "Apply this change set");
+    p.send("\x03").unwrap();
+    wait_for(&mut p, "`xwizard resume ctrl-c-run` picks it up");
+    wait_for(&mut p, "keeps running for the unfinished deployment");
+    assert!(matches!(exit_status(&mut p), WaitStatus::Exited(_, 130)));
+    let record = xwizard::state::Store::new(dir.path())
+        .load("ctrl-c-run")
+        .unwrap();
+    assert_eq!(
+        record.step("consumer-vpc").status,
+        xwizard::state::StepStatus::Running,
+        "left as a kill leaves it, for resume to reconcile"
+    );
 }

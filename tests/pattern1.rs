@@ -316,7 +316,7 @@ async fn a_stack_of_the_same_name_that_is_not_ours_is_never_touched() {
         .unwrap();
     common::wait_for(
         "the foreign stack",
-        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(300),
         || async {
             let s = xwizard::aws::stacks::Stacks::new(&run.sessions.consumer)
                 .describe(&name)
@@ -360,7 +360,7 @@ async fn stacks_deleted_behind_our_back_are_made_again_and_the_steps_using_them_
     for stack in ["consumer-api", "consumer-vpc"] {
         let name = format!("xw-{}-{stack}", before.name);
         cfn.delete_stack().stack_name(&name).send().await.unwrap();
-        wait_for(&name, Duration::from_secs(60), || async {
+        wait_for(&name, Duration::from_secs(300), || async {
             (!stack_exists(consumer, &name).await).then_some(())
         })
         .await;

@@ -71,6 +71,35 @@ fn up_env_down_manage_exactly_one_emulator() {
         text(&again.stderr)
     );
 
+    // Flags a running sandbox cannot honour are refused with why, not ignored.
+    for flags in [
+        &["--port", "1"][..],
+        &["--pace", "realistic"],
+        &["--data-plane-port", "1"],
+    ] {
+        let refused = xwizard(dir.path(), &[&["sandbox", "up"][..], flags].concat());
+        let err = text(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{flags:?}: {err}");
+        assert!(
+            err.contains("already running")
+                && err.contains(flags[0])
+                && err.contains("sandbox down"),
+            "{flags:?}: {err}"
+        );
+    }
+    // Releasing a stack that is not held is a mistake worth saying.
+    let release = xwizard(
+        dir.path(),
+        &["sandbox", "fault", "release", "no-such-stack"],
+    );
+    let err = text(&release.stderr);
+    assert_eq!(release.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no-such-stack") && err.contains("not held"),
+        "{err}"
+    );
+    assert!(!err.contains("done"), "{err}");
+
     let env = xwizard(dir.path(), &["sandbox", "env"]);
     assert_eq!(text(&env.stdout), exports, "env must print what up printed");
 

@@ -44,12 +44,14 @@ from moto.cloudformation.exceptions import (
     ValidationError,
 )
 from moto.cloudformation.models import (
+    ChangeSet,
     CloudFormationBackend,
     Event,
     Stack,
     cloudformation_backends,
 )
 from moto.cloudformation.parsing import Export, OutputMap, ResourceMap
+from moto.cloudformation.utils import generate_changeset_id, validate_create_change_set
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
@@ -1236,6 +1238,62 @@ def _list_stack_resources(self: CloudFormationResponse, original: Callable) -> A
     return ActionResult({"StackResourceSummaries": summaries})
 
 
+def _create_change_set_as_aws(original: Callable) -> Callable:
+    """CreateChangeSet of type CREATE as AWS does it. A stack of that name still in
+    REVIEW_IN_PROGRESS (made by an earlier change set that was never executed) receives the
+    new change set: no second stack is made. A live stack in any other state refuses it.
+    moto makes a new placeholder stack every time."""
+
+    def create_change_set(
+        self: CloudFormationBackend,
+        stack_name: str,
+        change_set_name: str,
+        template: str,
+        parameters: dict[str, str],
+        description: str,
+        change_set_type: str,
+        notification_arns: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+        role_arn: str | None = None,
+    ) -> tuple[str, str]:
+        live = [
+            s for s in self.stacks.values() if s.name == stack_name and s.status != "DELETE_COMPLETE"
+        ]
+        if change_set_type == "UPDATE" or not live:
+            return original(self, stack_name, change_set_name, template, parameters, description,
+                            change_set_type, notification_arns, tags, role_arn)
+        stack = live[0]
+        if stack.status != "REVIEW_IN_PROGRESS":
+            raise ValidationError(
+                message=f"Stack [{stack_name}] already exists and cannot be created again with "
+                f"the changeSet [{change_set_name}]."
+            )
+        validate_create_change_set(change_set_name)
+        change_set_id = generate_changeset_id(change_set_name, self.region_name, self.account_id)
+        change_set = ChangeSet(
+            change_set_type=change_set_type,
+            change_set_id=change_set_id,
+            change_set_name=change_set_name,
+            stack=stack,
+            template=template,
+            parameters=parameters,
+            description=description,
+            notification_arns=notification_arns,
+            tags=tags,
+            role_arn=role_arn,
+        )
+        change_set.status = "CREATE_COMPLETE"
+        change_set.execution_status = "AVAILABLE"
+        # The stack takes the newest change set's parameters and tags, as on AWS.
+        stack.parameters = parameters
+        if tags is not None:
+            stack.tags = tags
+        self.change_sets[change_set_id] = change_set
+        return change_set_id, stack.stack_id
+
+    return create_change_set
+
+
 def _remembering_request(original: Callable) -> Callable:
     """Keep the request parameters moto's handler ignores for the backend call it makes."""
 
@@ -1360,6 +1418,8 @@ def install(ctx: Any) -> None:
     _pace.update(ctx.pace)
 
     CloudFormationBackend.create_stack = create_stack  # type: ignore[assignment]
+    CloudFormationBackend.create_change_set = _create_change_set_as_aws(  # type: ignore[assignment]
+        CloudFormationBackend.create_change_set)
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[assignment]
     CloudFormationBackend.update_stack = update_stack  # type: ignore[assignment]
     CloudFormationBackend.delete_stack = delete_stack  # type: ignore[assignment]

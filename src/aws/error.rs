@@ -10,6 +10,18 @@ use std::fmt::{Debug, Display};
 #[error("{0}")]
 pub struct SignInNeeded(String);
 
+/// The call never reached AWS (or the sandbox standing in for it): the connection was
+/// refused, reset or timed out. The next step is to check what answers there, not to retry
+/// the work or sign in.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(String);
+
+/// Whether `err` (anywhere in its chain) is a call that could not reach its endpoint.
+pub fn unreachable(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<Unreachable>())
+}
+
 /// Error codes AWS answers with when the caller's credentials have expired (temporary ones:
 /// SSO, assumed roles) or are not recognised.
 const SIGN_IN_CODES: &[&str] = &[
@@ -45,8 +57,11 @@ where
         // The SDK found no usable credentials before sending (e.g. an expired SSO session).
         None => (cause_chain(&err), credentials_failed(&err)),
     };
+    let transport = matches!(&err, SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout());
     if sign_in {
         anyhow::Error::new(SignInNeeded(format!("{what}: {detail}")))
+    } else if transport {
+        anyhow::Error::new(Unreachable(format!("{what}: {detail}")))
     } else {
         anyhow::anyhow!("{what}: {detail}")
     }

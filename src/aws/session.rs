@@ -53,14 +53,34 @@ pub struct Session {
 
 impl Session {
     /// Loads `profile`; `region` overrides the profile's own region.
+    ///
+    /// Credentials come from the profile alone: the SDK's default chain would take
+    /// `AWS_ACCESS_KEY_ID` from the environment before the profile (silently making both
+    /// roles one identity) and, for a profile that is not there, go on to the instance
+    /// metadata service. The region comes from `region`, else the environment, else the
+    /// profile, else us-east-1 (where STS answers for every commercial account).
     pub async fn load(profile: &str, region: Option<&str>, source: &ProfileSource) -> Self {
+        use aws_config::environment::EnvironmentVariableRegionProvider;
+        use aws_config::meta::region::RegionProviderChain;
+        use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
+
+        let mut credentials = ProfileFileCredentialsProvider::builder().profile_name(profile);
+        let mut profile_region = ProfileFileRegionProvider::builder().profile_name(profile);
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_name(profile);
         if let Some(files) = source.profile_files() {
+            credentials = credentials.profile_files(files.clone());
+            profile_region = profile_region.profile_files(files.clone());
             loader = loader.profile_files(files);
         }
-        if let Some(region) = region {
-            loader = loader.region(Region::new(region.to_string()));
-        }
+        let region = match region {
+            Some(region) => RegionProviderChain::first_try(Region::new(region.to_string())),
+            None => RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+                .or_else(profile_region.build())
+                .or_else(Region::from_static("us-east-1")),
+        };
+        loader = loader
+            .credentials_provider(credentials.build())
+            .region(region);
         Self {
             profile: profile.to_string(),
             config: loader.load().await,

@@ -22,9 +22,54 @@ pub struct StackInfo {
 }
 
 impl StackInfo {
+    /// An operation is running on the stack (REVIEW_IN_PROGRESS is not one: it is a stack
+    /// made by a change set that was never executed, waiting for one that is).
     pub fn in_progress(&self) -> bool {
         self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
     }
+
+    /// Whether a wait on the stack is over. A change set just executed can still read as
+    /// REVIEW_IN_PROGRESS (its execution has not shown yet): that is not an end.
+    pub fn settled(&self) -> bool {
+        !self.status.ends_with("_IN_PROGRESS")
+    }
+}
+
+/// What xwizard reads of a stack; `None` for a deleted one.
+fn stack_info(stack: &aws_sdk_cloudformation::types::Stack) -> Option<StackInfo> {
+    let status = stack
+        .stack_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    if status == "DELETE_COMPLETE" {
+        return None;
+    }
+    Some(StackInfo {
+        id: stack.stack_id().unwrap_or_default().to_string(),
+        name: stack.stack_name().unwrap_or_default().to_string(),
+        status,
+        reason: stack.stack_status_reason().map(str::to_string),
+        outputs: stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+            .collect(),
+        parameters: stack
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_string(),
+                    p.parameter_value()?.to_string(),
+                ))
+            })
+            .collect(),
+        tags: stack
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -94,42 +139,25 @@ impl Stacks {
             Err(e) if code(&e) == Some("ValidationError") => return Ok(None),
             Err(e) => return Err(explain(format!("cannot describe stack {name_or_id}"), e)),
         };
-        let Some(stack) = out.stacks().first() else {
-            return Ok(None);
-        };
-        let status = stack
-            .stack_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        if status == "DELETE_COMPLETE" {
-            return Ok(None);
+        Ok(out.stacks().first().and_then(stack_info))
+    }
+
+    /// Every live stack of the account carrying tag `key` = `value`: what a deployment has
+    /// there, whatever its stacks are named.
+    pub async fn tagged(&self, key: &str, value: &str) -> Result<Vec<StackInfo>> {
+        let mut found = Vec::new();
+        let mut pages = self.client.describe_stacks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count();
+            let page = page.map_err(|e| explain("cannot list the stacks", e))?;
+            found.extend(
+                page.stacks()
+                    .iter()
+                    .filter_map(stack_info)
+                    .filter(|s| s.tags.get(key).is_some_and(|v| v == value)),
+            );
         }
-        Ok(Some(StackInfo {
-            id: stack.stack_id().unwrap_or_default().to_string(),
-            name: stack.stack_name().unwrap_or_default().to_string(),
-            status,
-            reason: stack.stack_status_reason().map(str::to_string),
-            outputs: stack
-                .outputs()
-                .iter()
-                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
-                .collect(),
-            parameters: stack
-                .parameters()
-                .iter()
-                .filter_map(|p| {
-                    Some((
-                        p.parameter_key()?.to_string(),
-                        p.parameter_value()?.to_string(),
-                    ))
-                })
-                .collect(),
-            tags: stack
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect(),
-        }))
+        Ok(found)
     }
 
     /// Creates a change set; `update` when the stack exists with resources.

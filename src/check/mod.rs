@@ -36,13 +36,17 @@ impl std::str::FromStr for Resolve {
         let mut parts = arg.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
             (Some(host), Some(port), Some(addr)) if !host.is_empty() && !addr.is_empty() => {
+                let addr = addr.trim_start_matches('[').trim_end_matches(']');
+                // As curl's: the address is dialled as given, never looked up.
+                if addr.parse::<std::net::IpAddr>().is_err() {
+                    return Err(format!(
+                        "--resolve: '{addr}' in '{arg}' is not an IP address (e.g. 127.0.0.1 or [::1])"
+                    ));
+                }
                 Ok(Self {
                     host: host.to_string(),
                     port: parse_port(port, "port", arg)?,
-                    addr: addr
-                        .trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .to_string(),
+                    addr: addr.to_string(),
                 })
             }
             _ => Err(format!(
@@ -61,6 +65,11 @@ impl std::str::FromStr for ConnectTo {
                 "--connect-to takes HOST:PORT:CONNECT_HOST:CONNECT_PORT (e.g. ::127.0.0.1:8443), not '{arg}'"
             ));
         };
+        if to_host.is_empty() {
+            return Err(format!(
+                "--connect-to: '{arg}' names no host to connect to (e.g. ::127.0.0.1:8443)"
+            ));
+        }
         Ok(Self {
             host: host.to_string(),
             port: if port.is_empty() {
@@ -82,6 +91,36 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
 }
 
+impl CheckOptions {
+    /// What can be known wrong before any call is made: a CA bundle that cannot be read or
+    /// holds no certificate. Named by its option, so nothing is retried in vain.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(path) = &self.ca_bundle {
+            ca_certificates(path)?;
+        }
+        Ok(())
+    }
+}
+
+/// The certificates of a `--ca-bundle` file: at least one, each valid PEM.
+fn ca_certificates(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("--ca-bundle: cannot read {}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        anyhow::anyhow!(
+            "--ca-bundle: {} is not a PEM certificate bundle ({e})",
+            path.display()
+        )
+    })?;
+    if certs.is_empty() {
+        bail!(
+            "--ca-bundle: {} holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks)",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
@@ -99,11 +138,7 @@ pub async fn get(opts: &CheckOptions, url: &str, headers: &[(&str, &str)]) -> Re
         .timeout(opts.timeout.unwrap_or(Duration::from_secs(30)))
         .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = &opts.ca_bundle {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("cannot read the CA bundle {}", path.display()))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("{} holds no PEM certificate", path.display()))?
-        {
+        for cert in ca_certificates(path)? {
             builder = builder.add_root_certificate(cert);
         }
     }

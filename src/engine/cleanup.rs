@@ -23,6 +23,26 @@ struct Deleted {
     root_cause: Option<RootCause>,
 }
 
+/// The deployment's stacks that exist in AWS now: (stack name, account id, status).
+pub async fn stacks_present(
+    deployment: &crate::state::Deployment,
+    sessions: &super::Sessions,
+) -> Result<Vec<(String, String, String)>> {
+    let mut present = Vec::new();
+    for step in deployment.pattern.steps() {
+        let Some(spec) = step.stack() else { continue };
+        let name = plan::stack_name(&deployment.name, spec);
+        if let Some(info) = Stacks::new(sessions.of(step.role)).describe(&name).await? {
+            present.push((
+                info.name,
+                deployment.account(step.role).account_id.clone(),
+                info.status,
+            ));
+        }
+    }
+    Ok(present)
+}
+
 impl Engine<'_> {
     pub async fn destroy(&mut self) -> Result<Outcome> {
         let steps = self.deployment.pattern.steps();
@@ -250,6 +270,19 @@ impl Engine<'_> {
                     .await?
                 {
                     left.push(format!("stack {} ({})", info.name, info.status));
+                }
+            }
+        }
+        // Any other stack tagged for the deployment, whatever made it or named it.
+        for role in Role::BOTH {
+            let account = &self.deployment.account(role).account_id;
+            for info in Stacks::new(self.sessions.of(role))
+                .tagged(DEPLOYMENT_TAG, &self.deployment.name)
+                .await?
+            {
+                let item = format!("stack {} ({})", info.name, info.status);
+                if !left.contains(&item) {
+                    left.push(format!("{item} in account {account}"));
                 }
             }
         }

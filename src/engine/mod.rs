@@ -2,7 +2,7 @@
 //! run can be killed anywhere and resumed; reconciles saved state with what AWS really has.
 //! It reports `Event`s and asks `Question`s; it draws nothing.
 
-mod cleanup;
+pub mod cleanup;
 pub mod events;
 mod policy;
 mod poll;
@@ -52,6 +52,8 @@ pub struct StepError {
     /// Boxed: a step's error travels through every `?` of the step.
     pub root_cause: Option<Box<RootCause>>,
     pub next: String,
+    /// The person stopped the run (Ctrl-C at a prompt): not a failure of the step.
+    pub interrupted: bool,
 }
 
 impl StepError {
@@ -60,9 +62,23 @@ impl StepError {
             message: message.into(),
             root_cause: None,
             next: next.into(),
+            interrupted: false,
         }
     }
 }
+
+/// The person interrupted the run where it asked something (Ctrl-C at a prompt): the run
+/// stops as it would on SIGINT, kept and resumable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 impl From<anyhow::Error> for StepError {
     fn from(err: anyhow::Error) -> Self {
@@ -72,12 +88,23 @@ impl From<anyhow::Error> for StepError {
                 "<profile>",
                 "`xwizard resume <name>` carries on from this step",
             )
+        } else if crate::aws::error::unreachable(&err) {
+            format!(
+                "{UNREACHABLE_PLACEHOLDER} could not be reached; once it answers, `xwizard resume \
+                 <name>` carries on from this step"
+            )
         } else {
             "fix the cause above, then `xwizard resume <name>` carries on from this step".into()
         };
-        Self::new(format!("{err:#}"), next)
+        Self {
+            interrupted: err.is::<Interrupted>(),
+            ..Self::new(format!("{err:#}"), next)
+        }
     }
 }
+
+/// Stands in a step's next action for what could not be reached: AWS, or the sandbox.
+const UNREACHABLE_PLACEHOLDER: &str = "<endpoint>";
 
 /// The next action when `profile`'s credentials have expired: sign in again, then `then`.
 fn sign_in_again(profile: &str, then: &str) -> String {
@@ -202,7 +229,7 @@ impl<'a> Engine<'a> {
             {
                 continue;
             }
-            if !self.run_step(&step).await? {
+            if !self.run_step(&step, Record::Yes).await? {
                 self.emit(Event::RunFinished {
                     deployment: self.deployment.name.clone(),
                     status: "failed".into(),
@@ -236,7 +263,9 @@ impl<'a> Engine<'a> {
                 );
             }
         }
-        Ok(if self.run_step(step).await? {
+        // A test run reports; it does not change what the record says of the deployment (a
+        // tunnel that is down is not a broken deployment).
+        Ok(if self.run_step(step, Record::No).await? {
             Outcome::Completed
         } else {
             Outcome::Failed
@@ -301,9 +330,11 @@ impl<'a> Engine<'a> {
     }
 
     /// Runs one step and records its outcome; false when it failed.
-    async fn run_step(&mut self, step: &Step) -> Result<bool> {
+    async fn run_step(&mut self, step: &Step, record: Record) -> Result<bool> {
         let started = Instant::now();
-        self.set_status(step.id, StepStatus::Running)?;
+        if record == Record::Yes {
+            self.set_status(step.id, StepStatus::Running)?;
+        }
         self.emit(Event::StepStarted {
             step: step.id.to_string(),
             title: step.title.to_string(),
@@ -337,9 +368,11 @@ impl<'a> Engine<'a> {
         };
         match result {
             Ok(api_calls) => {
-                let inputs = self.current_inputs(step);
-                self.deployment.step_mut(step.id).inputs = inputs;
-                self.set_status(step.id, StepStatus::Done)?;
+                if record == Record::Yes {
+                    let inputs = self.current_inputs(step);
+                    self.deployment.step_mut(step.id).inputs = inputs;
+                    self.set_status(step.id, StepStatus::Done)?;
+                }
                 self.emit(Event::StepDone {
                     step: step.id.to_string(),
                     seconds: started.elapsed().as_secs_f64(),
@@ -347,20 +380,34 @@ impl<'a> Engine<'a> {
                 });
                 Ok(true)
             }
+            Err(err) if err.interrupted => {
+                // Left as a kill would leave it: running, for `resume` to reconcile.
+                Err(anyhow::Error::new(Interrupted))
+            }
             Err(err) => {
+                let endpoint = if self.deployment.profile_files.is_some() {
+                    "the sandbox's emulator (stopped or killed? `xwizard sandbox status` says; \
+                     a sandbox that was stopped has forgotten this deployment, and `xwizard \
+                     forget <name>` removes its record)"
+                } else {
+                    "AWS (check the network, a proxy or a VPN)"
+                };
                 let next = err
                     .next
+                    .replace(UNREACHABLE_PLACEHOLDER, endpoint)
                     .replace("<name>", &self.deployment.name)
                     .replace("<profile>", &self.deployment.account(step.role).profile);
-                let s = self.deployment.step_mut(step.id);
-                s.status = StepStatus::Failed;
-                s.updated_at = now();
-                s.failure = Some(StepFailure {
-                    message: err.message.clone(),
-                    root_cause: err.root_cause.as_deref().cloned(),
-                    next: next.clone(),
-                });
-                self.save()?;
+                if record == Record::Yes {
+                    let s = self.deployment.step_mut(step.id);
+                    s.status = StepStatus::Failed;
+                    s.updated_at = now();
+                    s.failure = Some(StepFailure {
+                        message: err.message.clone(),
+                        root_cause: err.root_cause.as_deref().cloned(),
+                        next: next.clone(),
+                    });
+                    self.save()?;
+                }
                 self.emit(Event::StepFailed {
                     step: step.id.to_string(),
                     message: err.message,
@@ -371,4 +418,11 @@ impl<'a> Engine<'a> {
             }
         }
     }
+}
+
+/// Whether a step's outcome is saved in the deployment's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    Yes,
+    No,
 }

@@ -242,6 +242,7 @@ impl Engine<'_> {
                 Err(StepError {
                     message,
                     root_cause: cause.map(Box::new),
+                    interrupted: false,
                     next: format!(
                         "fix the cause, then `xwizard resume <name>` (the failed stack is deleted first, after asking); \
                          or `xwizard destroy <name>` to remove everything in account {}",
@@ -401,7 +402,7 @@ impl Engine<'_> {
             // in case its final event was missed (e.g. a page boundary).
             let settled = !progressed
                 && match stacks.describe(stack_id).await? {
-                    Some(info) => !info.in_progress(),
+                    Some(info) => info.settled(),
                     None => true,
                 };
             if settled {

@@ -257,13 +257,40 @@ pub fn validate_region(region: &str) -> Result<(), String> {
             .iter()
             .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
-    if well_formed {
-        Ok(())
-    } else {
-        Err(format!(
+    if !well_formed {
+        return Err(format!(
             "'{region}' is not a region name like eu-west-2 (lowercase, ending in a number)"
-        ))
+        ));
     }
+    // Every AWS region starts with one of these areas and names a direction from it (after
+    // an optional partition word such as `gov` or `iso`). A made-up one (`zz-moon-1`) is
+    // caught here instead of as an unanswered call.
+    const AREAS: &[&str] = &["af", "ap", "ca", "cn", "eu", "il", "me", "mx", "sa", "us"];
+    const DIRECTIONS: &[&str] = &[
+        "central",
+        "east",
+        "west",
+        "north",
+        "south",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+    ];
+    let direction = parts[parts.len() - 2];
+    let partition_words = &parts[1..parts.len() - 2];
+    if !AREAS.contains(&parts[0])
+        || !DIRECTIONS.contains(&direction)
+        || partition_words
+            .iter()
+            .any(|w| !matches!(*w, "gov" | "iso" | "isob" | "isoe" | "isof"))
+    {
+        return Err(format!(
+            "'{region}' is not an AWS region (regions look like us-east-1, eu-central-2, \
+             us-gov-west-1); `aws ec2 describe-regions` lists the ones your account has"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -278,6 +305,9 @@ mod tests {
             "us-gov-west-1",
             "ap-southeast-5",
             "cn-northwest-1",
+            "mx-central-1",
+            "il-central-1",
+            "us-isob-east-1",
         ] {
             assert!(validate_region(good).is_ok(), "{good}");
         }
@@ -291,6 +321,9 @@ mod tests {
             "eu-west-2 ",
             "moon-base-x",
             "usa-east-1",
+            "zz-moon-1",
+            "us-moon-1",
+            "eu-x-west-1",
         ] {
             assert!(validate_region(bad).is_err(), "{bad:?} accepted");
         }

@@ -30,7 +30,7 @@ pub enum Pace {
 }
 
 impl Pace {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Pace::Fast => "fast",
             Pace::Realistic => "realistic",

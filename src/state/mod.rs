@@ -172,11 +172,20 @@ impl Store {
         self.dir.join(format!("{name}.toml"))
     }
 
-    pub fn exists(&self, name: &str) -> bool {
-        self.path(name).exists()
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
+    /// Whether a record of that name exists (an invalid name has none).
+    pub fn exists(&self, name: &str) -> bool {
+        check_name(name).is_ok() && self.path(name).exists()
+    }
+
+    /// The deployment's record, read strictly: the name is checked before any file is
+    /// touched, and the record must name itself as its file does and be of a schema this
+    /// xwizard knows.
     pub fn load(&self, name: &str) -> Result<Deployment> {
+        check_name(name)?;
         let path = self.path(name);
         let text = std::fs::read_to_string(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -188,18 +197,8 @@ impl Store {
                 anyhow::anyhow!("cannot read {}: {e}", path.display())
             }
         })?;
-        let deployment: Deployment = toml::from_str(&text)
-            .with_context(|| format!("{} is not a deployment record", path.display()))?;
-        if deployment.schema_version > SCHEMA_VERSION {
-            bail!(
-                "{} was written by a newer xwizard (schema {}); upgrade xwizard to use it",
-                path.display(),
-                deployment.schema_version
-            );
-        }
-        Ok(deployment)
+        parse_record(name, &path, &text)
     }
-
     /// Writes the record atomically: a reader never sees half a file, a crash never loses it.
     pub fn save(&self, deployment: &Deployment) -> Result<()> {
         use std::io::Write;
@@ -217,28 +216,57 @@ impl Store {
         Ok(())
     }
 
-    pub fn list(&self) -> Result<Vec<Deployment>> {
-        let mut out = Vec::new();
+    /// Every record in the deployments directory, newest activity first; the ones that cannot
+    /// be read are listed too, with why, rather than silently left out.
+    pub fn list(&self) -> Result<Listing> {
+        let mut listing = Listing::default();
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(e.into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
+            Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", self.dir.display())),
         };
         for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                let name = path
-                    .file_stem()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_string();
-                if let Ok(d) = self.load(&name) {
-                    out.push(d);
-                }
+            let path = entry
+                .with_context(|| format!("cannot read {}", self.dir.display()))?
+                .path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            if name.starts_with('.') {
+                continue; // a temporary file of a save under way
+            }
+            match self.load(&name) {
+                Ok(d) => listing.deployments.push(d),
+                Err(e) => listing.unreadable.push(Unreadable {
+                    file: path,
+                    why: format!("{e:#}"),
+                }),
             }
         }
-        out.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
-        Ok(out)
+        listing
+            .deployments
+            .sort_by_key(|d| std::cmp::Reverse(d.updated_at));
+        listing.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
+        Ok(listing)
+    }
+
+    /// Removes a deployment's record and its lock file, under its lock. What the record named
+    /// in AWS is not looked at here: the caller decides whether it may go.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        let path = self.path(name);
+        {
+            let _lock = self.lock(name)?;
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        let _ = std::fs::remove_file(self.lock_path(name));
+        Ok(())
     }
 
     /// Forgets the deployments made in the sandbox kept at `sandbox_dir` (their profile files
@@ -246,7 +274,7 @@ impl Store {
     /// names.
     pub fn forget_made_in(&self, sandbox_dir: &Path) -> Result<Vec<String>> {
         let mut forgotten = Vec::new();
-        for d in self.list()? {
+        for d in self.list()?.deployments {
             let inside = d
                 .profile_files
                 .as_ref()
@@ -265,11 +293,32 @@ impl Store {
         Ok(forgotten)
     }
 
-    /// Takes the deployment's lock for the life of the returned guard; a second live run of
-    /// the same deployment is refused instead of racing the first.
+    fn lock_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!(".{name}.lock"))
+    }
+
+    /// Takes the lock of an existing deployment for the life of the returned guard; a second
+    /// live run of the same deployment is refused instead of racing the first. An unknown name
+    /// is refused before any file is made.
     pub fn lock(&self, name: &str) -> Result<Lock> {
-        std::fs::create_dir_all(&self.dir)?;
-        let path = self.dir.join(format!(".{name}.lock"));
+        check_name(name)?;
+        if !self.path(name).exists() {
+            // The same message as a load: no lock file is left for a name that is not there.
+            self.load(name)?;
+        }
+        self.take_lock(name)
+    }
+
+    /// Takes the lock for a deployment about to be made.
+    pub fn lock_new(&self, name: &str) -> Result<Lock> {
+        check_name(name)?;
+        self.take_lock(name)
+    }
+
+    fn take_lock(&self, name: &str) -> Result<Lock> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let path = self.lock_path(name);
         let file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         match file.try_lock() {
@@ -278,9 +327,75 @@ impl Store {
                 "deployment '{name}' is being run by another xwizard right now; \
                  wait for it to finish or stop it, then retry"
             ),
-            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow::anyhow!("cannot lock {}: {e}", path.display()))
+            }
         }
     }
+}
+
+/// What `Store::list` found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub deployments: Vec<Deployment>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A file in the deployments directory that is not a record this xwizard can use.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub file: PathBuf,
+    pub why: String,
+}
+
+/// A deployment name, checked before it is used in a path: the same rule `new` applies, so
+/// `../elsewhere` or `a/b` never reaches the file system.
+pub fn check_name(name: &str) -> Result<()> {
+    crate::plan::validate_deployment_name(name)
+        .map_err(|e| anyhow::anyhow!("{e}; `xwizard list` shows the known deployments"))
+}
+
+/// A record's text, checked: it parses, its schema is known and it names itself `name`.
+pub fn parse_record(name: &str, path: &Path, text: &str) -> Result<Deployment> {
+    if text.trim().is_empty() {
+        bail!(
+            "{} is empty (a disk that filled up?); `xwizard forget {name} --force` removes it",
+            path.display()
+        );
+    }
+    // The schema first, so a newer record is named as such rather than as unparseable.
+    #[derive(Deserialize)]
+    struct Header {
+        schema_version: Option<u32>,
+    }
+    if let Ok(Header {
+        schema_version: Some(v),
+    }) = toml::from_str::<Header>(text)
+        && v > SCHEMA_VERSION
+    {
+        bail!(
+            "{} was written by a newer xwizard (schema {v}); upgrade xwizard to use it",
+            path.display()
+        );
+    }
+    let deployment: Deployment = toml::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a deployment record ({}); fix or remove it (`xwizard forget {name} \
+             --force`)",
+            path.display(),
+            e.message()
+        )
+    })?;
+    if deployment.name != name {
+        bail!(
+            "{} names deployment '{}', not '{name}' as its file name says; rename the file \
+             back to {}.toml",
+            path.display(),
+            deployment.name,
+            deployment.name
+        );
+    }
+    Ok(deployment)
 }
 
 /// Held while a run is live; released on drop (and by the OS if the process dies).
@@ -323,13 +438,14 @@ mod tests {
             .insert("VpcId".into(), "vpc-1".into());
         store.save(&d).unwrap();
         assert_eq!(store.load("vpce-test").unwrap(), d);
-        assert_eq!(store.list().unwrap().len(), 1);
+        assert_eq!(store.list().unwrap().deployments.len(), 1);
     }
 
     #[test]
     fn a_second_lock_is_refused_while_the_first_is_held() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
+        store.save(&sample()).unwrap();
         let held = store.lock("vpce-test").unwrap();
         let err = store.lock("vpce-test").err().expect("second lock refused");
         assert!(err.to_string().contains("another xwizard"), "{err}");
@@ -356,11 +472,17 @@ mod tests {
                 files(&dir.path().join("elsewhere")),
             ))
             .unwrap();
-        let held = store.lock("busy-one").unwrap();
+        let held = store.lock_new("busy-one").unwrap();
         store.save(&made_in("busy-one", files(&sandbox))).unwrap();
 
         assert_eq!(store.forget_made_in(&sandbox).unwrap(), ["in-sandbox"]);
-        let mut left: Vec<String> = store.list().unwrap().into_iter().map(|d| d.name).collect();
+        let mut left: Vec<String> = store
+            .list()
+            .unwrap()
+            .deployments
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
         left.sort();
         assert_eq!(left, ["busy-one", "in-aws", "other-sandbox"]);
         drop(held);

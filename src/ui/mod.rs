@@ -5,6 +5,20 @@ pub mod line;
 pub mod prompts;
 pub mod tui;
 
+/// Writes `text` to stdout. A reader that went away (`xwizard list | head -1`) ends the
+/// output quietly: the work is done, only the rest of its report has nowhere to go.
+pub fn stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // Any other write error (a full disk behind a redirection) has no better place to go
+    // than stderr.
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the output: {e}");
+    }
+}
+
 /// "40m", "26h", "9d": how long ago a deployment was started.
 pub fn age(seconds: u64) -> String {
     match seconds {

@@ -12,6 +12,18 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal()
 }
 
+/// An inquire error as the run sees it: Ctrl-C or Esc at a prompt is the person stopping
+/// the run, which ends as an interruption (exit 130), not as a failed step.
+fn answer<T>(result: Result<T, inquire::InquireError>) -> Result<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(
+            inquire::InquireError::OperationInterrupted | inquire::InquireError::OperationCanceled,
+        ) => Err(anyhow::Error::new(crate::engine::Interrupted)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn missing(what: &str, flag: &str) -> anyhow::Error {
     anyhow::anyhow!("missing answer: {what}. Pass {flag} (or put it in the --preset file)")
 }
@@ -20,9 +32,11 @@ pub fn select(what: &str, flag: &str, options: Vec<String>, default: usize) -> R
     if !interactive() {
         return Err(missing(what, flag));
     }
-    Ok(inquire::Select::new(what, options)
-        .with_starting_cursor(default)
-        .prompt()?)
+    answer(
+        inquire::Select::new(what, options)
+            .with_starting_cursor(default)
+            .prompt(),
+    )
 }
 
 pub fn text(
@@ -34,23 +48,24 @@ pub fn text(
     if !interactive() {
         return Err(missing(what, flag));
     }
-    let answer = inquire::Text::new(what)
-        .with_default(default)
-        .with_validator(move |s: &str| {
-            Ok(match validate(s) {
-                Ok(()) => inquire::validator::Validation::Valid,
-                Err(msg) => inquire::validator::Validation::Invalid(msg.into()),
+    answer(
+        inquire::Text::new(what)
+            .with_default(default)
+            .with_validator(move |s: &str| {
+                Ok(match validate(s) {
+                    Ok(()) => inquire::validator::Validation::Valid,
+                    Err(msg) => inquire::validator::Validation::Invalid(msg.into()),
+                })
             })
-        })
-        .prompt()?;
-    Ok(answer)
+            .prompt(),
+    )
 }
 
 pub fn confirm(what: &str, default: bool) -> Result<bool> {
     if !interactive() {
         bail!("missing answer: {what} Pass --yes to approve without asking");
     }
-    Ok(inquire::Confirm::new(what).with_default(default).prompt()?)
+    answer(inquire::Confirm::new(what).with_default(default).prompt())
 }
 
 /// Asks on the terminal; refuses (with what to pass) when there is none.

@@ -514,3 +514,27 @@ def test_sixty_resources_complete_with_every_event(cfn, ec2):
     assert len(events) == 60 * 3 + 2
     assert len(cfn.list_stack_resources(StackName="big")["StackResourceSummaries"]) == 60
     assert len(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": list(vpc_ids(ec2))}])["Subnets"]) == 20
+
+
+def test_a_create_change_set_reuses_a_stack_left_in_review(cfn):
+    """A change set made but never executed leaves its stack REVIEW_IN_PROGRESS; on AWS the next
+    CREATE change set of that name joins that stack instead of making a second one."""
+    name = "left-in-review"
+    first = cfn.create_change_set(StackName=name, ChangeSetName="first", ChangeSetType="CREATE",
+                                  TemplateBody=vpc_template())
+    assert status(cfn, name) == "REVIEW_IN_PROGRESS"
+    second = cfn.create_change_set(StackName=name, ChangeSetName="second", ChangeSetType="CREATE",
+                                   TemplateBody=vpc_template())
+    assert second["StackId"] == first["StackId"]
+    live = [s for s in cfn.list_stacks()["StackSummaries"]
+            if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE"]
+    assert len(live) == 1, live
+    cfn.execute_change_set(StackName=name, ChangeSetName="second")
+    assert settle(cfn, name) == "CREATE_COMPLETE"
+
+    # A stack that exists and is not in review refuses another CREATE change set.
+    with pytest.raises(ClientError) as refused:
+        cfn.create_change_set(StackName=name, ChangeSetName="third", ChangeSetType="CREATE",
+                              TemplateBody=vpc_template())
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert f"Stack [{name}] already exists" in refused.value.response["Error"]["Message"]

@@ -118,6 +118,7 @@ impl RunArgs {
         run::Frontend {
             json: self.json,
             yes: self.yes,
+            clean_up: false,
         }
     }
 
@@ -254,7 +255,10 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     let store = Store::new(&cli.state_dir());
     let Some(command) = &cli.command else {
         if tui_runner::available() {
-            return on_screen(store, None, Default::default(), Start::Home).await;
+            // A shell pointed at a running sandbox (`eval "$(xwizard sandbox env)"`): new
+            // deployments from the home screen are made there, as `xwizard new` makes them.
+            let files = run::sandbox_files_from_env();
+            return on_screen(store, files, Default::default(), Start::Home).await;
         }
         // No terminal to draw the home screen on: say what there is, as for a usage error.
         use clap::CommandFactory;
@@ -496,19 +500,32 @@ async fn sandbox_wizard(
     explicit: crate::check::CheckOptions,
 ) -> Result<Outcome> {
     // On a terminal without --yes the wizard asks everything, offering the sandbox's two
-    // profiles; otherwise the sandbox preset answers.
-    let preset = if !r.yes && !r.json && crate::ui::prompts::interactive() {
+    // profiles. Otherwise (a script, CI, --yes) nobody can answer: the sandbox is local and
+    // costs nothing, so its preset answers and every question is answered yes, as --yes
+    // would, and that is said.
+    let asks = !r.yes && !r.json && crate::ui::prompts::interactive();
+    let preset = if asks {
         Preset::default()
     } else {
         Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?
     };
+    let mut frontend = r.frontend();
+    if !asks && !r.yes {
+        eprintln!(
+            "No terminal to ask on: the sandbox runs through on profiles/sandbox.toml, every \
+             question answered yes (as --yes does), and cleans up at the end."
+        );
+        frontend.yes = true;
+        // The whole job, as on a terminal: what was made is removed again.
+        frontend.clean_up = true;
+    }
     let new = run::NewArgs {
         preset,
         allow_same_account: false,
         check: run::sandbox_check(&files, explicit),
         profile_files: files,
     };
-    run::new(store, new, &r.frontend()).await
+    run::new(store, new, &frontend).await
 }
 
 async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {

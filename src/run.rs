@@ -18,6 +18,8 @@ use crate::ui::{json::JsonReporter, line::LineReporter, prompts};
 pub struct Frontend {
     pub json: bool,
     pub yes: bool,
+    /// Clean up right after a new deployment completes (the sandbox run without a terminal).
+    pub clean_up: bool,
 }
 
 /// Answers with no prompt when `--json` runs without `--yes`: a question is a typed error.
@@ -66,7 +68,7 @@ impl Frontend {
                 |text| println!("{text}")
             },
             // On a terminal, offer the cleanup right after a successful run, as the last step.
-            offer_cleanup: !self.yes && !self.json && prompts::interactive(),
+            offer_cleanup: self.clean_up || (!self.yes && !self.json && prompts::interactive()),
         }
     }
 }

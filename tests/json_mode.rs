@@ -148,6 +148,39 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("Pass --yes"));
 
+    // A cleanup that cannot delete something says, on every channel, that destroy carries on.
+    json_run(
+        dir.path(),
+        &[
+            "sandbox",
+            "fault",
+            "fail-resource",
+            "EndpointSecurityGroup",
+            "--on",
+            "delete",
+            "--stack",
+            &format!("xw-{name}-consumer-vpc"),
+        ],
+    );
+    let blocked = xwizard(dir.path())
+        .args(["destroy", &name, "--yes", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(blocked.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&blocked.stderr);
+    assert!(
+        said.contains(&format!("`xwizard destroy {name}` carries on")) && !said.contains("resume"),
+        "{said}"
+    );
+    let failed = json_lines(&blocked.stdout);
+    assert!(
+        of_type(&failed, "step_failed").iter().all(|e| e["next"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("xwizard destroy {name}"))),
+        "{failed:#?}"
+    );
+
     let gone = json_run(dir.path(), &["destroy", &name, "--yes", "--json"]);
     assert_eq!(
         of_type(&gone, "run_finished").last().unwrap()["status"],

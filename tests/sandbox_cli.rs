@@ -131,3 +131,31 @@ fn a_taken_port_is_reported_with_what_to_do() {
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     assert!(err.contains("another port"), "{err}");
 }
+
+/// The README's first command, as a script or CI runs it: no terminal anywhere. It does the
+/// whole job, as it does on a terminal: deploy, test, clean up, stop the sandbox.
+#[test]
+fn the_first_command_without_a_terminal_runs_through_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let _down = StopSandbox(dir.path().to_path_buf());
+    let out = Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .arg("sandbox")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let (said, shown) = (text(&out.stderr), text(&out.stdout));
+    assert_eq!(out.status.code(), Some(0), "{said}\n{shown}");
+    assert!(said.contains("No terminal to ask on"), "{said}");
+    assert!(
+        shown.contains("PASS consumer API with the API key"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("of this deployment is left in either account"),
+        "{shown}"
+    );
+    assert!(said.contains("Sandbox stopped"), "{said}");
+    assert!(!dir.path().join("sandbox/ready.json").exists());
+}

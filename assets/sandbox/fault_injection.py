@@ -71,7 +71,12 @@ def hold_stack(stack_name: str) -> None:
 
 
 def release_stack(stack_name: str) -> None:
+    """Lets a held stack carry on. Releasing one that is not held is refused: it is a typo
+    or a stale name, and "done" would hide it."""
     with _lock:
+        if stack_name not in _held:
+            held = ", ".join(sorted(_held)) or "none"
+            raise ValueError(f"stack {stack_name} is not held (held now: {held})")
         _held.discard(stack_name)
         _steps.pop(stack_name, None)
         _lock.notify_all()

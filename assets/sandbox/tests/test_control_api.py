@@ -1,3 +1,4 @@
+import json
 import botocore.config
 import botocore.exceptions
 import pytest
@@ -69,3 +70,15 @@ def test_bad_control_request_is_explained(fresh):
         fresh.control("faults/throttle", {"service": "ec2"})
     assert err.value.code == 400
     assert "operation" in err.value.read().decode()
+
+
+def test_releasing_a_stack_that_is_not_held_is_refused(fresh):
+    import urllib.error
+
+    fresh.control("faults/hold-stack", {"stack_name": "kept"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        fresh.control("faults/release-stack", {"stack_name": "no-such-stack"})
+    assert refused.value.code == 400
+    body = json.loads(refused.value.read())
+    assert "no-such-stack is not held" in body["error"] and "kept" in body["error"]
+    fresh.control("faults/release-stack", {"stack_name": "kept"})

@@ -53,7 +53,12 @@ pub enum Command {
         run: RunArgs,
     },
     /// Show a deployment's steps, stacks, outputs and failure, if any
-    Status { name: String },
+    Status {
+        name: String,
+        /// The record as one JSON object on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a destroyed or abandoned deployment's record (refused while any of its stacks is
     /// still in AWS, unless --force)
     Forget {
@@ -63,7 +68,11 @@ pub enum Command {
         force: bool,
     },
     /// List known deployments
-    List,
+    List {
+        /// One JSON object per deployment (and per unreadable record) on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// List the AWS profiles of your config
     Profiles,
     /// Write the embedded CloudFormation templates to a directory for review
@@ -236,6 +245,9 @@ pub enum FaultAction {
         #[arg(default_value_t = 1)]
         count: u32,
     },
+    /// Stack reads (DescribeStacks, DescribeStackEvents) lag each change by MS milliseconds,
+    /// as AWS's eventually consistent reads can; 0 makes them current again
+    StaleReads { ms: u64 },
     /// Forget every resource and fault; the accounts stay
     Reset,
 }
@@ -319,13 +331,24 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                 _ => run::destroy(&store, name, &io).await,
             }
         }
-        Command::Status { name } => {
-            crate::ui::stdout(&crate::ui::line::status(&store.load(name)?));
+        Command::Status { name, json } => {
+            let d = store.load(name)?;
+            let text = if *json {
+                format!("{}\n", crate::ui::json::status(&d))
+            } else {
+                crate::ui::line::status(&d)
+            };
+            crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
         Command::Forget { name, force } => run::forget(&store, name, *force).await,
-        Command::List => {
-            crate::ui::stdout(&list(&store)?);
+        Command::List { json } => {
+            let text = if *json {
+                crate::ui::json::list(&store.list()?)
+            } else {
+                list(&store)?
+            };
+            crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
         Command::Profiles => {
@@ -623,6 +646,7 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                     operation,
                     count,
                 } => control.throttle(service, operation, *count).await?,
+                FaultAction::StaleReads { ms } => control.stale_reads(*ms).await?,
                 FaultAction::Reset => control.reset().await?,
             }
             eprintln!("done");

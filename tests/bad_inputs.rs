@@ -240,6 +240,35 @@ fn list_shows_unreadable_records_with_why_and_forget_frees_a_name() {
     }
     assert!(list.contains("old-run "), "{list}");
 
+    // The same for programs: one JSON object a line, and a record as one object.
+    let out = xwizard_in(&root, &["list", "--json"]).output().unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let unreadable = rows.iter().filter(|r| r["type"] == "unreadable").count();
+    assert_eq!(unreadable, 4, "{rows:#?}");
+    assert!(rows.iter().any(|r| r["type"] == "deployment"
+        && r["name"] == "old-run"
+        && r["status"] == "destroyed"
+        && r["pattern"] == "vpc-endpoint"));
+    let out = xwizard_in(&root, &["status", "old-run", "--json"])
+        .output()
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            &record["name"],
+            &record["status"],
+            &record["producer"]["account_id"]
+        ),
+        (
+            &"old-run".into(),
+            &"destroyed".into(),
+            &"111111111111".into()
+        )
+    );
+
     // A destroyed deployment is forgotten; its name is free again (the next `new` gets as far
     // as the profiles).
     let forgot = xwizard_in(&root, &["forget", "old-run"]).output().unwrap();

@@ -8,6 +8,7 @@
   POST /_sandbox/faults/release-stack        {"stack_name"}
   POST /_sandbox/faults/step-stack           {"stack_name", "steps"?}  (a held stack: N more steps)
   POST /_sandbox/faults/throttle             {"service", "operation", "count"}
+  POST /_sandbox/faults/stale-reads          {"ms"}: DescribeStacks/Events lag each change
 
 Only loopback listens, so the API needs no credentials.
 """
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 import accounts
 import fault_injection
+import stale_reads
 
 PREFIX = "/_sandbox/"
 _reset_hooks: list[Callable[[], None]] = []
@@ -60,6 +62,7 @@ _FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
         int(b["count"]))),
     "faults/expire-credentials": (("account",), lambda b: fault_injection.expire_credentials(b["account"])),
     "faults/renew-credentials": (("account",), lambda b: fault_injection.renew_credentials(b["account"])),
+    "faults/stale-reads": (("ms",), lambda b: stale_reads.set_window(int(b["ms"]) / 1000)),
 }
 
 

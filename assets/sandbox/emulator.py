@@ -34,8 +34,9 @@ import accounts  # noqa: E402
 PACES = {
     # Seconds a resource stays IN_PROGRESS before it completes: a floor for every
     # resource and a longer time for the ones AWS is known to be slow with.
-    "fast": {"default": 0.02, "slow": 0.05},
-    "realistic": {"default": 1.5, "slow": 12.0},
+    # `stale_reads`: seconds DescribeStacks and DescribeStackEvents lag a change (stale_reads.py).
+    "fast": {"default": 0.02, "slow": 0.05, "stale_reads": 0.0},
+    "realistic": {"default": 1.5, "slow": 12.0, "stale_reads": 3.0},
 }
 
 
@@ -67,11 +68,13 @@ def _behaviour_modules() -> list[Any]:
     import privatelink
     import secrets_cross_account
     import secrets_rotation
+    import stale_reads
 
     return [
         cfn_intrinsics,
         cfn_resource_types,
         async_cloudformation,
+        stale_reads,
         iam_managed_policies,
         secrets_cross_account,
         secrets_rotation,

@@ -22,6 +22,27 @@ pub fn unreachable(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.is::<Unreachable>())
 }
 
+/// AWS refused the call for its rate (after the SDK's own retries): a wait that polls can
+/// slow down and carry on instead of failing its step.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Throttled(String);
+
+/// Whether `err` (anywhere in its chain) is a throttled call.
+pub fn throttled(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<Throttled>())
+}
+
+/// The codes AWS's services throttle with (the query protocol's, EC2's and the JSON ones).
+const THROTTLE_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+];
+
 /// Error codes AWS answers with when the caller's credentials have expired (temporary ones:
 /// SSO, assumed roles) or are not recognised.
 const SIGN_IN_CODES: &[&str] = &[
@@ -58,8 +79,14 @@ where
         None => (cause_chain(&err), credentials_failed(&err)),
     };
     let transport = matches!(&err, SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout());
+    let throttle = err
+        .as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| THROTTLE_CODES.contains(&c));
     if sign_in {
         anyhow::Error::new(SignInNeeded(format!("{what}: {detail}")))
+    } else if throttle {
+        anyhow::Error::new(Throttled(format!("{what}: {detail}")))
     } else if transport {
         anyhow::Error::new(Unreachable(format!("{what}: {detail}")))
     } else {

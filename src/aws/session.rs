@@ -78,9 +78,13 @@ impl Session {
                 .or_else(profile_region.build())
                 .or_else(Region::from_static("us-east-1")),
         };
+        // Polling a stack for minutes meets AWS's rate limits now and then: more attempts
+        // than the SDK's default three, each backing off, before a call counts as failed.
+        let retries = aws_config::retry::RetryConfig::standard().with_max_attempts(6);
         loader = loader
             .credentials_provider(credentials.build())
-            .region(region);
+            .region(region)
+            .retry_config(retries);
         Self {
             profile: profile.to_string(),
             config: loader.load().await,

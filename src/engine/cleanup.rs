@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use super::events::{Event, Question};
 use super::root_cause::root_cause;
+use super::stack_step::{Awaiting, final_status};
 use super::{Engine, Outcome, sign_in_again};
 use crate::aws::error::needs_sign_in;
 use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
@@ -197,6 +198,15 @@ impl Engine<'_> {
                 role: step.role,
                 account_id: self.deployment.account(step.role).account_id.clone(),
             });
+            if step.stack().is_some_and(|spec| spec.deletes_slowly()) {
+                self.info(
+                    step.id,
+                    "this stack has a Lambda function in a VPC: AWS deletes it only after Lambda \
+                     has released the function's network interfaces, which takes 25 to 40 \
+                     minutes. xwizard keeps waiting; if you stop it, `xwizard destroy` picks the \
+                     deletion up where it is",
+                );
+            }
             for (_, bucket, ty) in stacks.resources(stack_id).await? {
                 if ty == "AWS::S3::Bucket" && !bucket.is_empty() {
                     let n = buckets::empty(session, &bucket).await?;
@@ -215,8 +225,13 @@ impl Engine<'_> {
                 .map(|e| e.event_id)
                 .collect();
             stacks.delete(stack_id).await?;
-            let events = self.follow(step, &stacks, stack_id, &seen).await?;
-            if let Some(info) = stacks.describe(stack_id).await? {
+            let events = self
+                .follow(step, &stacks, stack_id, &seen, Awaiting::Delete)
+                .await?;
+            if let Some(info) = self
+                .caught_up(&stacks, stack_id, final_status(&events, stack_id))
+                .await?
+            {
                 cause = root_cause(&events);
                 anyhow::bail!(
                     "{} is {}: {}",

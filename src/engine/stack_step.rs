@@ -8,6 +8,7 @@ use super::root_cause::root_cause;
 use super::{Engine, StepError};
 use crate::aws::api_logging::{self, LoggingRole};
 use crate::aws::apis;
+use crate::aws::error::throttled;
 use crate::aws::stacks::{Change, ChangeSetState, StackEvent, StackInfo, Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Source, StackSpec, Step};
 
@@ -116,9 +117,12 @@ impl Engine<'_> {
             if info.in_progress() {
                 // A resumed run: the operation the killed run started is still going.
                 self.info(step.id, format!("{name} is {}: following it", info.status));
-                self.follow(step, &stacks, &info.id, &HashSet::new())
+                let events = self
+                    .follow(step, &stacks, &info.id, &HashSet::new(), Awaiting::UnderWay)
                     .await?;
-                existing = stacks.describe(&name).await?;
+                existing = self
+                    .caught_up(&stacks, &info.id, final_status(&events, &info.id))
+                    .await?;
             }
         }
         if let Some(info) = existing.clone().filter(|i| needs_delete(&i.status)) {
@@ -211,8 +215,19 @@ impl Engine<'_> {
         };
         let seen: HashSet<String> = before.into_iter().map(|e| e.event_id).collect();
         stacks.execute_change_set(&name, &change_set).await?;
-        let info = stacks.describe(&name).await?;
-        let Some(info) = info else {
+        // A read right after the call may not show the stack yet (eventual consistency):
+        // ask again for a while before calling it gone.
+        let (info, _) = self
+            .opts
+            .poll
+            .retry(
+                self.opts.poll.max * 12,
+                || stacks.describe(&name),
+                |read| matches!(read, Ok(None)).then(|| "not visible yet".to_string()),
+                |_, _| {},
+            )
+            .await;
+        let Some(info) = info? else {
             return Err(StepError::new(
                 format!("{name} vanished after its change set ran"),
                 "run `xwizard resume <name>`",
@@ -220,8 +235,17 @@ impl Engine<'_> {
         };
         self.deployment.step_mut(step.id).stack_id = Some(info.id.clone());
         self.save()?;
-        let events = self.follow(step, &stacks, &info.id, &seen).await?;
-        let info = stacks.describe(&info.id).await?;
+        let awaiting = if update {
+            Awaiting::Update
+        } else {
+            Awaiting::Create
+        };
+        let events = self
+            .follow(step, &stacks, &info.id, &seen, awaiting)
+            .await?;
+        let info = self
+            .caught_up(&stacks, &info.id, final_status(&events, &info.id))
+            .await?;
         match info {
             Some(i) if succeeded(&i.status) => {
                 let calls = self.take_outputs(step, &stacks, Some(i))?;
@@ -325,8 +349,13 @@ impl Engine<'_> {
             .map(|e| e.event_id)
             .collect();
         stacks.delete(&info.id).await?;
-        self.follow(step, stacks, &info.id, &seen).await?;
-        if let Some(left) = stacks.describe(&info.id).await? {
+        let events = self
+            .follow(step, stacks, &info.id, &seen, Awaiting::Delete)
+            .await?;
+        if let Some(left) = self
+            .caught_up(stacks, &info.id, final_status(&events, &info.id))
+            .await?
+        {
             return Err(StepError::new(
                 format!(
                     "{} could not be deleted: {}",
@@ -362,17 +391,26 @@ impl Engine<'_> {
         Ok(stacks.calls())
     }
 
-    /// Reports new events until the stack leaves `*_IN_PROGRESS`; returns them oldest first.
+    /// Reports new events until the operation awaited has ended; returns them oldest first.
+    ///
+    /// Reads lag on AWS: right after a call DescribeStacks may still show the status from
+    /// before it (or no stack), and DescribeStackEvents none of the new events. So the wait
+    /// ends on the stack's own final event among the events new since the call, or, when
+    /// idle, on a settled status only once the operation has shown itself (a new event, or an
+    /// in-progress status) and only if that status is one the operation can end in.
     pub(super) async fn follow(
         &self,
         step: &Step,
         stacks: &Stacks,
         stack_id: &str,
         seen: &HashSet<String>,
+        awaiting: Awaiting,
     ) -> Result<Vec<StackEvent>> {
         let mut seen = seen.clone();
         let mut all = Vec::new();
         let mut interval = self.opts.poll.min;
+        let mut started = awaiting == Awaiting::UnderWay;
+        let called = std::time::Instant::now();
         let stack_name = self
             .deployment
             .step(step.id)
@@ -385,9 +423,22 @@ impl Engine<'_> {
                 event: e.clone(),
             })
         };
+        let mut throttled_in_a_row = 0;
         loop {
-            let fresh = stacks.new_events(stack_id, &seen).await?;
+            let fresh = match stacks.new_events(stack_id, &seen).await {
+                // AWS asks us to slow down: the operation goes on regardless, so the wait does
+                // too, at its slowest, for a while.
+                Err(e) if throttled(&e) && throttled_in_a_row < THROTTLED_POLLS => {
+                    throttled_in_a_row += 1;
+                    interval = self.opts.poll.max;
+                    tokio::time::sleep(interval).await;
+                    continue;
+                }
+                other => other?,
+            };
+            throttled_in_a_row = 0;
             let progressed = !fresh.is_empty();
+            started |= progressed;
             // The stack's own final event ends the wait without another call.
             let finished = fresh.iter().any(|e| is_final_stack_event(e, stack_id));
             for e in fresh {
@@ -400,11 +451,18 @@ impl Engine<'_> {
             }
             // While events flow the stack is still moving; ask for its status only when idle,
             // in case its final event was missed (e.g. a page boundary).
-            let settled = !progressed
-                && match stacks.describe(stack_id).await? {
-                    Some(info) => info.settled(),
-                    None => true,
+            let settled = !progressed && {
+                let read = match stacks.describe(stack_id).await {
+                    Err(e) if throttled(&e) => {
+                        tokio::time::sleep(self.opts.poll.max).await;
+                        continue;
+                    }
+                    other => other?,
                 };
+                started |= read.as_ref().is_some_and(StackInfo::in_progress);
+                (started || awaiting == Awaiting::Delete)
+                    && awaiting.can_end_in(read.as_ref().map(|i| i.status.as_str()))
+            };
             if settled {
                 // One last read: the final events can land after the status changed.
                 for e in stacks.new_events(stack_id, &seen).await? {
@@ -413,10 +471,95 @@ impl Engine<'_> {
                 }
                 return Ok(all);
             }
+            if !started && called.elapsed() > NO_SIGN_OF_THE_OPERATION {
+                anyhow::bail!(
+                    "CloudFormation shows no sign of the operation on {stack_name} after {} \
+                     minutes (no new event, no change of status)",
+                    NO_SIGN_OF_THE_OPERATION.as_secs() / 60
+                );
+            }
             interval = self.opts.poll.next(interval, progressed);
             tokio::time::sleep(interval).await;
         }
     }
+
+    /// The stack once reads have caught up with `final_status`, the status its own final
+    /// event gave (`DELETE_COMPLETE`: gone). A read can lag the events for a while; after
+    /// that the read is taken as it is.
+    pub(super) async fn caught_up(
+        &self,
+        stacks: &Stacks,
+        stack_id: &str,
+        final_status: Option<String>,
+    ) -> Result<Option<StackInfo>> {
+        let Some(wanted) = final_status else {
+            return stacks.describe(stack_id).await;
+        };
+        let (read, _) = self
+            .opts
+            .poll
+            .retry(
+                self.opts.poll.max * 12,
+                || stacks.describe(stack_id),
+                |read| {
+                    let now = match read {
+                        Ok(Some(info)) => info.status.as_str(),
+                        Ok(None) => "DELETE_COMPLETE",
+                        Err(_) => return None,
+                    };
+                    (now != wanted).then(|| format!("reads {now}, events say {wanted}"))
+                },
+                |_, _| {},
+            )
+            .await;
+        read
+    }
+}
+
+/// Throttled polls in a row a wait sits out before it gives up (each after the SDK's own
+/// retries, at the slowest poll interval).
+const THROTTLED_POLLS: u32 = 30;
+
+/// How long a just-started operation may go without any sign of itself before the wait
+/// gives up: CloudFormation shows one within seconds, even with reads lagging.
+const NO_SIGN_OF_THE_OPERATION: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// What a wait on a stack waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Awaiting {
+    /// A change set creating the stack, just executed.
+    Create,
+    /// A change set updating it, just executed.
+    Update,
+    /// A DeleteStack just called.
+    Delete,
+    /// An operation found under way (a resumed run).
+    UnderWay,
+}
+
+impl Awaiting {
+    /// Whether a read of `status` (`None`: no stack) can be where the operation ended.
+    fn can_end_in(self, status: Option<&str>) -> bool {
+        match (self, status) {
+            (Awaiting::Delete | Awaiting::UnderWay, None) => true,
+            // Not visible (yet): a lagging read of a stack just made.
+            (_, None) => false,
+            (_, Some(s)) if s.ends_with("_IN_PROGRESS") => false,
+            (Awaiting::Create, Some(s)) => s.starts_with("CREATE_") || s.starts_with("ROLLBACK_"),
+            (Awaiting::Update, Some(s)) => s.starts_with("UPDATE_"),
+            (Awaiting::Delete, Some(s)) => s == "DELETE_FAILED",
+            (Awaiting::UnderWay, Some(_)) => true,
+        }
+    }
+}
+
+/// The status the stack's own final event among `events` gave, if one came.
+pub(super) fn final_status(events: &[StackEvent], stack_id: &str) -> Option<String> {
+    events
+        .iter()
+        .rev()
+        .find(|e| is_final_stack_event(e, stack_id))
+        .map(|e| e.status.clone())
 }
 
 #[cfg(test)]
@@ -441,6 +584,19 @@ mod tests {
         ] {
             assert!(!touches_access(ty), "{ty}");
         }
+    }
+
+    #[test]
+    fn a_lagging_read_never_ends_a_wait_it_does_not_belong_to() {
+        // The status from before an update, or a stack not visible yet, is no end.
+        assert!(!Awaiting::Update.can_end_in(Some("CREATE_COMPLETE")));
+        assert!(!Awaiting::Create.can_end_in(Some("REVIEW_IN_PROGRESS")));
+        assert!(!Awaiting::Create.can_end_in(None));
+        assert!(!Awaiting::Delete.can_end_in(Some("CREATE_COMPLETE")));
+        assert!(Awaiting::Delete.can_end_in(None));
+        assert!(Awaiting::Create.can_end_in(Some("ROLLBACK_COMPLETE")));
+        assert!(Awaiting::Update.can_end_in(Some("UPDATE_ROLLBACK_COMPLETE")));
+        assert!(Awaiting::UnderWay.can_end_in(Some("CREATE_COMPLETE")));
     }
 
     #[test]

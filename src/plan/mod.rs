@@ -118,6 +118,14 @@ pub struct StackSpec {
     pub redeploys: Option<RedeployStage>,
 }
 
+impl StackSpec {
+    /// Whether the stack has a Lambda function in a VPC: deleting it waits for Lambda to
+    /// release the function's network interfaces, which takes AWS 25 to 40 minutes.
+    pub fn deletes_slowly(&self) -> bool {
+        self.template_body.contains("VpcConfig:")
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct RedeployStage {
     /// The stack output holding the REST API's id.

@@ -28,6 +28,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "privatelink.py",
     "secrets_cross_account.py",
     "secrets_rotation.py",
+    "stale_reads.py",
 );
 
 /// Pinned, hash-checked requirements of the emulator's virtualenv.
@@ -61,4 +62,23 @@ pub fn materialize(root: &Path) -> Result<PathBuf> {
     }
     std::fs::write(dir.join(".complete"), id)?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_of_the_emulator_is_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sandbox");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            if name.ends_with(".py") {
+                assert!(
+                    FILES.iter().any(|(f, _)| *f == name),
+                    "{name} is not embedded"
+                );
+            }
+        }
+    }
 }

@@ -69,6 +69,14 @@ impl Control {
         self.post("faults/fail-resource", body).await.map(drop)
     }
 
+    /// DescribeStacks and DescribeStackEvents lag each change by `ms` (0: reads are current
+    /// again), as AWS's eventually consistent reads do.
+    pub async fn stale_reads(&self, ms: u64) -> Result<()> {
+        self.post("faults/stale-reads", json!({"ms": ms}))
+            .await
+            .map(drop)
+    }
+
     pub async fn hold_stack(&self, stack_name: &str) -> Result<()> {
         self.post("faults/hold-stack", json!({"stack_name": stack_name}))
             .await

@@ -20,3 +20,39 @@ impl Reporter for JsonReporter {
         }
     }
 }
+
+/// `xwizard status NAME --json`: the record as one object, with its one-word `status`.
+pub fn status(d: &crate::state::Deployment) -> String {
+    let mut doc = serde_json::to_value(d).unwrap_or_default();
+    doc["status"] = d.summary().into();
+    doc.to_string()
+}
+
+/// `xwizard list --json`: one object per line, `"type": "deployment"` for each record and
+/// `"type": "unreadable"` (with `file` and `why`) for each file that is not one.
+pub fn list(listing: &crate::state::Listing) -> String {
+    let mut out = String::new();
+    for d in &listing.deployments {
+        let row = serde_json::json!({
+            "type": "deployment",
+            "name": d.name,
+            "pattern": d.pattern,
+            "status": d.summary(),
+            "region": d.region,
+            "producer_account": d.producer.account_id,
+            "consumer_account": d.consumer.account_id,
+            "created_at": d.created_at,
+            "updated_at": d.updated_at,
+        });
+        out.push_str(&format!("{row}\n"));
+    }
+    for u in &listing.unreadable {
+        let row = serde_json::json!({
+            "type": "unreadable",
+            "file": u.file.display().to_string(),
+            "why": u.why,
+        });
+        out.push_str(&format!("{row}\n"));
+    }
+    out
+}

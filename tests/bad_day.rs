@@ -1,0 +1,96 @@
+//! Pattern 1 on AWS's bad days.
+//!
+//! Eventually consistent stack reads: every DescribeStacks and
+//! DescribeStackEvents answers from before each change for a while, as AWS's can. Creation,
+//! updates (a resume after the consumer's stacks were deleted behind its back) and cleanup
+//! all finish, with nothing taken for "vanished" or "done" too early.
+//!
+//! Throttling: polls refused for their rate more often than the SDK retries a call do not
+//! end a step.
+
+mod common;
+
+use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
+use common::{sandbox, wait_for};
+use std::time::Duration;
+use xwizard::engine::{Event, Outcome};
+
+/// Longer than a stack takes at the fast pace: every wait meets reads from before its call.
+const LAG_MS: u64 = 1500;
+
+#[tokio::test]
+async fn a_deployment_its_update_and_its_cleanup_survive_lagging_reads() {
+    let sb = sandbox();
+    sb.control().stale_reads(LAG_MS).await.unwrap();
+    let run = prepare(sb).await;
+
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let checks: Vec<bool> = rec
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Check { check, .. } => Some(check.passed),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checks, [true; 4]);
+    let before = run.store.load(&run.deployment.name).unwrap();
+
+    // The consumer's stacks go behind xwizard's back; a resume makes them again and updates
+    // the producer's stack for the new endpoint.
+    let consumer = &run.sessions.consumer;
+    let cfn = aws_sdk_cloudformation::Client::new(&consumer.config);
+    sb.control().stale_reads(0).await.unwrap();
+    for stack in ["consumer-api", "consumer-vpc"] {
+        let name = format!("xw-{}-{stack}", before.name);
+        cfn.delete_stack().stack_name(&name).send().await.unwrap();
+        wait_for(&name, Duration::from_secs(300), || async {
+            (!stack_exists(consumer, &name).await).then_some(())
+        })
+        .await;
+    }
+    sb.control().stale_reads(LAG_MS).await.unwrap();
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, before.clone(), &rec).run().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let after = run.store.load(&before.name).unwrap();
+    assert_ne!(
+        output(&after, "consumer-vpc", "ConsumerVpcEndpointId"),
+        output(&before, "consumer-vpc", "ConsumerVpcEndpointId")
+    );
+
+    // Cleanup waits for each deletion through the lag, and finds nothing left.
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, after, &rec).destroy().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    for stack in ["consumer-vpc", "producer", "consumer-api"] {
+        let name = format!("xw-{}-{stack}", before.name);
+        let session = if stack == "producer" {
+            &run.sessions.producer
+        } else {
+            consumer
+        };
+        sb.control().stale_reads(0).await.unwrap();
+        assert!(!stack_exists(session, &name).await, "{name} is left");
+    }
+}
+
+#[tokio::test]
+async fn throttled_polls_never_end_a_step() {
+    let sb = sandbox();
+    let run = prepare(sb).await;
+    // More refusals in a row than the SDK's retries of one call absorb.
+    sb.control()
+        .throttle("cloudformation", "DescribeStackEvents", 8)
+        .await
+        .unwrap();
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let rec = Recorder::default();
+    let d = run.store.load(&run.deployment.name).unwrap();
+    let outcome = engine_for(&run, d, &rec).destroy().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+}

@@ -373,9 +373,10 @@ impl Runner {
 
     /// After the screen is gone: stop a run still under way and say how to carry it on.
     async fn finish(mut self) -> Result<Outcome> {
-        let interrupted = self
-            .model
-            .running()
+        // Still running, or stopped by the signal that also ended the screen (the run hears
+        // it too, and may have ended first).
+        let stopped = self.model.running() || matches!(self.last, Some(Ok(Outcome::Interrupted)));
+        let interrupted = stopped
             .then(|| self.model.deployment_name().map(str::to_string))
             .flatten();
         if let Some(task) = self.task.take() {

@@ -75,6 +75,19 @@ pub enum Command {
     },
     /// List the AWS profiles of your config
     Profiles,
+    /// The IAM policy each account's profile needs to run a pattern (deploy, resume, test,
+    /// clean up), CloudFormation's work on its behalf included
+    Permissions {
+        /// Only this pattern [default: all]
+        #[arg(long, value_enum)]
+        pattern: Option<Pattern>,
+        /// Only this account's policy [default: both]
+        #[arg(long, value_enum)]
+        role: Option<crate::plan::Role>,
+        /// One JSON object per policy on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the embedded CloudFormation templates to a directory for review
     Templates {
         #[arg(long)]
@@ -364,6 +377,14 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
+        Command::Permissions {
+            pattern,
+            role,
+            json,
+        } => {
+            crate::ui::stdout(&permissions(*pattern, *role, *json)?);
+            Ok(Outcome::Completed)
+        }
         Command::Templates { out } => {
             // Every file is written before anything is printed: a reader that goes away
             // (`| head -1`) never leaves a template unwritten.
@@ -381,6 +402,42 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             pace,
         } => sandbox_run(&cli, &store, r, *pace).await,
     }
+}
+
+/// `xwizard permissions`: each selected policy, as a commented JSON document or one JSON
+/// object a line.
+fn permissions(
+    pattern: Option<Pattern>,
+    role: Option<crate::plan::Role>,
+    json: bool,
+) -> Result<String> {
+    use crate::plan::{Role, permissions};
+    let patterns = pattern.map_or(Pattern::ALL.to_vec(), |p| vec![p]);
+    let roles = role.map_or(Role::BOTH.to_vec(), |r| vec![r]);
+    let mut text = String::new();
+    for pattern in patterns {
+        for role in &roles {
+            let policy = permissions::policy(&permissions::actions(pattern, *role)?);
+            if json {
+                let row = serde_json::json!({
+                    "pattern": pattern,
+                    "role": role,
+                    "policy": policy,
+                });
+                text.push_str(&format!("{row}\n"));
+            } else {
+                text.push_str(&format!(
+                    "# Pattern {} ({}): attach to what the {} profile signs in as, in the {} account\n{}\n",
+                    pattern.number(),
+                    pattern.short(),
+                    role.as_str(),
+                    role.as_str(),
+                    serde_json::to_string_pretty(&policy)?
+                ));
+            }
+        }
+    }
+    Ok(text)
 }
 
 /// `xwizard list`: one line per deployment, then the files that are not readable records.

@@ -2,6 +2,7 @@
 
   GET  /_sandbox/health                      -> {"ok": true}
   GET  /_sandbox/faults                      -> registered faults
+  GET  /_sandbox/actions                     -> IAM actions each account used (action_log.py)
   POST /_sandbox/reset                       -> forget every resource and fault; keep the accounts
   POST /_sandbox/faults/fail-resource        {"logical_id", "reason", "stack_name"?}
   POST /_sandbox/faults/hold-stack           {"stack_name"}
@@ -24,11 +25,18 @@ import stale_reads
 
 PREFIX = "/_sandbox/"
 _reset_hooks: list[Callable[[], None]] = []
+# Read-only routes other modules add: GET /_sandbox/<route>.
+_getters: dict[str, Callable[[], Any]] = {}
 
 
 def on_reset(hook: Callable[[], None]) -> None:
     """Behaviour modules register what they must forget on reset."""
     _reset_hooks.append(hook)
+
+
+def on_get(route: str, getter: Callable[[], Any]) -> None:
+    """Behaviour modules publish what they observed under GET /_sandbox/<route>."""
+    _getters[route] = getter
 
 
 def _reset() -> dict[str, Any]:
@@ -72,6 +80,8 @@ def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str
         return 200, {"ok": True}
     if method == "GET" and route == "faults":
         return 200, fault_injection.describe()
+    if method == "GET" and route in _getters:
+        return 200, _getters[route]()
     if method != "POST":
         return 404, {"error": f"no such control endpoint: {method} {path}"}
     if route == "reset":

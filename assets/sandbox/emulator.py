@@ -57,6 +57,7 @@ class Context:
 
 def _behaviour_modules() -> list[Any]:
     # Imported here so that a module's import-time failure names itself clearly.
+    import action_log
     import async_cloudformation
     import cfn_intrinsics
     import cfn_resource_types
@@ -81,6 +82,7 @@ def _behaviour_modules() -> list[Any]:
         privatelink,
         lambda_runtime,
         fault_injection,
+        action_log,
         control_api,
         data_plane,
     ]

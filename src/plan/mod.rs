@@ -2,6 +2,7 @@
 //! one step become the parameters of the next. The engine runs a plan; it knows no pattern.
 
 pub mod pattern1;
+pub mod permissions;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -62,7 +63,19 @@ impl fmt::Display for Pattern {
 }
 
 /// The two accounts of a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Producer,

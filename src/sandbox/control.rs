@@ -37,6 +37,13 @@ impl Control {
         Ok(doc)
     }
 
+    /// The IAM actions each account's calls have needed since the last reset, by account id.
+    pub async fn actions(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let url = format!("{}/actions", self.base);
+        let resp = self.http.get(&url).send().await?;
+        Ok(resp.error_for_status()?.json().await?)
+    }
+
     pub async fn health(&self) -> Result<()> {
         let url = format!("{}/health", self.base);
         let resp = self.http.get(&url).send().await?;

@@ -55,6 +55,16 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     assert!(out.status.success(), "exit {:?}\n{stderr}", out.status);
     let events = json_lines(&out.stdout);
     assert_eq!(of_type(&events, "run_started").len(), 1);
+    // The pattern as the command line names it; every change-set row says what it replaces.
+    assert_eq!(
+        of_type(&events, "run_started")[0]["pattern"],
+        "vpc-endpoint"
+    );
+    for set in of_type(&events, "change_set") {
+        for row in set["changes"].as_array().unwrap() {
+            assert!(row.get("replacement").is_some(), "{row}");
+        }
+    }
     let name = of_type(&events, "run_started")[0]["deployment"]
         .as_str()
         .unwrap()

@@ -81,7 +81,7 @@ impl Run {
     fn started(&mut self) -> &mut Self {
         self.send(Event::RunStarted {
             deployment: NAME.into(),
-            pattern: "vpce".into(),
+            pattern: xwizard::plan::Pattern::VpcEndpoint,
             region: "us-east-1".into(),
             producer_account: PRODUCER.into(),
             consumer_account: CONSUMER.into(),

@@ -16,7 +16,7 @@ pub struct ChangeView {
     pub action: String,
     pub logical_id: String,
     pub resource_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// "True", "False" or "Conditional" for a Modify; null for an Add or a Remove.
     pub replacement: Option<String>,
     /// IAM, security group, resource policy or key changes: they widen or narrow access.
     pub access: bool,
@@ -54,7 +54,8 @@ impl CheckView {
 pub enum Event {
     RunStarted {
         deployment: String,
-        pattern: String,
+        /// As the command line names it (`vpc-endpoint`).
+        pattern: crate::plan::Pattern,
         region: String,
         producer_account: String,
         consumer_account: String,

@@ -217,7 +217,7 @@ impl<'a> Engine<'a> {
     pub async fn run(&mut self) -> Result<Outcome> {
         self.emit(Event::RunStarted {
             deployment: self.deployment.name.clone(),
-            pattern: self.deployment.pattern.short().to_string(),
+            pattern: self.deployment.pattern,
             region: self.deployment.region.clone(),
             producer_account: self.deployment.producer.account_id.clone(),
             consumer_account: self.deployment.consumer.account_id.clone(),

@@ -49,7 +49,8 @@ pub fn render(event: &Event) -> Option<String> {
             producer_account,
             consumer_account,
         } => format!(
-            "Deployment {deployment} ({pattern}) in {region}: producer {producer_account}, consumer {consumer_account}"
+            "Deployment {deployment} (pattern {}) in {region}: producer {producer_account}, consumer {consumer_account}",
+            pattern.number()
         ),
         Event::StepStarted {
             step,

@@ -162,11 +162,6 @@ fn on_event(model: &mut Model, event: Event) {
             producer_account,
             consumer_account,
         } => {
-            let pattern = Pattern::ALL
-                .iter()
-                .copied()
-                .find(|p| p.short() == pattern)
-                .unwrap_or(model.pattern);
             let same = model
                 .run
                 .as_ref()
@@ -726,7 +721,7 @@ mod tests {
             &mut m,
             Message::Engine(Event::RunStarted {
                 deployment: "vpce-demo".into(),
-                pattern: "vpce".into(),
+                pattern: Pattern::VpcEndpoint,
                 region: "us-east-1".into(),
                 producer_account: "111111111111".into(),
                 consumer_account: "222222222222".into(),

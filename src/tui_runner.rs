@@ -187,16 +187,7 @@ impl Runner {
     /// What the screen needs before the first frame: the saved deployments, the profiles (read
     /// in a task: an SSO config can be slow), and where to start.
     fn open(&mut self) {
-        let deployments = self
-            .setup
-            .store
-            .list()
-            .map(|l| l.deployments)
-            .unwrap_or_default();
-        tui::update(
-            &mut self.model,
-            Message::Deployments(deployments, crate::state::now()),
-        );
+        self.show_deployments();
         let source = run::profile_source(&self.setup.profile_files);
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -244,6 +235,20 @@ impl Runner {
         self.model.suggested_name = run::suggested_name(self.model.pattern);
     }
 
+    /// The saved deployments, read again for the home screen.
+    fn show_deployments(&mut self) {
+        let deployments = self
+            .setup
+            .store
+            .list()
+            .map(|l| l.deployments)
+            .unwrap_or_default();
+        tui::update(
+            &mut self.model,
+            Message::Deployments(deployments, crate::state::now()),
+        );
+    }
+
     fn take(&mut self, feed: Feed) -> Flow {
         let message = match feed {
             Feed::Show(message) => message,
@@ -255,16 +260,7 @@ impl Runner {
                 self.task = None;
                 // A question the run left behind can no longer be answered.
                 self.pending = None;
-                let deployments = self
-                    .setup
-                    .store
-                    .list()
-                    .map(|l| l.deployments)
-                    .unwrap_or_default();
-                tui::update(
-                    &mut self.model,
-                    Message::Deployments(deployments, crate::state::now()),
-                );
+                self.show_deployments();
                 if let Err(message) = &result {
                     tui::update(&mut self.model, Message::Stopped(message.clone()));
                 }

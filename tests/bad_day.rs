@@ -10,9 +10,10 @@
 
 mod common;
 
-use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
-use common::{sandbox, wait_for};
-use std::time::Duration;
+use common::deploy::{
+    Recorder, delete_consumer_stacks_behind_its_back, engine_for, output, prepare, stack_exists,
+};
+use common::sandbox;
 use xwizard::engine::{Event, Outcome};
 
 /// Longer than a stack takes at the fast pace: every wait meets reads from before its call.
@@ -41,16 +42,8 @@ async fn a_deployment_its_update_and_its_cleanup_survive_lagging_reads() {
     // The consumer's stacks go behind xwizard's back; a resume makes them again and updates
     // the producer's stack for the new endpoint.
     let consumer = &run.sessions.consumer;
-    let cfn = aws_sdk_cloudformation::Client::new(&consumer.config);
     sb.control().stale_reads(0).await.unwrap();
-    for stack in ["consumer-api", "consumer-vpc"] {
-        let name = format!("xw-{}-{stack}", before.name);
-        cfn.delete_stack().stack_name(&name).send().await.unwrap();
-        wait_for(&name, Duration::from_secs(300), || async {
-            (!stack_exists(consumer, &name).await).then_some(())
-        })
-        .await;
-    }
+    delete_consumer_stacks_behind_its_back(&run, &before).await;
     sb.control().stale_reads(LAG_MS).await.unwrap();
     let rec = Recorder::default();
     let outcome = engine_for(&run, before.clone(), &rec).run().await;

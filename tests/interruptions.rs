@@ -19,6 +19,26 @@ use xwizard::state::{StepStatus, Store};
 
 const NAME: &str = "interrupted";
 
+/// A new run on `shell` with its network stack held in progress: the child, its events and
+/// those seen up to the stack's start.
+fn new_run_held_at_the_network_stack(
+    shell: &common::shell::Shell,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<serde_json::Value>,
+    Vec<serde_json::Value>,
+) {
+    let vpc_stack = format!("xw-{NAME}-consumer-vpc");
+    shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
+    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
+    let seen = wait_event(
+        &rx,
+        "the network stack in progress",
+        stack_reaches(&vpc_stack, "CREATE_IN_PROGRESS"),
+    );
+    (child, rx, seen)
+}
+
 fn status_of(dir: &Path, step: &str) -> StepStatus {
     Store::new(dir).load(NAME).unwrap().step(step).status
 }
@@ -104,13 +124,7 @@ fn credentials_expiring_mid_run_stop_the_step_naming_the_profile_and_resume_fini
     let vpc_stack = format!("xw-{NAME}-consumer-vpc");
 
     // The producer's session runs out while the consumer's first stack is being made.
-    shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
-    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
-    let seen = wait_event(
-        &rx,
-        "the network stack in progress",
-        stack_reaches(&vpc_stack, "CREATE_IN_PROGRESS"),
-    );
+    let (child, rx, seen) = new_run_held_at_the_network_stack(&shell);
     shell.ok(&["sandbox", "fault", "expire", "producer"]);
     shell.ok(&["sandbox", "fault", "release", &vpc_stack]);
     let events = finish_with(child, rx, seen, 2);
@@ -187,14 +201,7 @@ fn ctrl_c_stops_the_waiting_not_the_work_and_resume_finishes() {
 fn the_emulator_killed_mid_run_is_named_as_the_cause() {
     let dir = tempfile::tempdir().unwrap();
     let (shell, _down) = shell_on_a_sandbox(dir.path());
-    let vpc_stack = format!("xw-{NAME}-consumer-vpc");
-    shell.ok(&["sandbox", "fault", "hold", &vpc_stack]);
-    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
-    let seen = wait_event(
-        &rx,
-        "the network stack in progress",
-        stack_reaches(&vpc_stack, "CREATE_IN_PROGRESS"),
-    );
+    let (child, rx, seen) = new_run_held_at_the_network_stack(&shell);
     let status = shell.ok(&["sandbox", "status"]);
     let pid: i32 = status
         .split("(pid ")

@@ -9,6 +9,16 @@ use std::time::Duration;
 
 const ENTER: &str = "\r";
 
+/// `xwizard --state-dir DIR ARGS` in a pseudo-terminal, without colour.
+fn spawn(dir: &std::path::Path, args: &[&str]) -> expectrl::session::OsSession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir").arg(dir).args(args);
+    cmd.env("NO_COLOR", "1");
+    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(600)));
+    p
+}
+
 fn wait_for(p: &mut impl Expect, text: &str) -> String {
     match p.expect(text) {
         Ok(found) => String::from_utf8_lossy(found.before()).into_owned(),
@@ -19,13 +29,7 @@ fn wait_for(p: &mut impl Expect, text: &str) -> String {
 #[test]
 fn a_line_mode_run_answers_the_prompts_and_finishes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
-    cmd.arg("--state-dir")
-        .arg(dir.path())
-        .args(["sandbox", "--no-tui"]);
-    cmd.env("NO_COLOR", "1");
-    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(600)));
+    let mut p = spawn(dir.path(), &["sandbox", "--no-tui"]);
 
     wait_for(&mut p, "Which pattern?");
     p.send(ENTER).unwrap();
@@ -100,13 +104,7 @@ fn ctrl_c_at_a_prompt_exits_130_and_at_a_review_keeps_the_run_resumable() {
     use expectrl::process::unix::WaitStatus;
     // At the first question nothing has started.
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
-    cmd.arg("--state-dir")
-        .arg(dir.path())
-        .args(["new", "--no-tui"]);
-    cmd.env("NO_COLOR", "1");
-    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(600)));
+    let mut p = spawn(dir.path(), &["new", "--no-tui"]);
     wait_for(&mut p, "Which pattern?");
     p.send("\x03").unwrap();
     wait_for(&mut p, "Interrupted: nothing was started.");
@@ -117,13 +115,7 @@ fn ctrl_c_at_a_prompt_exits_130_and_at_a_review_keeps_the_run_resumable() {
 
     // At a change-set review: the run stops as on SIGINT, kept for `xwizard resume`.
     let _stop = common::StopSandbox(dir.path().to_path_buf());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
-    cmd.arg("--state-dir")
-        .arg(dir.path())
-        .args(["sandbox", "--no-tui"]);
-    cmd.env("NO_COLOR", "1");
-    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(600)));
+    let mut p = spawn(dir.path(), &["sandbox", "--no-tui"]);
     for question in [
         "Which pattern?",
         "Which AWS profile is the producer?",

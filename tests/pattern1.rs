@@ -4,8 +4,7 @@
 mod common;
 
 use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
-use common::{sandbox, wait_for};
-use std::time::Duration;
+use common::sandbox;
 use xwizard::aws::Session;
 use xwizard::engine::{CheckView, Event, Outcome};
 use xwizard::plan::Role;
@@ -356,15 +355,7 @@ async fn stacks_deleted_behind_our_back_are_made_again_and_the_steps_using_them_
     let consumer = &run.sessions.consumer;
 
     // Someone removes the consumer's stacks in the console; the producer's stays.
-    let cfn = aws_sdk_cloudformation::Client::new(&consumer.config);
-    for stack in ["consumer-api", "consumer-vpc"] {
-        let name = format!("xw-{}-{stack}", before.name);
-        cfn.delete_stack().stack_name(&name).send().await.unwrap();
-        wait_for(&name, Duration::from_secs(300), || async {
-            (!stack_exists(consumer, &name).await).then_some(())
-        })
-        .await;
-    }
+    common::deploy::delete_consumer_stacks_behind_its_back(&run, &before).await;
 
     // Resume makes them again, and every done step whose inputs changed runs again: the
     // targets, the producer's policy and the endpoint policy follow the new endpoint.

@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::deploy::{Recorder, engine_for, prepare, stack_exists};
-use common::{sandbox, wait_for};
+use common::deploy::{Recorder, delete_consumer_stacks_behind_its_back, engine_for, prepare};
+use common::sandbox;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::time::Duration;
 use xwizard::engine::Outcome;
 use xwizard::plan::{Pattern, Role, permissions};
 
@@ -76,19 +75,9 @@ async fn the_documented_policies_cover_a_full_run_and_the_templates() {
     let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
     assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
 
-    // A resume that updates: the consumer's network stack made again behind its back.
+    // A resume that updates: the consumer's stacks made again behind its back.
     let d = run.store.load(&run.deployment.name).unwrap();
-    let consumer = &run.sessions.consumer;
-    let name = format!("xw-{}-consumer-vpc", d.name);
-    let api = format!("xw-{}-consumer-api", d.name);
-    let cfn = aws_sdk_cloudformation::Client::new(&consumer.config);
-    for stack in [&api, &name] {
-        cfn.delete_stack().stack_name(stack).send().await.unwrap();
-        wait_for(stack, Duration::from_secs(300), || async {
-            (!stack_exists(consumer, stack).await).then_some(())
-        })
-        .await;
-    }
+    delete_consumer_stacks_behind_its_back(&run, &d).await;
     let rec = Recorder::default();
     let outcome = engine_for(&run, d.clone(), &rec).run().await;
     assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());

@@ -97,6 +97,21 @@ pub fn output(d: &Deployment, step: &str, key: &str) -> String {
         .unwrap_or_else(|| panic!("no output {key} of {step}"))
 }
 
+/// Deletes the consumer's API and network stacks of `d` as someone in the console would,
+/// behind xwizard's back, and waits until they are gone.
+pub async fn delete_consumer_stacks_behind_its_back(run: &Run, d: &Deployment) {
+    let consumer = &run.sessions.consumer;
+    let cfn = aws_sdk_cloudformation::Client::new(&consumer.config);
+    for stack in ["consumer-api", "consumer-vpc"] {
+        let name = format!("xw-{}-{stack}", d.name);
+        cfn.delete_stack().stack_name(&name).send().await.unwrap();
+        super::wait_for(&name, std::time::Duration::from_secs(300), || async {
+            (!stack_exists(consumer, &name).await).then_some(())
+        })
+        .await;
+    }
+}
+
 pub async fn stack_exists(session: &Session, name: &str) -> bool {
     xwizard::aws::stacks::Stacks::new(session)
         .describe(name)

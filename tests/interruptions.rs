@@ -11,7 +11,8 @@
 mod common;
 
 use common::shell::{
-    PRESET, checks_passed, finish, finish_with, kill, shell_on_a_sandbox, stack_reaches, wait_event,
+    PRESET, checks_passed, finish, finish_with, kill, said_nothing_is_left, shell_on_a_sandbox,
+    stack_reaches, wait_event,
 };
 use std::path::Path;
 
@@ -105,13 +106,7 @@ fn a_run_killed_mid_stack_resumes_and_a_cleanup_killed_mid_delete_finishes() {
     });
     shell.ok(&["sandbox", "fault", "release", &vpc_stack]);
     let events = finish(child, rx, seen);
-    assert!(
-        events.iter().any(|e| e["type"] == "info"
-            && e["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("of this deployment is left in either account"))),
-        "{events:#?}"
-    );
+    said_nothing_is_left(&events);
     for step in ["consumer-vpc", "producer", "consumer-api", "test"] {
         assert_eq!(status_of(dir.path(), step), StepStatus::Destroyed, "{step}");
     }

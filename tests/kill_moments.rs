@@ -9,7 +9,8 @@
 mod common;
 
 use common::shell::{
-    PRESET, Shell, checks_passed, finish, kill, shell_on_a_sandbox, stack_reaches, wait_event,
+    PRESET, Shell, checks_passed, finish, kill, said_nothing_is_left, shell_on_a_sandbox,
+    stack_reaches, wait_event,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -305,13 +306,7 @@ fn killed_at_twenty_moments_it_resumes_to_a_passing_deployment_and_cleans_up() {
     shell.ok(&["sandbox", "fault", "release", &stack(vpc)]);
     let (child, rx) = shell.spawn(DESTROY);
     let events = finish(child, rx, Vec::new());
-    assert!(
-        events.iter().any(|e| e["type"] == "info"
-            && e["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("of this deployment is left in either account"))),
-        "{events:#?}"
-    );
+    said_nothing_is_left(&events);
     assert!(live_stacks(&shell).is_empty(), "{:?}", live_stacks(&shell));
     table.push(format!(
         "{:<58} | {}",

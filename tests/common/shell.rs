@@ -152,3 +152,14 @@ pub fn checks_passed(events: &[serde_json::Value]) {
     assert_eq!(checks.len(), 4, "{checks:#?}");
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
 }
+
+/// A cleanup's events said that nothing of the deployment is left in either account.
+pub fn said_nothing_is_left(events: &[serde_json::Value]) {
+    assert!(
+        events.iter().any(|e| e["type"] == "info"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("of this deployment is left in either account"))),
+        "{events:#?}"
+    );
+}

@@ -391,11 +391,15 @@ impl Runner {
             eprintln!(
                 "Stopped; {name} is kept as it is. `xwizard resume {name}` carries it on, `xwizard status {name}` shows it."
             );
-            return Ok(if self.signalled {
+            return Ok(if self.signalled || self.model.interrupted {
                 Outcome::Interrupted
             } else {
                 Outcome::Failed
             });
+        }
+        if self.model.interrupted {
+            // Ctrl-C is an interruption wherever it is pressed, as in a shell.
+            return Ok(Outcome::Interrupted);
         }
         match self.last {
             Some(Ok(outcome)) => Ok(outcome),

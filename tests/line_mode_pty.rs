@@ -42,6 +42,11 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
     wait_for(&mut p, "Deployment name?");
     p.send(ENTER).unwrap();
     let identities = wait_for(&mut p, "Apply this change set");
+    assert_eq!(
+        identities.matches("change set for ").count(),
+        1,
+        "the change set is shown once before its question: {identities}"
+    );
     assert!(
         identities.contains("producer: sandbox-producer → account 111111111111"),
         "{identities}"

@@ -388,3 +388,26 @@ fn sigterm_and_sighup_restore_the_terminal_and_keep_the_run() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_leaves_the_full_screen_as_an_interrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let _stop = StopSandbox(dir.path().to_path_buf());
+    let mut s = to_parameters(dir.path());
+    s.key("\t");
+    s.key(&"\x7f".repeat(20));
+    s.key("tui-ctrl-c");
+    s.wait_for(&["Deployment name  tui-ctrl-c"]);
+    s.key("\r");
+    s.wait_for(&["xwizard · Review", "-consumer-vpc", "y apply"]);
+    // Ctrl-C asks, as q does; a second Ctrl-C leaves.
+    s.key("\x03");
+    s.wait_for(&["Quit xwizard?"]);
+    s.key("\x03");
+    assert_eq!(exit_code(&mut s), 130, "Ctrl-C ends as an interruption");
+    let after = after_the_screen(&s);
+    assert!(
+        after.contains("`xwizard resume tui-ctrl-c` carries it on"),
+        "{after:?}"
+    );
+}

@@ -6,7 +6,6 @@ use std::io::IsTerminal;
 
 use crate::engine::events::BoxFuture;
 use crate::engine::{Asker, Question};
-use crate::ui::line::change_summary;
 
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal()
@@ -73,16 +72,11 @@ pub struct LineAsker;
 
 fn question_text(q: &Question) -> (String, bool) {
     match q {
+        // The change set itself was just shown, as its event: the question only asks.
         Question::ApplyChangeSet {
-            stack,
-            account_id,
-            changes,
-            ..
+            stack, account_id, ..
         } => (
-            format!(
-                "{}\nApply this change set to {stack} in account {account_id}?",
-                change_summary(stack, changes)
-            ),
+            format!("Apply this change set to {stack} in account {account_id}?"),
             true,
         ),
         Question::DeleteFailedStack {

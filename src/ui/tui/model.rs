@@ -224,6 +224,8 @@ pub struct Model {
     /// Where Esc from the review, tests or error screen goes back to.
     pub previous: Screen,
     pub overlay: Option<Overlay>,
+    /// The way out was Ctrl-C: the program ends as an interrupted one (exit 130).
+    pub interrupted: bool,
     pub deployments: Vec<Deployment>,
     /// When `deployments` was read (Unix seconds).
     pub listed_at: u64,
@@ -260,6 +262,7 @@ impl Model {
             screen: Screen::Home,
             previous: Screen::Home,
             overlay: None,
+            interrupted: false,
             deployments: Vec::new(),
             listed_at: 0,
             home_cursor: 0,

@@ -447,8 +447,14 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
         Some(Overlay::QuitConfirm) => {
             match key.code {
                 KeyCode::Char('y' | 'Y' | 'q') => return Some(Action::Quit),
-                _ if ctrl_c => return Some(Action::Quit),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => model.overlay = None,
+                _ if ctrl_c => {
+                    model.interrupted = true;
+                    return Some(Action::Quit);
+                }
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                    model.overlay = None;
+                    model.interrupted = false;
+                }
                 _ => {}
             }
             return None;
@@ -460,6 +466,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
         None => {}
     }
     if ctrl_c {
+        model.interrupted = true;
         return ask_quit(model);
     }
     if model.screen == Screen::Parameters {

@@ -121,6 +121,18 @@ fn ca_certificates(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> 
     Ok(certs)
 }
 
+/// The call never got a connection: the name did not resolve, or nothing listened where it
+/// was sent. An API that is still warming up answers (5xx); this is the address, a tunnel or
+/// a resolver to fix, and asking again does not help.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NoConnection(String);
+
+/// Whether `err` is a call that got no connection.
+pub fn no_connection(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<NoConnection>())
+}
+
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
@@ -170,10 +182,14 @@ pub async fn get(opts: &CheckOptions, url: &str, headers: &[(&str, &str)]) -> Re
         req = req.header(*name, *value);
     }
     let started = Instant::now();
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("GET {url} failed: {}", chain(&e)))?;
+    let resp = req.send().await.map_err(|e| {
+        let what = format!("GET {url} failed: {}", chain(&e));
+        if e.is_connect() {
+            anyhow::Error::new(NoConnection(what))
+        } else {
+            anyhow::anyhow!(what)
+        }
+    })?;
     let status = resp.status().as_u16();
     let body = resp.text().await.unwrap_or_default();
     Ok(Response {

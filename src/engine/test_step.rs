@@ -77,6 +77,8 @@ impl Engine<'_> {
                     |r| match r {
                         Ok(resp) if is_transient(resp.status) => Some(format!("{}", resp.status)),
                         Ok(_) => None,
+                        // Judged at once: no warm-up makes a name resolve or a port listen.
+                        Err(err) if check::no_connection(err) => None,
                         Err(err) => Some(redact(&format!("{err:#}"), key.expose())),
                     },
                 )

@@ -185,7 +185,12 @@ fn to_parameters(dir: &std::path::Path) -> Screen {
         cmd.env("XWIZARD_SANDBOX_PYTHON", python);
     }
     let mut s = Screen::spawn(cmd);
+    pattern_and_profiles(&mut s);
+    s
+}
 
+/// From the pattern screen through both profiles (the sandbox's) to the parameters screen.
+fn pattern_and_profiles(s: &mut Screen) {
     s.wait_for(&["New deployment · pattern", "1. "]);
     s.key("\r");
 
@@ -202,7 +207,6 @@ fn to_parameters(dir: &std::path::Path) -> Screen {
         params.contains("producer profile sandbox-producer → account 111111111111"),
         "{params}"
     );
-    s
 }
 
 /// Reads the rest of the output until the binary exits; its exit code.
@@ -410,4 +414,64 @@ fn ctrl_c_leaves_the_full_screen_as_an_interrupted_run() {
         after.contains("`xwizard resume tui-ctrl-c` carries it on"),
         "{after:?}"
     );
+}
+
+/// The README's workshop flow on a shared sandbox: `xwizard sandbox up`, a shell pointed at
+/// it, `xwizard` (the home screen), `n`, Enter through, `y` to each review; the checks pass
+/// through the sandbox's data plane, and `xwizard test` from the same shell passes too.
+#[test]
+fn the_shared_sandbox_workshop_flow_passes_from_the_home_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = common::shell::shell_on_a_sandbox(dir.path());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir").arg(dir.path());
+    cmd.env("TERM", "xterm-256color").env_remove("NO_COLOR");
+    cmd.envs(shell.env.iter().map(|(k, v)| (k, v)));
+    let mut s = Screen::spawn(cmd);
+    s.wait_for(&["No deployments yet."]);
+    s.key("n");
+    pattern_and_profiles(&mut s);
+    s.key("\t");
+    s.key(&"\x7f".repeat(20));
+    s.key("workshop");
+    s.wait_for(&["Deployment name  workshop"]);
+    s.key("\r");
+    for stack in ["-consumer-vpc", "-producer", "-consumer-api"] {
+        s.wait_for(&["xwizard · Review", stack, "y apply"]);
+        s.key("y");
+    }
+    let results = s.wait_for(&["xwizard · Test results", "Clean up now?"]);
+    assert!(!results.contains("FAIL"), "{results}");
+    for check in [
+        "PASS consumer API with the API key",
+        "PASS consumer API without a key",
+        "PASS consumer function",
+    ] {
+        assert!(results.contains(check), "{check} missing:\n{results}");
+    }
+    s.key("k");
+    // Kept: the run ends and lets go of the deployment.
+    let store = xwizard::state::Store::new(dir.path());
+    common::wait_for_sync("the run to end", DEADLINE, || {
+        s.pump();
+        store.lock("workshop").is_ok()
+    });
+    s.key("q");
+    s.wait_for(&["Quit xwizard?"]);
+    s.key("y");
+    assert_eq!(exit_code(&mut s), 0);
+
+    // From the same shell, the test calls again.
+    let retest = shell
+        .command(&["test", "workshop", "--json"])
+        .output()
+        .unwrap();
+    assert!(retest.status.success(), "{retest:?}");
+    let checks = String::from_utf8_lossy(&retest.stdout)
+        .lines()
+        .filter(|l| l.contains("\"type\":\"check\""))
+        .filter(|l| l.contains("\"passed\":true"))
+        .count();
+    assert_eq!(checks, 4, "{retest:?}");
+    shell.ok(&["destroy", "workshop", "--yes"]);
 }

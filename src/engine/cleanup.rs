@@ -83,6 +83,11 @@ impl Engine<'_> {
                         self.deployment.name
                     ),
                 );
+                // The run ends here, as every run does, with its verdict.
+                self.emit(Event::RunFinished {
+                    deployment: self.deployment.name.clone(),
+                    status: "kept".into(),
+                });
                 return Ok(Outcome::Completed);
             }
         }

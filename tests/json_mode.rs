@@ -11,11 +11,14 @@ fn xwizard(dir: &std::path::Path) -> Command {
     cmd
 }
 
+/// The events of a run's stdout, each checked against the published schema.
 fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(stdout)
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+        .collect();
+    events.iter().for_each(common::schema::assert_valid_event);
+    events
 }
 
 fn of_type<'a>(events: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
@@ -215,6 +218,21 @@ fn new_with(dir: &std::path::Path, name: &str, region: &str) -> std::process::Ou
         .args(["--region", region])
         .output()
         .unwrap()
+}
+
+#[test]
+fn the_schema_refuses_what_the_events_never_are() {
+    use serde_json::json;
+    for wrong in [
+        json!({"type": "info"}),
+        json!({"type": "info", "step": "x", "message": "m", "extra": 1}),
+        json!({"type": "run_finished", "deployment": "d", "status": "maybe"}),
+        json!({"type": "nonsense"}),
+    ] {
+        let refused = std::panic::catch_unwind(|| common::schema::assert_valid_event(&wrong));
+        assert!(refused.is_err(), "{wrong} passed the schema");
+    }
+    common::schema::assert_valid_event(&json!({"type": "info", "step": "x", "message": "m"}));
 }
 
 #[test]

@@ -115,6 +115,7 @@ pub fn finish_with(
 ) -> Vec<serde_json::Value> {
     let status = child.wait().unwrap();
     events.extend(rx.iter());
+    events.iter().for_each(super::schema::assert_valid_event);
     assert_eq!(status.code(), Some(code), "{events:#?}");
     events
 }

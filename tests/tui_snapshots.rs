@@ -805,6 +805,19 @@ fn cleanup_done() {
 }
 
 #[test]
+fn quit_after_a_destroy_offers_forget() {
+    let mut r = every_stack_deleted();
+    r.finished("destroyed");
+    r.key(KeyCode::Char('q'));
+    let screen = draw(&r.model, 80, 24);
+    assert!(
+        screen.contains(&format!("xwizard forget {NAME}")),
+        "{screen}"
+    );
+    assert!(!screen.contains("xwizard status"), "{screen}");
+}
+
+#[test]
 fn cleanup_done_keeping_the_logging_role() {
     let mut r = every_stack_deleted();
     let why = "API Gateway's CloudWatch logging role: every REST API of its account and region \

@@ -25,6 +25,16 @@ pub(super) fn render(model: &Model, frame: &mut Frame) {
                 Span::styled(format!("xwizard resume {name}"), t.key),
             ]));
         }
+        Some(name) if model.finished.as_deref() == Some("destroyed") => {
+            lines.push(Line::raw(
+                "Nothing is running; everything the deployment made is deleted.",
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::raw("Drop its record (and free the name) with  "),
+                Span::styled(format!("xwizard forget {name}"), t.key),
+            ]));
+        }
         Some(name) => {
             lines.push(Line::raw(
                 "Nothing is running; the deployment stays as it is.",

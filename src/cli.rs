@@ -258,6 +258,12 @@ pub enum FaultAction {
         #[arg(default_value_t = 1)]
         count: u32,
     },
+    /// API Gateway refuses the next N CloudWatch roles it is given, as it does one IAM has not
+    /// yet propagated ("does not have required permissions set to API Gateway")
+    RoleNotReady {
+        #[arg(default_value_t = 1)]
+        count: u32,
+    },
     /// Stack reads (DescribeStacks, DescribeStackEvents) lag each change by MS milliseconds,
     /// as AWS's eventually consistent reads can; 0 makes them current again
     StaleReads { ms: u64 },
@@ -704,6 +710,7 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                     count,
                 } => control.throttle(service, operation, *count).await?,
                 FaultAction::StaleReads { ms } => control.stale_reads(*ms).await?,
+                FaultAction::RoleNotReady { count } => control.role_not_ready(*count).await?,
                 FaultAction::Reset => control.reset().await?,
             }
             eprintln!("done");

@@ -129,9 +129,17 @@ async fn a_working_setting_is_left_alone_a_missing_or_broken_one_is_made_and_kep
     let (producer, consumer) = (&run.sessions.producer, &run.sessions.consumer);
     assert_eq!(logging_role(consumer).await, None, "a fresh account");
     let admins = set_own_logging_role(producer, "admins-apigateway-logs").await;
+    // The role made for the consumer is refused once, as IAM's propagation delay makes AWS
+    // refuse a role that new: the stack is made again, and the run carries on.
+    sb.control().role_not_ready(1).await.unwrap();
 
     // First deployment: the producer's own role stays; the consumer gets one made for it.
     let (d, said_during) = deploy(&run, run.deployment.clone()).await;
+    assert!(
+        said(&said_during, "IAM had not yet made it usable")
+            && said(&said_during, "attempt 2 of 3"),
+        "{said_during:#?}"
+    );
     assert_eq!(logging_role(producer).await.as_deref(), Some(&*admins));
     assert!(
         !d.step("producer")

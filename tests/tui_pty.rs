@@ -302,7 +302,10 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
         "kept: role ",
     ]);
     for who in ["producer · 111111111111", "consumer · 222222222222"] {
-        assert!(done.contains("ApiGateway") && done.contains(who), "{done}");
+        assert!(
+            done.contains("apigw-cloudwatch") && done.contains(who),
+            "{done}"
+        );
     }
     assert!(done.contains("destroyed"), "{done}");
     assert!(!done.contains("still there"), "{done}");

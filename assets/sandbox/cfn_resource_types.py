@@ -511,6 +511,13 @@ class ApiGatewayAccount(_Handle, CloudFormationModel):
 
     @staticmethod
     def _set_role(role_arn: str | None, account_id: str, region_name: str) -> None:
+        import fault_injection
+
+        # A role IAM has not yet propagated to API Gateway is refused with this very message.
+        if role_arn and fault_injection.take_role_not_ready():
+            raise _apigw_bad_request(
+                f"The role ARN {role_arn} does not have required permissions set to API Gateway"
+            )
         if role_arn:
             # AWS refuses a role it cannot find in the account.
             from moto.iam.models import iam_backends

@@ -70,6 +70,7 @@ _FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
         int(b["count"]))),
     "faults/expire-credentials": (("account",), lambda b: fault_injection.expire_credentials(b["account"])),
     "faults/renew-credentials": (("account",), lambda b: fault_injection.renew_credentials(b["account"])),
+    "faults/role-not-ready": (("count",), lambda b: fault_injection.role_not_ready(int(b["count"]))),
     "faults/stale-reads": (("ms",), lambda b: stale_reads.set_window(int(b["ms"]) / 1000)),
 }
 

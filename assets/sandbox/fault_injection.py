@@ -25,6 +25,7 @@ _steps: dict[str, int] = {}
 _throttles: dict[tuple[str, str], int] = {}
 _expired_keys: set[str] = set()
 _unavailable = {"calls": 0}
+_role_not_ready = {"calls": 0}
 
 
 def reset() -> None:
@@ -35,6 +36,7 @@ def reset() -> None:
         _throttles.clear()
         _expired_keys.clear()
         _unavailable["calls"] = 0
+        _role_not_ready["calls"] = 0
         _lock.notify_all()
 
 
@@ -117,6 +119,21 @@ def take_throttle(service: str, operation: str) -> bool:
         return True
 
 
+def role_not_ready(count: int) -> None:
+    """The next `count` times API Gateway is given a CloudWatch role it refuses it, as it does
+    a role IAM has not yet propagated to it."""
+    with _lock:
+        _role_not_ready["calls"] = count
+
+
+def take_role_not_ready() -> bool:
+    with _lock:
+        if _role_not_ready["calls"] <= 0:
+            return False
+        _role_not_ready["calls"] -= 1
+        return True
+
+
 def data_plane_unavailable(count: int) -> None:
     with _lock:
         _unavailable["calls"] = count
@@ -157,6 +174,7 @@ def describe() -> dict[str, Any]:
             "failures": list(_failures),
             "expired_access_keys": sorted(_expired_keys),
             "data_plane_unavailable_calls": _unavailable["calls"],
+            "role_not_ready_calls": _role_not_ready["calls"],
             "held_stacks": sorted(_held),
             "held_stack_steps": {name: n for name, n in sorted(_steps.items()) if n},
             "throttles": [

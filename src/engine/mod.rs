@@ -185,7 +185,7 @@ impl<'a> Engine<'a> {
                 Some(value) => Ok(value.clone()),
                 None => bail!("step '{step}' has no output {key} yet; it must complete first"),
             },
-            Source::ApiGatewayLoggingRole => {
+            Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet => {
                 bail!("the API Gateway logging role is looked up only for a stack's parameters")
             }
         }
@@ -276,7 +276,12 @@ impl<'a> Engine<'a> {
     fn current_inputs(&self, step: &Step) -> BTreeMap<String, String> {
         step.inputs()
             .into_iter()
-            .filter(|(_, source)| !matches!(source, Source::ApiGatewayLoggingRole))
+            .filter(|(_, source)| {
+                !matches!(
+                    source,
+                    Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet
+                )
+            })
             .filter_map(|(key, source)| Some((key.to_string(), self.resolve(source).ok()?)))
             .collect()
     }
@@ -342,7 +347,7 @@ impl<'a> Engine<'a> {
             account_id: self.deployment.account(step.role).account_id.clone(),
         });
         let result = match &step.kind {
-            StepKind::Stack(spec) => self.run_stack(step, spec).await,
+            StepKind::Stack(spec) => self.run_stack_retrying(step, spec).await,
             StepKind::RegisterEndpointTargets {
                 endpoint_id,
                 target_group_arn,

@@ -64,12 +64,16 @@ fn succeeded(status: &str) -> bool {
 }
 
 impl Engine<'_> {
-    /// The value of an `ApiGatewayLoggingRole` parameter: the role API Gateway already logs
-    /// with, kept as it is, or empty so that the stack makes one. Says which, and why.
-    async fn api_logging_role(&self, step: &Step) -> Result<String, StepError> {
+    /// The two logging-role parameters: (the role API Gateway already logs with, left as it
+    /// is; the role made here for the stack to set). One of them is empty. Says which, and why.
+    ///
+    /// Where the account has no working role, the role is made here, before the stack: IAM
+    /// takes a while to make a new role usable by API Gateway, and a stack that made it and
+    /// set it at once would fail now and then ("does not have required permissions").
+    async fn api_logging_role(&self, step: &Step) -> Result<(String, String), StepError> {
         let account = &self.deployment.account(step.role).account_id;
         let region = &self.deployment.region;
-        let (value, message) = match api_logging::current(self.sessions.of(step.role)).await? {
+        let message = match api_logging::current(self.sessions.of(step.role)).await? {
             LoggingRole::Working { arn, unchecked } => {
                 let note = unchecked
                     .map(|why| format!(" (assumed to work: {why})"))
@@ -78,26 +82,58 @@ impl Engine<'_> {
                     "API Gateway in {account} ({region}) already logs through {arn}{note}: \
                      leaving that account-wide setting as it is"
                 );
-                (arn, message)
+                self.info(step.id, message);
+                return Ok((arn, String::new()));
             }
-            LoggingRole::Unset => (
-                String::new(),
-                format!(
-                    "API Gateway in {account} ({region}) has no CloudWatch logging role: this \
-                     stack makes one and sets it; cleanup keeps it, as every REST API there \
-                     then logs through it"
-                ),
-            ),
-            LoggingRole::Dangling { arn } => (
-                String::new(),
-                format!(
-                    "API Gateway in {account} ({region}) logs through {arn}, which no longer \
-                     exists: this stack makes a new role and sets it"
-                ),
+            LoggingRole::Unset => {
+                format!("API Gateway in {account} ({region}) has no CloudWatch logging role")
+            }
+            LoggingRole::Dangling { arn } => format!(
+                "API Gateway in {account} ({region}) logs through {arn}, which no longer exists"
             ),
         };
-        self.info(step.id, message);
-        Ok(value)
+        let name = format!("xw-{}-apigw-cloudwatch", self.deployment.name);
+        let made = api_logging::ensure_role(self.sessions.of(step.role), &name).await?;
+        self.info(
+            step.id,
+            format!(
+                "{message}: made the role {made} for it, which this stack sets; cleanup keeps \
+                 it, as every REST API there then logs through it"
+            ),
+        );
+        Ok((String::new(), made))
+    }
+
+    /// A stack step, made again when it failed only because a new logging role had not yet
+    /// reached API Gateway (IAM propagates a new role within seconds to a minute): the failed
+    /// stack is deleted (after asking, as any failed stack is) and the role, older now, set
+    /// again. At most `LOGGING_ROLE_ATTEMPTS` times, each after a longer pause, saying why.
+    pub(super) async fn run_stack_retrying(
+        &mut self,
+        step: &Step,
+        spec: &StackSpec,
+    ) -> Result<u32, StepError> {
+        let mut attempt = 1;
+        loop {
+            match self.run_stack(step, spec).await {
+                Err(e) if attempt < LOGGING_ROLE_ATTEMPTS && logging_role_not_ready(&e) => {
+                    let pause = self.opts.poll.max * 3 * attempt;
+                    self.info(
+                        step.id,
+                        format!(
+                            "API Gateway refused the new logging role: IAM had not yet made it \
+                             usable (AWS takes seconds to a minute). Trying the stack again in \
+                             {}s (attempt {} of {LOGGING_ROLE_ATTEMPTS})",
+                            pause.as_secs_f64().round(),
+                            attempt + 1
+                        ),
+                    );
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Returns the CloudFormation calls made while waiting on the stack.
@@ -133,16 +169,27 @@ impl Engine<'_> {
             .as_ref()
             .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
         let mut parameters = Vec::new();
+        // Decided once per stack, and kept for its updates: an update must not flip it.
+        let mut logging: Option<(String, String)> = None;
         for (key, source) in &spec.parameters {
             let value = match source {
-                Source::ApiGatewayLoggingRole => {
+                Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet => {
                     let deployed = existing
                         .as_ref()
                         .filter(|_| update)
                         .and_then(|i| i.parameters.get(*key));
                     match deployed {
                         Some(value) => value.clone(),
-                        None => self.api_logging_role(step).await?,
+                        None => {
+                            if logging.is_none() {
+                                logging = Some(self.api_logging_role(step).await?);
+                            }
+                            let (existing_role, to_set) = logging.clone().unwrap_or_default();
+                            match source {
+                                Source::ApiGatewayLoggingRole => existing_role,
+                                _ => to_set,
+                            }
+                        }
                     }
                 }
                 other => self.resolve(other)?,
@@ -514,6 +561,18 @@ impl Engine<'_> {
             .await;
         read
     }
+}
+
+/// Attempts at a stack whose new logging role API Gateway has not accepted yet.
+const LOGGING_ROLE_ATTEMPTS: u32 = 3;
+
+/// Whether a stack failed only because API Gateway did not yet accept its logging role.
+fn logging_role_not_ready(err: &StepError) -> bool {
+    err.root_cause.as_ref().is_some_and(|c| {
+        c.resource_type == "AWS::ApiGateway::Account"
+            && c.reason
+                .contains("does not have required permissions set to API Gateway")
+    })
 }
 
 /// Throttled polls in a row a wait sits out before it gives up (each after the SDK's own

@@ -108,6 +108,9 @@ pub enum Source {
     /// or empty when the stack must make one (none set, or the one set no longer exists).
     /// Looked up when the stack is first made, then kept: an update must not flip it.
     ApiGatewayLoggingRole,
+    /// The role the wizard made for the stack to set, when the account has no working one;
+    /// empty otherwise. Decided with `ApiGatewayLoggingRole`, and kept the same way.
+    ApiGatewayLoggingRoleToSet,
     /// An output of an earlier stack step.
     Output {
         step: &'static str,

@@ -89,6 +89,10 @@ pub fn steps() -> Vec<Step> {
                         "ExistingApiGatewayLoggingRoleArn",
                         Source::ApiGatewayLoggingRole,
                     ),
+                    (
+                        "ApiGatewayLoggingRoleToSet",
+                        Source::ApiGatewayLoggingRoleToSet,
+                    ),
                 ],
                 0,
                 prod_stage("ApiId"),
@@ -138,6 +142,10 @@ pub fn steps() -> Vec<Step> {
                     (
                         "ExistingApiGatewayLoggingRoleArn",
                         Source::ApiGatewayLoggingRole,
+                    ),
+                    (
+                        "ApiGatewayLoggingRoleToSet",
+                        Source::ApiGatewayLoggingRoleToSet,
                     ),
                 ],
                 0,

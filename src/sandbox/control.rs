@@ -84,6 +84,14 @@ impl Control {
             .map(drop)
     }
 
+    /// The next `count` CloudWatch roles given to API Gateway are refused, as a role IAM has
+    /// not yet propagated is.
+    pub async fn role_not_ready(&self, count: u32) -> Result<()> {
+        self.post("faults/role-not-ready", json!({"count": count}))
+            .await
+            .map(drop)
+    }
+
     pub async fn hold_stack(&self, stack_name: &str) -> Result<()> {
         self.post("faults/hold-stack", json!({"stack_name": stack_name}))
             .await

@@ -342,6 +342,23 @@ def test_the_account_setting_needs_an_api_gateway_resource_first(fresh):
     assert fresh.client("apigateway", "producer").get_account().get("cloudwatchRoleArn") is None
 
 
+def test_a_role_not_yet_propagated_is_refused_until_it_is(fresh):
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "apigateway.amazonaws.com"}}]}}}
+    resources = mock_api({
+        "CloudWatchRole": role,
+        "Account": {"Type": "AWS::ApiGateway::Account", "DependsOn": "Api", "Properties": {
+            "CloudWatchRoleArn": att("CloudWatchRole", "Arn")}},
+    })
+    fresh.control("faults/role-not-ready", {"count": 1})
+    reason = deploy_fails(fresh, "producer", resources)
+    assert "does not have required permissions set to API Gateway" in reason
+    deploy(fresh, "producer", resources)
+    # Asked again, it is accepted and set.
+    assert ":role/" in fresh.client("apigateway", "producer").get_account()["cloudwatchRoleArn"]
+
+
 def test_stage_and_authorizer_go_before_their_api(fresh):
     stack_id, out = deploy(fresh, "producer", mock_api({
         "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {

@@ -209,6 +209,15 @@ fn pattern_and_profiles(s: &mut Screen) {
     );
 }
 
+/// On the parameters screen: the deployment's name set to `name` (Tab to the field, clear it,
+/// type).
+fn name_it(s: &mut Screen, name: &str) {
+    s.key("\t");
+    s.key(&"\x7f".repeat(20));
+    s.key(name);
+    s.wait_for(&[&format!("Deployment name  {name}")]);
+}
+
 /// Reads the rest of the output until the binary exits; its exit code.
 fn exit_code(s: &mut Screen) -> i32 {
     let deadline = Instant::now() + DEADLINE;
@@ -326,10 +335,7 @@ fn quitting_at_a_review_keeps_the_deployment_resumable() {
     let _stop = StopSandbox(dir.path().to_path_buf());
     let mut s = to_parameters(dir.path());
     // A name of our own: Tab to the name field, clear it, type.
-    s.key("\t");
-    s.key(&"\x7f".repeat(20));
-    s.key("tui-quit");
-    s.wait_for(&["Deployment name  tui-quit"]);
+    name_it(&mut s, "tui-quit");
     s.key("\r");
     s.wait_for(&["xwizard · Review", "-consumer-vpc", "y apply"]);
     // A wider window: the screen is drawn again to its new width, boxes closing at its edge.
@@ -371,10 +377,7 @@ fn sigterm_and_sighup_restore_the_terminal_and_keep_the_run() {
         let dir = tempfile::tempdir().unwrap();
         let _stop = StopSandbox(dir.path().to_path_buf());
         let mut s = to_parameters(dir.path());
-        s.key("\t");
-        s.key(&"\x7f".repeat(20));
-        s.key(name);
-        s.wait_for(&[&format!("Deployment name  {name}")]);
+        name_it(&mut s, name);
         s.key("\r");
         s.wait_for(&["xwizard · Review", "-consumer-vpc", "y apply"]);
         let pid = s.pty.get_process().pid().as_raw();
@@ -401,10 +404,7 @@ fn ctrl_c_leaves_the_full_screen_as_an_interrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let _stop = StopSandbox(dir.path().to_path_buf());
     let mut s = to_parameters(dir.path());
-    s.key("\t");
-    s.key(&"\x7f".repeat(20));
-    s.key("tui-ctrl-c");
-    s.wait_for(&["Deployment name  tui-ctrl-c"]);
+    name_it(&mut s, "tui-ctrl-c");
     s.key("\r");
     s.wait_for(&["xwizard · Review", "-consumer-vpc", "y apply"]);
     // Ctrl-C asks, as q does; a second Ctrl-C leaves.
@@ -434,10 +434,7 @@ fn the_shared_sandbox_workshop_flow_passes_from_the_home_screen() {
     s.wait_for(&["No deployments yet."]);
     s.key("n");
     pattern_and_profiles(&mut s);
-    s.key("\t");
-    s.key(&"\x7f".repeat(20));
-    s.key("workshop");
-    s.wait_for(&["Deployment name  workshop"]);
+    name_it(&mut s, "workshop");
     s.key("\r");
     for stack in ["-consumer-vpc", "-producer", "-consumer-api"] {
         s.wait_for(&["xwizard · Review", stack, "y apply"]);

@@ -217,3 +217,41 @@ fn the_emulator_killed_mid_run_is_named_as_the_cause() {
     }
     assert!(!next.contains("aws sso login"), "{next}");
 }
+
+#[test]
+fn a_cleanup_outliving_its_credentials_stops_cleanly_and_destroy_finishes_after_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = shell_on_a_sandbox(dir.path());
+    let (child, rx) = shell.spawn(&["new", "--yes", "--json", "--preset", PRESET, "--name", NAME]);
+    checks_passed(&finish(child, rx, Vec::new()));
+
+    // The consumer's session runs out while its API stack is being deleted.
+    let api_stack = format!("xw-{NAME}-consumer-api");
+    shell.ok(&["sandbox", "fault", "hold", &api_stack]);
+    let (child, rx) = shell.spawn(&["destroy", NAME, "--yes", "--json"]);
+    let seen = wait_event(
+        &rx,
+        "the API stack being deleted",
+        stack_reaches(&api_stack, "DELETE_IN_PROGRESS"),
+    );
+    shell.ok(&["sandbox", "fault", "expire", "consumer"]);
+    shell.ok(&["sandbox", "fault", "release", &api_stack]);
+    let events = finish_with(child, rx, seen, 2);
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == "step_failed")
+        .expect("the cleanup stops with a failed step");
+    let next = failed["next"].as_str().unwrap();
+    for part in [
+        "profile sandbox-consumer have expired",
+        &format!("`xwizard destroy {NAME}` again"),
+    ] {
+        assert!(next.contains(part), "{part:?} not in {next:?}");
+    }
+    assert_ne!(status_of(dir.path(), "consumer-vpc"), StepStatus::Destroyed);
+
+    // Signed in again, destroy carries on and leaves nothing.
+    shell.ok(&["sandbox", "fault", "renew", "consumer"]);
+    let (child, rx) = shell.spawn(&["destroy", NAME, "--yes", "--json"]);
+    said_nothing_is_left(&finish(child, rx, Vec::new()));
+}

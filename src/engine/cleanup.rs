@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use super::events::{Event, Question};
 use super::root_cause::root_cause;
-use super::stack_step::{Awaiting, final_status};
+use super::stack_step::Awaiting;
 use super::{Engine, Outcome, sign_in_again};
 use crate::aws::error::needs_sign_in;
 use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
@@ -230,13 +230,10 @@ impl Engine<'_> {
                 .map(|e| e.event_id)
                 .collect();
             stacks.delete(stack_id).await?;
-            let events = self
-                .follow(step, &stacks, stack_id, &seen, Awaiting::Delete)
+            let (events, left) = self
+                .settle(step, &stacks, stack_id, &seen, Awaiting::Delete)
                 .await?;
-            if let Some(info) = self
-                .caught_up(&stacks, stack_id, final_status(&events, stack_id))
-                .await?
-            {
+            if let Some(info) = left {
                 cause = root_cause(&events);
                 anyhow::bail!(
                     "{} is {}: {}",
@@ -281,18 +278,11 @@ impl Engine<'_> {
 
     /// Stacks, VPCs, endpoints and the API-key secret of the deployment still present.
     async fn leftovers(&self) -> Result<Vec<String>> {
-        let mut left = Vec::new();
-        for step in self.deployment.pattern.steps() {
-            if let Some(spec) = step.stack() {
-                let name = plan::stack_name(&self.deployment.name, spec);
-                if let Some(info) = Stacks::new(self.sessions.of(step.role))
-                    .describe(&name)
-                    .await?
-                {
-                    left.push(format!("stack {} ({})", info.name, info.status));
-                }
-            }
-        }
+        let mut left: Vec<String> = stacks_present(&self.deployment, self.sessions)
+            .await?
+            .into_iter()
+            .map(|(name, _, status)| format!("stack {name} ({status})"))
+            .collect();
         // Any other stack tagged for the deployment, whatever made it or named it.
         for role in Role::BOTH {
             let account = &self.deployment.account(role).account_id;

@@ -153,11 +153,8 @@ impl Engine<'_> {
             if info.in_progress() {
                 // A resumed run: the operation the killed run started is still going.
                 self.info(step.id, format!("{name} is {}: following it", info.status));
-                let events = self
-                    .follow(step, &stacks, &info.id, &HashSet::new(), Awaiting::UnderWay)
-                    .await?;
-                existing = self
-                    .caught_up(&stacks, &info.id, final_status(&events, &info.id))
+                (_, existing) = self
+                    .settle(step, &stacks, &info.id, &HashSet::new(), Awaiting::UnderWay)
                     .await?;
             }
         }
@@ -287,11 +284,8 @@ impl Engine<'_> {
         } else {
             Awaiting::Create
         };
-        let events = self
-            .follow(step, &stacks, &info.id, &seen, awaiting)
-            .await?;
-        let info = self
-            .caught_up(&stacks, &info.id, final_status(&events, &info.id))
+        let (events, info) = self
+            .settle(step, &stacks, &info.id, &seen, awaiting)
             .await?;
         match info {
             Some(i) if succeeded(&i.status) => {
@@ -396,11 +390,8 @@ impl Engine<'_> {
             .map(|e| e.event_id)
             .collect();
         stacks.delete(&info.id).await?;
-        let events = self
-            .follow(step, stacks, &info.id, &seen, Awaiting::Delete)
-            .await?;
-        if let Some(left) = self
-            .caught_up(stacks, &info.id, final_status(&events, &info.id))
+        if let (_, Some(left)) = self
+            .settle(step, stacks, &info.id, &seen, Awaiting::Delete)
             .await?
         {
             return Err(StepError::new(
@@ -445,7 +436,7 @@ impl Engine<'_> {
     /// ends on the stack's own final event among the events new since the call, or, when
     /// idle, on a settled status only once the operation has shown itself (a new event, or an
     /// in-progress status) and only if that status is one the operation can end in.
-    pub(super) async fn follow(
+    async fn follow(
         &self,
         step: &Step,
         stacks: &Stacks,
@@ -470,11 +461,11 @@ impl Engine<'_> {
                 event: e.clone(),
             })
         };
+        // AWS asks us to slow down: the operation goes on regardless, so the wait does too, at
+        // its slowest, for a while. Whichever call was refused counts.
         let mut throttled_in_a_row = 0;
         loop {
             let fresh = match stacks.new_events(stack_id, &seen).await {
-                // AWS asks us to slow down: the operation goes on regardless, so the wait does
-                // too, at its slowest, for a while.
                 Err(e) if throttled(&e) && throttled_in_a_row < THROTTLED_POLLS => {
                     throttled_in_a_row += 1;
                     interval = self.opts.poll.max;
@@ -483,8 +474,10 @@ impl Engine<'_> {
                 }
                 other => other?,
             };
-            throttled_in_a_row = 0;
             let progressed = !fresh.is_empty();
+            if progressed {
+                throttled_in_a_row = 0;
+            }
             started |= progressed;
             // The stack's own final event ends the wait without another call.
             let finished = fresh.iter().any(|e| is_final_stack_event(e, stack_id));
@@ -500,12 +493,15 @@ impl Engine<'_> {
             // in case its final event was missed (e.g. a page boundary).
             let settled = !progressed && {
                 let read = match stacks.describe(stack_id).await {
-                    Err(e) if throttled(&e) => {
-                        tokio::time::sleep(self.opts.poll.max).await;
+                    Err(e) if throttled(&e) && throttled_in_a_row < THROTTLED_POLLS => {
+                        throttled_in_a_row += 1;
+                        interval = self.opts.poll.max;
+                        tokio::time::sleep(interval).await;
                         continue;
                     }
                     other => other?,
                 };
+                throttled_in_a_row = 0;
                 started |= read.as_ref().is_some_and(StackInfo::in_progress);
                 (started || awaiting == Awaiting::Delete)
                     && awaiting.can_end_in(read.as_ref().map(|i| i.status.as_str()))
@@ -530,10 +526,27 @@ impl Engine<'_> {
         }
     }
 
+    /// Follows the operation awaited to its end, then reads the stack as it stands then: its
+    /// new events (oldest first) and the stack (`None`: gone).
+    pub(super) async fn settle(
+        &self,
+        step: &Step,
+        stacks: &Stacks,
+        stack_id: &str,
+        seen: &HashSet<String>,
+        awaiting: Awaiting,
+    ) -> Result<(Vec<StackEvent>, Option<StackInfo>)> {
+        let events = self.follow(step, stacks, stack_id, seen, awaiting).await?;
+        let info = self
+            .caught_up(stacks, stack_id, final_status(&events, stack_id))
+            .await?;
+        Ok((events, info))
+    }
+
     /// The stack once reads have caught up with `final_status`, the status its own final
     /// event gave (`DELETE_COMPLETE`: gone). A read can lag the events for a while; after
     /// that the read is taken as it is.
-    pub(super) async fn caught_up(
+    async fn caught_up(
         &self,
         stacks: &Stacks,
         stack_id: &str,
@@ -613,7 +626,7 @@ impl Awaiting {
 }
 
 /// The status the stack's own final event among `events` gave, if one came.
-pub(super) fn final_status(events: &[StackEvent], stack_id: &str) -> Option<String> {
+fn final_status(events: &[StackEvent], stack_id: &str) -> Option<String> {
     events
         .iter()
         .rev()

@@ -4,33 +4,48 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::fmt::{Debug, Display};
 
-/// The call was refused, or could not be signed, because the profile's credentials have
-/// expired or are not valid: nothing to fix but signing in again.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SignInNeeded(String);
-
-/// The call never reached AWS (or the sandbox standing in for it): the connection was
-/// refused, reset or timed out. The next step is to check what answers there, not to retry
-/// the work or sign in.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Unreachable(String);
-
-/// Whether `err` (anywhere in its chain) is a call that could not reach its endpoint.
-pub fn unreachable(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<Unreachable>())
+/// What kind of failure a call met, where the next step depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Refused, or not signable, because the profile's credentials have expired or are not
+    /// valid: nothing to fix but signing in again.
+    SignInNeeded,
+    /// Refused for its rate (after the SDK's own retries): a wait that polls can slow down
+    /// and carry on instead of failing its step.
+    Throttled,
+    /// Never reached AWS (or the sandbox standing in for it): the connection was refused,
+    /// reset or timed out. The next step is to check what answers there, not to retry the
+    /// work or sign in.
+    Unreachable,
 }
 
-/// AWS refused the call for its rate (after the SDK's own retries): a wait that polls can
-/// slow down and carry on instead of failing its step.
+/// A call's failure of a known [`Kind`], with the sentence that explains it.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Throttled(String);
+#[error("{text}")]
+pub struct Classified {
+    pub kind: Kind,
+    text: String,
+}
 
-/// Whether `err` (anywhere in its chain) is a throttled call.
+/// The kind of `err` (anywhere in its chain), if it is one.
+pub fn kind(err: &anyhow::Error) -> Option<Kind> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Classified>().map(|c| c.kind))
+}
+
+/// Whether `err` says the profile must sign in again.
+pub fn needs_sign_in(err: &anyhow::Error) -> bool {
+    kind(err) == Some(Kind::SignInNeeded)
+}
+
+/// Whether `err` is a call that could not reach its endpoint.
+pub fn unreachable(err: &anyhow::Error) -> bool {
+    kind(err) == Some(Kind::Unreachable)
+}
+
+/// Whether `err` is a throttled call.
 pub fn throttled(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<Throttled>())
+    kind(err) == Some(Kind::Throttled)
 }
 
 /// The codes AWS's services throttle with (the query protocol's, EC2's and the JSON ones).
@@ -54,13 +69,9 @@ const SIGN_IN_CODES: &[&str] = &[
     "AuthFailure",
 ];
 
-/// Whether `err` (anywhere in its chain) says the profile must sign in again.
-pub fn needs_sign_in(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<SignInNeeded>())
-}
-
 /// `"<what>: <Code>: <message>"` for a service error, the whole cause chain otherwise. An
-/// expired or unrecognised credential becomes a [`SignInNeeded`].
+/// expired or unrecognised credential, a throttled call and one that never got through are
+/// [`Classified`] by their [`Kind`].
 pub fn explain<E, R>(what: impl Display, err: SdkError<E, R>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -83,15 +94,17 @@ where
         .as_service_error()
         .and_then(|e| e.code())
         .is_some_and(|c| THROTTLE_CODES.contains(&c));
-    if sign_in {
-        anyhow::Error::new(SignInNeeded(format!("{what}: {detail}")))
+    let text = format!("{what}: {detail}");
+    let kind = if sign_in {
+        Kind::SignInNeeded
     } else if throttle {
-        anyhow::Error::new(Throttled(format!("{what}: {detail}")))
+        Kind::Throttled
     } else if transport {
-        anyhow::Error::new(Unreachable(format!("{what}: {detail}")))
+        Kind::Unreachable
     } else {
-        anyhow::anyhow!("{what}: {detail}")
-    }
+        return anyhow::anyhow!(text);
+    };
+    anyhow::Error::new(Classified { kind, text })
 }
 
 fn credentials_failed(err: &(dyn std::error::Error + 'static)) -> bool {

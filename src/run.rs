@@ -467,12 +467,10 @@ where
 /// any of its stacks is still in AWS (or that cannot be checked) it is refused, since the
 /// record is what `destroy` needs; `force` forgets anyway and says what may be left.
 pub async fn forget(store: &Store, name: &str, force: bool) -> Result<Outcome> {
-    crate::state::check_name(name)?;
-    if !store.path(name).exists() {
-        store.load(name)?; // says there is no such deployment, and where it looked
-    }
     let d = match store.load(name) {
         Ok(d) => d,
+        // No such deployment (or no such name): said as `load` says it.
+        Err(e) if !store.exists(name) => return Err(e),
         Err(e) if force => {
             store.remove(name)?;
             eprintln!("Forgot {name}: its record was unreadable ({e:#}).");

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 import accounts
 import control_api
-from fault_injection import _operation_of, _scope_of
+from fault_injection import operation_of, scope_of, service_of
 
 _lock = threading.Lock()
 _seen: dict[str, set[str]] = {}
@@ -53,12 +53,11 @@ def _rest_action(service: str, method: str, path: str, query: str) -> str | None
 
 
 def action_of(environ: dict[str, Any]) -> str | None:
-    scope = _scope_of(environ)
-    service = scope[3] if len(scope) > 3 else ""
+    service = service_of(environ)
     if not service:
         return None
     target = environ.get("HTTP_X_AMZ_TARGET", "")
-    operation, _ = _operation_of(environ)
+    operation, _ = operation_of(environ)
     if target:
         prefix = target.split(".", 1)[0]
         return f"{_TARGET_SERVICES.get(prefix, service)}:{operation}"
@@ -69,7 +68,7 @@ def action_of(environ: dict[str, Any]) -> str | None:
 
 
 def _account_of(environ: dict[str, Any]) -> str | None:
-    scope = _scope_of(environ)
+    scope = scope_of(environ)
     key_id = scope[0] if scope else ""
     for account_id, (known, _) in accounts.KEYS.items():
         if known == key_id:

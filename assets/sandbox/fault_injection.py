@@ -24,8 +24,8 @@ _held: set[str] = set()
 _steps: dict[str, int] = {}
 _throttles: dict[tuple[str, str], int] = {}
 _expired_keys: set[str] = set()
-_unavailable = {"calls": 0}
-_role_not_ready = {"calls": 0}
+# Counted faults: how many more calls each still answers wrongly.
+_counts = {"data_plane_unavailable": 0, "role_not_ready": 0}
 
 
 def reset() -> None:
@@ -35,8 +35,8 @@ def reset() -> None:
         _steps.clear()
         _throttles.clear()
         _expired_keys.clear()
-        _unavailable["calls"] = 0
-        _role_not_ready["calls"] = 0
+        for fault in _counts:
+            _counts[fault] = 0
         _lock.notify_all()
 
 
@@ -122,29 +122,33 @@ def take_throttle(service: str, operation: str) -> bool:
 def role_not_ready(count: int) -> None:
     """The next `count` times API Gateway is given a CloudWatch role it refuses it, as it does
     a role IAM has not yet propagated to it."""
-    with _lock:
-        _role_not_ready["calls"] = count
+    _arm("role_not_ready", count)
 
 
 def take_role_not_ready() -> bool:
-    with _lock:
-        if _role_not_ready["calls"] <= 0:
-            return False
-        _role_not_ready["calls"] -= 1
-        return True
+    return _take("role_not_ready")
 
 
 def data_plane_unavailable(count: int) -> None:
-    with _lock:
-        _unavailable["calls"] = count
+    _arm("data_plane_unavailable", count)
 
 
 def take_unavailable() -> bool:
     """Whether this data-plane call must be answered 503; counts it."""
+    return _take("data_plane_unavailable")
+
+
+def _arm(fault: str, count: int) -> None:
     with _lock:
-        if _unavailable["calls"] <= 0:
+        _counts[fault] = count
+
+
+def _take(fault: str) -> bool:
+    """Whether this call is one the counted fault answers; counts it."""
+    with _lock:
+        if _counts[fault] <= 0:
             return False
-        _unavailable["calls"] -= 1
+        _counts[fault] -= 1
         return True
 
 
@@ -173,8 +177,8 @@ def describe() -> dict[str, Any]:
         return {
             "failures": list(_failures),
             "expired_access_keys": sorted(_expired_keys),
-            "data_plane_unavailable_calls": _unavailable["calls"],
-            "role_not_ready_calls": _role_not_ready["calls"],
+            "data_plane_unavailable_calls": _counts["data_plane_unavailable"],
+            "role_not_ready_calls": _counts["role_not_ready"],
             "held_stacks": sorted(_held),
             "held_stack_steps": {name: n for name, n in sorted(_steps.items()) if n},
             "throttles": [
@@ -190,7 +194,9 @@ _QUERY_THROTTLE_CODES = {"ec2": "RequestLimitExceeded"}
 _DEFAULT_QUERY_CODE = "Throttling"
 
 
-def _scope_of(environ: dict[str, Any]) -> list[str]:
+def scope_of(environ: dict[str, Any]) -> list[str]:
+    """A signed request's credential scope: key id, date, region, service, "aws4_request"
+    (action_log.py reads requests the same way)."""
     # Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/cloudformation/aws4_request
     auth = environ.get("HTTP_AUTHORIZATION", "")
     try:
@@ -199,12 +205,12 @@ def _scope_of(environ: dict[str, Any]) -> list[str]:
         return []
 
 
-def _service_of(environ: dict[str, Any]) -> str:
-    scope = _scope_of(environ)
+def service_of(environ: dict[str, Any]) -> str:
+    scope = scope_of(environ)
     return scope[3] if len(scope) > 3 else ""
 
 
-def _operation_of(environ: dict[str, Any]) -> tuple[str, bool]:
+def operation_of(environ: dict[str, Any]) -> tuple[str, bool]:
     """(operation, is_json_protocol). Reads and restores the body for query requests."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
@@ -269,14 +275,14 @@ def _expired_response(service: str, environ: dict[str, Any]) -> tuple[str, list,
 def fault_middleware(app: Callable) -> Callable:
     def wrapped(environ: dict[str, Any], start_response: Callable) -> Any:
         if _expired_keys:
-            scope = _scope_of(environ)
+            scope = scope_of(environ)
             if scope and scope[0] in _expired_keys:
-                status, headers, body = _expired_response(_service_of(environ), environ)
+                status, headers, body = _expired_response(service_of(environ), environ)
                 start_response(status, headers + [("Content-Length", str(len(body)))])
                 return [body]
         if _throttles:
-            service = _service_of(environ)
-            operation, json_protocol = _operation_of(environ)
+            service = service_of(environ)
+            operation, json_protocol = operation_of(environ)
             if service and operation and take_throttle(service, operation):
                 status, headers, body = _throttled_response(service, json_protocol)
                 start_response(status, headers + [("Content-Length", str(len(body)))])

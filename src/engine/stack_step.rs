@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use std::collections::HashSet;
+use std::time::Duration;
 
 use super::events::{ChangeView, Event, Question};
 use super::root_cause::root_cause;
@@ -466,13 +467,15 @@ impl Engine<'_> {
         let mut throttled_in_a_row = 0;
         loop {
             let fresh = match stacks.new_events(stack_id, &seen).await {
-                Err(e) if throttled(&e) && throttled_in_a_row < THROTTLED_POLLS => {
-                    throttled_in_a_row += 1;
-                    interval = self.opts.poll.max;
-                    tokio::time::sleep(interval).await;
+                Ok(fresh) => fresh,
+                Err(e)
+                    if self
+                        .sat_out(&e, &mut throttled_in_a_row, &mut interval)
+                        .await =>
+                {
                     continue;
                 }
-                other => other?,
+                Err(e) => return Err(e),
             };
             let progressed = !fresh.is_empty();
             if progressed {
@@ -493,13 +496,15 @@ impl Engine<'_> {
             // in case its final event was missed (e.g. a page boundary).
             let settled = !progressed && {
                 let read = match stacks.describe(stack_id).await {
-                    Err(e) if throttled(&e) && throttled_in_a_row < THROTTLED_POLLS => {
-                        throttled_in_a_row += 1;
-                        interval = self.opts.poll.max;
-                        tokio::time::sleep(interval).await;
+                    Ok(read) => read,
+                    Err(e)
+                        if self
+                            .sat_out(&e, &mut throttled_in_a_row, &mut interval)
+                            .await =>
+                    {
                         continue;
                     }
-                    other => other?,
+                    Err(e) => return Err(e),
                 };
                 throttled_in_a_row = 0;
                 started |= read.as_ref().is_some_and(StackInfo::in_progress);
@@ -524,6 +529,23 @@ impl Engine<'_> {
             interval = self.opts.poll.next(interval, progressed);
             tokio::time::sleep(interval).await;
         }
+    }
+
+    /// Whether a poll refused with `err` is sat out: a throttled one, while fewer than
+    /// `THROTTLED_POLLS` were in a row, waits at the slowest interval and counts.
+    async fn sat_out(
+        &self,
+        err: &anyhow::Error,
+        in_a_row: &mut u32,
+        interval: &mut Duration,
+    ) -> bool {
+        if !throttled(err) || *in_a_row >= THROTTLED_POLLS {
+            return false;
+        }
+        *in_a_row += 1;
+        *interval = self.opts.poll.max;
+        tokio::time::sleep(*interval).await;
+        true
     }
 
     /// Follows the operation awaited to its end, then reads the stack as it stands then: its

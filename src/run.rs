@@ -144,13 +144,30 @@ async fn ask_profile(
         .position(|p| p.name.contains(role.as_str()))
         .unwrap_or(0);
     let flag = format!("--{role}-profile");
-    let choice = prompts::select(
-        &format!("Which AWS profile is the {role}?"),
-        &flag,
-        options,
-        default,
-    )?;
-    Ok(choice.split(" (").next().unwrap_or(&choice).to_string())
+    loop {
+        let choice = prompts::select(
+            &format!("Which AWS profile is the {role}?"),
+            &flag,
+            options.clone(),
+            default,
+        )?;
+        let profile = choice.split(" (").next().unwrap_or(&choice).to_string();
+        // Checked at once: a profile that cannot sign in is found before the next question,
+        // not after all of them.
+        match Session::load(&profile, None, source).await.identify().await {
+            Ok(id) => {
+                eprintln!(
+                    "  {role}: {profile} is account {} ({})",
+                    id.account_id, id.arn
+                );
+                return Ok(profile);
+            }
+            Err(e) => eprintln!(
+                "  {e:#}\n  Choose another profile, or fix this one in another terminal and \
+                 choose it again."
+            ),
+        }
+    }
 }
 
 /// Starts a new deployment: answers, STS checks, then the plan.

@@ -312,6 +312,16 @@ impl Runner {
             Action::Resume(name) => self.on_saved(What::Resume, name),
             Action::Test(name) => self.on_saved(What::Test, name),
             Action::Destroy(name) => self.on_saved(What::Destroy, name),
+            Action::Home => {
+                if self.task.is_some() {
+                    return;
+                }
+                let mut model = Model::new(self.model.theme, Instant::now());
+                model.profiles.profiles = std::mem::take(&mut self.model.profiles.profiles);
+                model.suggested_name = run::suggested_name(model.pattern);
+                self.model = model;
+                self.show_deployments();
+            }
         }
     }
 

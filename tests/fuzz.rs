@@ -12,7 +12,7 @@ use std::path::Path;
 
 use xwizard::aws::stacks::StackEvent;
 use xwizard::check::{ConnectTo, Resolve};
-use xwizard::engine::{ChangeView, CheckView, Event};
+use xwizard::engine::{ChangeView, CheckView, Event, Phase};
 use xwizard::plan::{Role, validate_deployment_name, validate_region};
 use xwizard::preset::Preset;
 use xwizard::state::{RootCause, parse_record};
@@ -134,6 +134,7 @@ proptest! {
             0 => Event::Info { step: a.clone(), message: b.clone() },
             1 => Event::StepFailed {
                 step: a.clone(),
+                phase: if flag { Phase::Deploy } else { Phase::Cleanup },
                 message: b.clone(),
                 root_cause: flag.then(|| RootCause {
                     logical_id: c.clone(), resource_type: d.clone(),
@@ -172,7 +173,8 @@ proptest! {
             },
             _ => Event::StepStarted {
                 step: a.clone(), title: b.clone(), role: if flag { Role::Producer } else { Role::Consumer },
-                account_id: c.clone(),
+                account_id: c.clone(), phase: Phase::Cleanup,
+                stack: flag.then(|| d.clone()), wave: flag.then_some(n as u8),
             },
         };
         let line = serde_json::to_string(&event).expect("every event encodes");
@@ -181,7 +183,7 @@ proptest! {
         prop_assert!(back["type"].is_string());
         prop_assert_eq!(back["step"].as_str(), Some(a.as_str()));
         let _ = f; // floats are covered below
-        let done = serde_json::to_string(&Event::StepDone { step: a, seconds: f, api_calls: n })
+        let done = serde_json::to_string(&Event::StepDone { step: a, phase: Phase::Deploy, seconds: f, api_calls: n })
             .expect("a step's time encodes, even when not finite");
         prop_assert!(serde_json::from_str::<serde_json::Value>(&done).is_ok());
     }

@@ -125,12 +125,22 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
     assert_eq!(checks[0]["attempts"], 3, "{:#}", checks[0]);
     assert!(checks[1..].iter().all(|c| c["attempts"] == 1));
-    let retries: Vec<_> = of_type(&retest, "info")
+    // Each answer worth waiting out is said as it comes, in full, with the check's name.
+    let retries: Vec<_> = of_type(&retest, "check_retry")
         .into_iter()
-        .filter_map(|e| e["message"].as_str())
-        .filter(|m| m.contains("503 on attempt"))
+        .map(|e| {
+            (
+                e["check"].as_str(),
+                e["attempt"].as_u64(),
+                e["cause"].as_str(),
+            )
+        })
         .collect();
-    assert_eq!(retries.len(), 2, "{retries:?}");
+    let first = checks[0]["name"].as_str();
+    assert_eq!(
+        retries,
+        [(first, Some(1), Some("503")), (first, Some(2), Some("503"))]
+    );
 
     // A test run that fails (nothing answers where its calls are sent) says so and exits 2,
     // and the deployment is still deployed: a tunnel that is down is not a broken deployment.

@@ -6,7 +6,7 @@ mod common;
 use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
 use common::sandbox;
 use xwizard::aws::Session;
-use xwizard::engine::{CheckView, Event, Outcome};
+use xwizard::engine::{CheckView, Event, Outcome, Phase};
 use xwizard::plan::Role;
 use xwizard::sandbox::FaultOn;
 use xwizard::state::{Deployment, StepStatus};
@@ -257,11 +257,11 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
         .into_iter()
         .find_map(|e| match e {
             Event::StepFailed {
-                step,
+                phase: Phase::Cleanup,
                 root_cause,
                 next,
                 ..
-            } if step == "cleanup" => Some((root_cause, next)),
+            } => Some((root_cause, next)),
             _ => None,
         })
         .expect("the cleanup failure is reported");
@@ -278,10 +278,22 @@ async fn an_injected_failure_is_saved_with_its_cause_and_resume_finishes_the_run
         "{}",
         failed.1
     );
-    let said = rec.json();
+    let leftovers = rec
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::CleanupResult {
+                leftovers, clean, ..
+            } => Some((leftovers, clean)),
+            _ => None,
+        })
+        .expect("the cleanup says what it found");
+    assert!(!leftovers.1, "not clean");
     assert!(
-        said.contains(&format!("still there: stack {vpc_stack} (DELETE_FAILED)")),
-        "{said}"
+        leftovers
+            .0
+            .contains(&format!("stack {vpc_stack} (DELETE_FAILED)")),
+        "{leftovers:?}"
     );
     let d = run.store.load(name).unwrap();
     assert_eq!(d.step("producer").status, StepStatus::Destroyed);

@@ -10,7 +10,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use xwizard::aws::stacks::StackEvent;
-use xwizard::engine::{ChangeView, CheckView, Event, Question};
+use xwizard::engine::{
+    ChangeView, CheckView, Event, KeptItem, Phase, Question, RunStatus, StackToDelete,
+};
 use xwizard::plan::{Pattern, Role};
 use xwizard::state::{Account, Deployment, RootCause, StepFailure, StepState, StepStatus};
 use xwizard::ui::tui::model::{Identity, Screen};
@@ -100,12 +102,16 @@ impl Run {
             title,
             role,
             account_id: account_of(role).into(),
+            phase: Phase::Deploy,
+            stack: None,
+            wave: None,
         })
     }
 
     fn done(&mut self, step: &str, seconds: f64) -> &mut Self {
         self.send(Event::StepDone {
             step: step.into(),
+            phase: Phase::Deploy,
             seconds,
             api_calls: 12,
         })
@@ -135,10 +141,10 @@ impl Run {
         })
     }
 
-    fn finished(&mut self, status: &str) -> &mut Self {
+    fn finished(&mut self, status: RunStatus) -> &mut Self {
         self.send(Event::RunFinished {
             deployment: NAME.into(),
-            status: status.into(),
+            status,
         })
     }
 
@@ -242,6 +248,7 @@ fn failed() -> Run {
     r.stack_status("producer", "ROLLBACK_COMPLETE");
     r.at(160).send(Event::StepFailed {
         step: "producer".into(),
+        phase: Phase::Deploy,
         message: format!("stack xw-{NAME}-producer is ROLLBACK_COMPLETE"),
         root_cause: Some(RootCause {
             logical_id: "ProducerApiAuthorizer".into(),
@@ -253,7 +260,7 @@ fn failed() -> Run {
             "fix the cause above, then `xwizard resume {NAME}` deletes the failed stack and makes it again"
         ),
     });
-    r.finished("failed");
+    r.finished(RunStatus::Failed);
     r
 }
 
@@ -329,7 +336,11 @@ fn tested(one_fails: bool) -> Run {
         true,
     ));
     r.at(240).done("test", 2.4);
-    r.finished(if one_fails { "failed" } else { "deployed" });
+    r.finished(if one_fails {
+        RunStatus::Failed
+    } else {
+        RunStatus::Deployed
+    });
     r
 }
 
@@ -339,12 +350,22 @@ fn destroy_question(r: &mut Run) {
         Message::Ask(Question::Destroy {
             deployment: NAME.into(),
             stacks: vec![
-                (format!("xw-{NAME}-consumer-vpc"), CONSUMER.into()),
-                (format!("xw-{NAME}-producer"), PRODUCER.into()),
-                (format!("xw-{NAME}-consumer-api"), CONSUMER.into()),
+                to_delete("consumer-vpc", Role::Consumer, 1),
+                to_delete("producer", Role::Producer, 0),
+                to_delete("consumer-api", Role::Consumer, 0),
             ],
         }),
     );
+}
+
+fn to_delete(step: &str, role: Role, wave: u8) -> StackToDelete {
+    StackToDelete {
+        step: step.into(),
+        stack: format!("xw-{NAME}-{step}"),
+        role,
+        account_id: account_of(role).into(),
+        wave,
+    }
 }
 
 fn deployment(name: &str, failed_at: Option<&str>) -> Deployment {
@@ -497,8 +518,10 @@ fn home_with_deployments() {
             ]
             .into_iter()
             .zip([40 * 60, 26 * 3600, 9 * 86400])
+            // Listed by their last change, which is the age shown.
             .map(|(d, age)| Deployment {
-                created_at: LISTED_AT - age,
+                created_at: LISTED_AT - age - 7 * 86400,
+                updated_at: LISTED_AT - age,
                 ..d
             })
             .collect(),
@@ -724,8 +747,21 @@ fn deleting(r: &mut Run, step: &str, role: Role) {
         title: format!("Delete stack xw-{NAME}-{step}"),
         role,
         account_id: account_of(role).into(),
+        phase: Phase::Cleanup,
+        stack: Some(format!("xw-{NAME}-{step}")),
+        wave: Some(u8::from(step == "consumer-vpc")),
     });
     r.stack_status(step, "DELETE_IN_PROGRESS");
+}
+
+fn deleted(r: &mut Run, step: &str) {
+    r.stack_status(step, "DELETE_COMPLETE");
+    r.send(Event::StepDone {
+        step: step.into(),
+        phase: Phase::Cleanup,
+        seconds: 30.0,
+        api_calls: 9,
+    });
 }
 
 #[test]
@@ -740,7 +776,22 @@ fn cleanup_in_progress() {
         "DELETE_IN_PROGRESS",
         "",
     );
-    r.stack_status("consumer-api", "DELETE_COMPLETE");
+    deleted(&mut r, "consumer-api");
+    r.resource(
+        "producer",
+        "ProducerApi",
+        "AWS::ApiGateway::RestApi",
+        "DELETE_IN_PROGRESS",
+        "",
+    );
+    r.resource(
+        "producer",
+        "ApiKeyAuthorizerFunctionWithALongName",
+        "AWS::Lambda::Function",
+        "DELETE_IN_PROGRESS",
+        "",
+    );
+    r.at(400);
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
@@ -748,22 +799,21 @@ fn cleanup_in_progress() {
 fn cleanup_with_leftovers() {
     let mut r = destroying();
     deleting(&mut r, "producer", Role::Producer);
-    r.stack_status("producer", "DELETE_COMPLETE");
+    deleted(&mut r, "producer");
     deleting(&mut r, "consumer-api", Role::Consumer);
-    r.stack_status("consumer-api", "DELETE_COMPLETE");
+    deleted(&mut r, "consumer-api");
     deleting(&mut r, "consumer-vpc", Role::Consumer);
-    r.send(Event::Info {
-        step: "cleanup".into(),
-        message: format!("still there: stack xw-{NAME}-consumer-vpc (DELETE_FAILED)"),
-    });
-    r.send(Event::Info {
-        step: "cleanup".into(),
-        message: format!(
-            "still there: vpc-0f00ba4 (xwizard:deployment={NAME}) in account {CONSUMER}"
-        ),
+    r.send(Event::CleanupResult {
+        leftovers: vec![
+            format!("stack xw-{NAME}-consumer-vpc (DELETE_FAILED)"),
+            format!("vpc-0f00ba4 (xwizard:deployment={NAME}) in account {CONSUMER}"),
+        ],
+        kept: Vec::new(),
+        clean: false,
     });
     r.send(Event::StepFailed {
-        step: "cleanup".into(),
+        step: "consumer-vpc".into(),
+        phase: Phase::Cleanup,
         message: format!(
             "xw-{NAME}-consumer-vpc is DELETE_FAILED: The following resource(s) failed to delete: [EndpointSecurityGroup]"
         ),
@@ -775,7 +825,7 @@ fn cleanup_with_leftovers() {
         }),
         next: format!("remove what blocks it, then `xwizard destroy {NAME}` again"),
     });
-    r.finished("cleanup incomplete");
+    r.finished(RunStatus::CleanupIncomplete);
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
@@ -788,7 +838,7 @@ fn every_stack_deleted() -> Run {
         ("consumer-vpc", Role::Consumer),
     ] {
         deleting(&mut r, step, role);
-        r.stack_status(step, "DELETE_COMPLETE");
+        deleted(&mut r, step);
     }
     r
 }
@@ -796,18 +846,19 @@ fn every_stack_deleted() -> Run {
 #[test]
 fn cleanup_done() {
     let mut r = every_stack_deleted();
-    r.send(Event::Info {
-        step: "cleanup".into(),
-        message: "nothing of this deployment is left in either account".into(),
+    r.send(Event::CleanupResult {
+        leftovers: Vec::new(),
+        kept: Vec::new(),
+        clean: true,
     });
-    r.finished("destroyed");
+    r.finished(RunStatus::Destroyed);
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
 #[test]
 fn quit_after_a_destroy_offers_forget() {
     let mut r = every_stack_deleted();
-    r.finished("destroyed");
+    r.finished(RunStatus::Destroyed);
     r.key(KeyCode::Char('q'));
     let screen = draw(&r.model, 80, 24);
     assert!(
@@ -823,21 +874,23 @@ fn cleanup_done_keeping_the_logging_role() {
     let why = "API Gateway's CloudWatch logging role: every REST API of its account and region \
                logs through it; delete it only after pointing API Gateway's account settings at \
                another role";
-    for message in [
-        format!(
-            "kept on purpose: arn:aws:iam::{PRODUCER}:role/xw-{NAME}-producer-ApiGatewayCloudW-Q7 (us-east-1), {why}"
-        ),
-        format!(
-            "kept on purpose: arn:aws:iam::{CONSUMER}:role/xw-{NAME}-consumer-api-ApiGatewayCl-X1 (us-east-1), {why}"
-        ),
-        "nothing else of this deployment is left in either account".to_string(),
-    ] {
-        r.send(Event::Info {
-            step: "cleanup".into(),
-            message,
-        });
-    }
-    r.finished("destroyed");
+    let kept = |what: String| KeptItem {
+        what,
+        why: why.into(),
+    };
+    r.send(Event::CleanupResult {
+        leftovers: Vec::new(),
+        kept: vec![
+            kept(format!(
+                "arn:aws:iam::{PRODUCER}:role/xw-{NAME}-producer-ApiGatewayCloudW-Q7 (us-east-1)"
+            )),
+            kept(format!(
+                "arn:aws:iam::{CONSUMER}:role/xw-{NAME}-consumer-api-ApiGatewayCl-X1 (us-east-1)"
+            )),
+        ],
+        clean: true,
+    });
+    r.finished(RunStatus::Destroyed);
     insta::assert_snapshot!(draw(&r.model, 80, 24));
 }
 
@@ -870,4 +923,209 @@ fn identity_states_render_for_checking() {
         r.model.profiles.producer_identity,
         Identity::Checking
     ));
+}
+
+/// The screens a run goes through, each at the smallest supported terminal and at a large one:
+/// every pane keeps its title and at least a row of its content.
+#[test]
+fn every_run_screen_at_60x15_and_120x40() {
+    let mut review = mid_stack();
+    update(&mut review.model, Message::Ask(change_set_question()));
+    let mut offer = tested(false);
+    destroy_question(&mut offer);
+    let mut cleanup = destroying();
+    deleting(&mut cleanup, "producer", Role::Producer);
+    cleanup.resource(
+        "producer",
+        "ProducerApi",
+        "AWS::ApiGateway::RestApi",
+        "DELETE_IN_PROGRESS",
+        "",
+    );
+    let mut home = Run::new();
+    update(
+        &mut home.model,
+        Message::Deployments(vec![deployment("vpce-demo", Some("producer"))], LISTED_AT),
+    );
+    let mut pattern = Run::new();
+    pattern.key(KeyCode::Char('n'));
+    let screens = [
+        ("deploy", mid_stack(), "Events"),
+        ("failed", failed(), "Root cause"),
+        ("review", review, "changes"),
+        ("tests", offer, "Clean up now?"),
+        ("cleanup", cleanup, "now: producer"),
+        ("home", home, "vpce-demo"),
+        ("pattern", pattern, "VPC endpoint"),
+    ];
+    for (name, r, must_show) in screens {
+        for (w, h) in [(60, 15), (120, 40)] {
+            let screen = draw(&r.model, w, h);
+            assert!(
+                screen.contains(must_show),
+                "{name} at {w}x{h} lost '{must_show}':\n{screen}"
+            );
+            assert!(
+                !screen.contains("Make the window larger"),
+                "{name} at {w}x{h}"
+            );
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+        }
+    }
+}
+
+#[test]
+fn below_60x15_the_screen_asks_for_a_larger_window() {
+    let r = mid_stack();
+    for (w, h) in [(59, 15), (60, 14), (40, 10)] {
+        let screen = draw(&r.model, w, h);
+        assert!(screen.contains("Make the window larger"), "{screen}");
+        assert!(screen.contains(&format!("{w}×{h}")), "{screen}");
+    }
+}
+
+#[test]
+fn a_step_timer_counts_aws_time_not_the_time_the_review_was_read() {
+    let mut r = Run::new();
+    r.at(0).started().step("producer", Role::Producer);
+    update(&mut r.model, Message::Ask(change_set_question()));
+    // A minute spent reading the change set, then applied, then 20 s of CloudFormation.
+    r.at(60).key(KeyCode::Char('y'));
+    r.at(80);
+    let screen = draw(&r.model, 80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("▶P producer"))
+        .expect("the producer step row");
+    assert!(row.contains(" 20s"), "{row}");
+    // While a question waits, the timer stands still.
+    update(&mut r.model, Message::Ask(change_set_question()));
+    r.at(200);
+    let m = &r.model;
+    let row = m.step_row("producer").expect("the producer step");
+    assert_eq!(
+        row.time(m.now, m.asked_since),
+        Some(Duration::from_secs(20))
+    );
+}
+
+#[test]
+fn a_retrying_check_shows_each_attempt_and_its_whole_cause_as_it_happens() {
+    let mut r = Run::new();
+    r.at(0).started().step("test", Role::Consumer);
+    let cause = "error sending request for url (https://abc123.execute-api.us-east-1.amazonaws.com\
+                 /prod/widgets): client error (Connect): tcp connect error: Connection refused \
+                 (os error 111) — the end of this cause must be on screen";
+    for attempt in 1..=2 {
+        r.send(Event::CheckRetry {
+            step: "test".into(),
+            check: "consumer API with the API key".into(),
+            attempt,
+            cause: format!("{cause} #{attempt}"),
+        });
+    }
+    let screen = draw(&r.model, 80, 24);
+    assert!(screen.contains("is asking again"), "{screen}");
+    assert!(
+        screen.contains("attempt 1:") && screen.contains("attempt 2:"),
+        "{screen}"
+    );
+    assert!(screen.contains("must be on screen #2"), "{screen}");
+    // The verdict keeps the attempts that led to it.
+    r.send(check(
+        "consumer API with the API key",
+        "GET https://abc123.execute-api.us-east-1.amazonaws.com/prod/widgets",
+        200,
+        "200 and the widget",
+        r#"{"id":"1","value":"4.99"}"#,
+        true,
+    ));
+    let screen = draw(&r.model, 80, 24);
+    assert!(screen.contains("✔ all 1 checks passed"), "{screen}");
+    assert!(screen.contains("must be on screen #1"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn outputs_and_resources_are_shown_in_full_and_esc_returns() {
+    let mut r = mid_stack();
+    r.send(Event::Outputs {
+        step: "producer".into(),
+        outputs: BTreeMap::from([(
+            "ProducerApiExecuteArn".into(),
+            format!(
+                "arn:aws:execute-api:us-east-1:{PRODUCER}:abcdefghij/prod/GET/widgets/with/a/path/long/enough/to/wrap/at/eighty/columns/END"
+            ),
+        )]),
+    });
+    r.key(KeyCode::Char('o'));
+    let screen = draw(&r.model, 80, 24);
+    assert!(screen.contains("columns/END"), "{screen}");
+    assert!(screen.contains("Outputs · 3"), "{screen}");
+    r.key(KeyCode::Esc);
+    r.key(KeyCode::Char('r'));
+    let screen = draw(&r.model, 80, 24);
+    assert!(
+        screen.contains("ApiKeyAuthorizerFunctionWithALongName"),
+        "the full name: {screen}"
+    );
+    insta::assert_snapshot!(screen);
+    r.key(KeyCode::Esc);
+    assert!(draw(&r.model, 80, 24).contains(" Events "));
+}
+
+#[test]
+fn the_events_pane_scrolls_back_and_end_follows_again() {
+    let mut r = mid_stack();
+    for i in 0..40 {
+        r.send(Event::Info {
+            step: "producer".into(),
+            message: format!("line {i:02}"),
+        });
+    }
+    let newest = draw(&r.model, 80, 24);
+    assert!(newest.contains("line 39"), "{newest}");
+    r.key(KeyCode::PageUp).key(KeyCode::PageUp);
+    let back = draw(&r.model, 80, 24);
+    assert!(!back.contains("line 39"), "{back}");
+    assert!(back.contains("rows back"), "{back}");
+    r.key(KeyCode::End);
+    assert_eq!(draw(&r.model, 80, 24), newest);
+}
+
+#[test]
+fn esc_goes_back_to_the_deployments_once_the_run_is_over() {
+    let mut r = mid_stack();
+    let esc = |r: &mut Run| update(&mut r.model, Message::Key(KeyEvent::from(KeyCode::Esc)));
+    assert_eq!(esc(&mut r), None, "not while the run goes on");
+    r.finished(RunStatus::Failed);
+    r.model.screen = Screen::Deploy;
+    assert_eq!(esc(&mut r), Some(xwizard::ui::tui::Action::Home));
+}
+
+#[test]
+fn a_wave_of_both_accounts_shows_both_acting() {
+    let mut r = destroying();
+    deleting(&mut r, "producer", Role::Producer);
+    deleting(&mut r, "consumer-api", Role::Consumer);
+    let header = draw(&r.model, 120, 40)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        header.contains(&format!("producer · {PRODUCER} + consumer · {CONSUMER}")),
+        "{header}"
+    );
+    deleted(&mut r, "consumer-api");
+    let header = draw(&r.model, 120, 40)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        header.contains(&format!("acting: producer · {PRODUCER}")),
+        "{header}"
+    );
+    assert!(!header.contains("consumer ·"), "{header}");
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 use futures_util::future::join_all;
 use std::collections::HashSet;
 
-use super::events::{Event, Question};
+use super::events::{Event, KeptItem, Phase, Question, RunStatus, StackToDelete};
 use super::root_cause::root_cause;
 use super::stack_step::Awaiting;
 use super::{Engine, Outcome, sign_in_again};
@@ -67,15 +67,16 @@ impl Engine<'_> {
                 deployment: self.deployment.name.clone(),
                 stacks: present
                     .iter()
-                    .map(|(s, i)| {
-                        (
-                            i.name.clone(),
-                            self.deployment.account(s.role).account_id.clone(),
-                        )
+                    .map(|(s, i)| StackToDelete {
+                        step: s.id.to_string(),
+                        stack: i.name.clone(),
+                        role: s.role,
+                        account_id: self.deployment.account(s.role).account_id.clone(),
+                        wave: s.stack().map_or(0, |spec| spec.teardown_wave),
                     })
                     .collect(),
             };
-            if !self.asker.confirm(&question).await? {
+            if !self.ask(&question).await? {
                 self.info(
                     "cleanup",
                     format!(
@@ -86,7 +87,7 @@ impl Engine<'_> {
                 // The run ends here, as every run does, with its verdict.
                 self.emit(Event::RunFinished {
                     deployment: self.deployment.name.clone(),
-                    status: "kept".into(),
+                    status: RunStatus::Kept,
                 });
                 return Ok(Outcome::Completed);
             }
@@ -110,7 +111,7 @@ impl Engine<'_> {
             for r in results {
                 match r.error {
                     None => self.mark_destroyed(r.step)?,
-                    Some(e) => failures.push((r.role, e, r.root_cause)),
+                    Some(e) => failures.push((r.step, r.role, e, r.root_cause)),
                 }
             }
             if !failures.is_empty() {
@@ -130,25 +131,13 @@ impl Engine<'_> {
             // Not knowing is not "nothing left": say so, and let the run end unfinished.
             Err(e) => vec![format!("unknown: cannot look for what is left ({e:#})")],
         };
-        for item in &left {
-            self.info("cleanup", format!("still there: {item}"));
-        }
         let ok = failures.is_empty() && left.is_empty();
-        let kept = self.kept_on_purpose();
-        for item in &kept {
-            self.info("cleanup", format!("kept on purpose: {item}"));
-        }
-        if ok {
-            self.info(
-                "cleanup",
-                if kept.is_empty() {
-                    "nothing of this deployment is left in either account"
-                } else {
-                    "nothing else of this deployment is left in either account"
-                },
-            );
-        }
-        for (role, f, root_cause) in failures.iter() {
+        self.emit(Event::CleanupResult {
+            leftovers: left,
+            kept: self.kept_on_purpose(),
+            clean: ok,
+        });
+        for (step, role, f, root_cause) in failures.iter() {
             let name = &self.deployment.name;
             let next = if needs_sign_in(f) {
                 sign_in_again(
@@ -159,7 +148,8 @@ impl Engine<'_> {
                 format!("remove what blocks it, then `xwizard destroy {name}` again")
             };
             self.emit(Event::StepFailed {
-                step: "cleanup".into(),
+                step: step.to_string(),
+                phase: Phase::Cleanup,
                 message: format!("{f:#}"),
                 root_cause: root_cause.clone(),
                 next,
@@ -168,11 +158,10 @@ impl Engine<'_> {
         self.emit(Event::RunFinished {
             deployment: self.deployment.name.clone(),
             status: if ok {
-                "destroyed"
+                RunStatus::Destroyed
             } else {
-                "cleanup incomplete"
-            }
-            .into(),
+                RunStatus::CleanupIncomplete
+            },
         });
         Ok(if ok {
             Outcome::Completed
@@ -191,17 +180,24 @@ impl Engine<'_> {
 
     async fn delete_one(&self, step: &Step, stack_id: &str) -> Deleted {
         let mut cause = None;
+        let started = std::time::Instant::now();
+        let answered_before = self.answering();
+        let session = self.sessions.of(step.role);
+        let stacks = Stacks::new(session);
         let result: Result<()> = async {
-            let session = self.sessions.of(step.role);
-            let stacks = Stacks::new(session);
+            let stack = self.deployment.step(step.id).stack_name.unwrap_or_else(|| {
+                step.stack().map_or_else(String::new, |spec| {
+                    plan::stack_name(&self.deployment.name, spec)
+                })
+            });
             self.emit(Event::StepStarted {
                 step: step.id.to_string(),
-                title: format!(
-                    "Delete stack {}",
-                    self.deployment.step(step.id).stack_name.unwrap_or_default()
-                ),
+                title: format!("Delete stack {stack}"),
                 role: step.role,
                 account_id: self.deployment.account(step.role).account_id.clone(),
+                phase: Phase::Cleanup,
+                stack: Some(stack),
+                wave: step.stack().map(|spec| spec.teardown_wave),
             });
             if step.stack().is_some_and(|spec| spec.deletes_slowly()) {
                 self.info(
@@ -245,6 +241,14 @@ impl Engine<'_> {
             Ok(())
         }
         .await;
+        if result.is_ok() {
+            self.emit(Event::StepDone {
+                step: step.id.to_string(),
+                phase: Phase::Cleanup,
+                seconds: self.aws_time(started, answered_before).as_secs_f64(),
+                api_calls: stacks.calls(),
+            });
+        }
         Deleted {
             step: step.id,
             role: step.role,
@@ -255,7 +259,7 @@ impl Engine<'_> {
 
     /// What the stacks keep when they go, by design: the API Gateway logging roles they made,
     /// which every REST API of their account and region logs through from then on.
-    fn kept_on_purpose(&self) -> Vec<String> {
+    fn kept_on_purpose(&self) -> Vec<KeptItem> {
         let mut kept = Vec::new();
         for step in self.deployment.pattern.steps() {
             if let Some(arn) = self
@@ -264,13 +268,13 @@ impl Engine<'_> {
                 .outputs
                 .get("ApiGatewayLoggingRoleArn")
             {
-                // "<what>, <why>": the screen shows each distinct why once.
-                kept.push(format!(
-                    "{arn} ({}), API Gateway's CloudWatch logging role: every REST API of its \
-                     account and region logs through it; delete it only after pointing API \
-                     Gateway's account settings at another role",
-                    self.deployment.region
-                ));
+                kept.push(KeptItem {
+                    what: format!("{arn} ({})", self.deployment.region),
+                    why: "API Gateway's CloudWatch logging role: every REST API of its account \
+                          and region logs through it; delete it only after pointing API \
+                          Gateway's account settings at another role"
+                        .into(),
+                });
             }
         }
         kept

@@ -49,6 +49,64 @@ impl CheckView {
     }
 }
 
+/// Whether a step builds the deployment or takes it down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Deploy,
+    Cleanup,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RunStatus {
+    /// Every step is done.
+    #[serde(rename = "deployed")]
+    Deployed,
+    /// A step failed; the record says which and what to do.
+    #[serde(rename = "failed")]
+    Failed,
+    /// Stopped from outside (Ctrl-C, a signal) between two steps' awaits.
+    #[serde(rename = "interrupted")]
+    Interrupted,
+    /// Nothing of the deployment is left but what is kept on purpose.
+    #[serde(rename = "destroyed")]
+    Destroyed,
+    /// Some of it could not be deleted, or could not be looked for.
+    #[serde(rename = "cleanup incomplete")]
+    CleanupIncomplete,
+    /// The cleanup was declined: everything stays.
+    #[serde(rename = "kept")]
+    Kept,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deployed => "deployed",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+            Self::Destroyed => "destroyed",
+            Self::CleanupIncomplete => "cleanup incomplete",
+            Self::Kept => "kept",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something a cleanup leaves in place by design, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptItem {
+    /// e.g. the ARN of an IAM role, with its region.
+    pub what: String,
+    pub why: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -65,6 +123,13 @@ pub enum Event {
         title: String,
         role: Role,
         account_id: String,
+        phase: Phase,
+        /// The stack the step makes or deletes, for a stack step.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stack: Option<String>,
+        /// In a cleanup: stacks of one wave are deleted together, lowest wave first.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        wave: Option<u8>,
     },
     ChangeSet {
         step: String,
@@ -85,6 +150,14 @@ pub enum Event {
         step: String,
         message: String,
     },
+    /// A check got an answer worth waiting out (a just-made API warming up): it asks again.
+    CheckRetry {
+        step: String,
+        check: String,
+        attempt: u32,
+        /// What the answer was, in full (a status, or the error).
+        cause: String,
+    },
     Check {
         step: String,
         #[serde(flatten)]
@@ -92,20 +165,31 @@ pub enum Event {
     },
     StepDone {
         step: String,
+        phase: Phase,
+        /// AWS's time: the time spent waiting for the user's answers is not counted.
         seconds: f64,
         /// CloudFormation calls made while following the stack.
         api_calls: u32,
     },
     StepFailed {
         step: String,
+        phase: Phase,
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         root_cause: Option<RootCause>,
         next: String,
     },
+    /// What a cleanup found at its end, in both accounts.
+    CleanupResult {
+        /// What of the deployment is still there (stacks, endpoints, secrets …).
+        leftovers: Vec<String>,
+        kept: Vec<KeptItem>,
+        /// Nothing is left but what is kept on purpose.
+        clean: bool,
+    },
     RunFinished {
         deployment: String,
-        status: String,
+        status: RunStatus,
     },
 }
 
@@ -130,8 +214,20 @@ pub enum Question {
     /// Delete every stack of the deployment?
     Destroy {
         deployment: String,
-        stacks: Vec<(String, String)>,
+        stacks: Vec<StackToDelete>,
     },
+}
+
+/// A stack a cleanup will delete, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackToDelete {
+    /// The plan step whose stack it is.
+    pub step: String,
+    pub stack: String,
+    pub role: Role,
+    pub account_id: String,
+    /// Stacks of a wave are deleted together, lowest wave first.
+    pub wave: u8,
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -13,9 +13,13 @@ mod test_step;
 
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-pub use events::{AlwaysYes, Asker, ChangeView, CheckView, Event, Question, Reporter};
+pub use events::{
+    AlwaysYes, Asker, ChangeView, CheckView, Event, KeptItem, Phase, Question, Reporter, RunStatus,
+    StackToDelete,
+};
 pub use poll::PollPolicy;
 
 use crate::aws::Session;
@@ -129,6 +133,9 @@ pub struct Engine<'a> {
     reporter: &'a dyn Reporter,
     asker: &'a dyn Asker,
     opts: Options,
+    /// Milliseconds spent waiting for the user's answers: a step's time is AWS's, not the
+    /// time its change set was read for.
+    answering_ms: AtomicU64,
 }
 
 impl<'a> Engine<'a> {
@@ -147,6 +154,7 @@ impl<'a> Engine<'a> {
             reporter,
             asker,
             opts,
+            answering_ms: AtomicU64::new(0),
         }
     }
 
@@ -163,6 +171,28 @@ impl<'a> Engine<'a> {
             s.failure = None;
         }
         self.save()
+    }
+
+    /// Asks the user; the time the question waits is left out of the step's time.
+    async fn ask(&self, question: &Question) -> Result<bool> {
+        let started = Instant::now();
+        let answer = self.asker.confirm(question).await;
+        let waited = started.elapsed().as_millis() as u64;
+        self.answering_ms.fetch_add(waited, Ordering::Relaxed);
+        answer
+    }
+
+    /// Time since `started`, less the time spent waiting for answers since `answered_before`
+    /// (`answering()` read when the clock started).
+    fn aws_time(&self, started: Instant, answered_before: u64) -> Duration {
+        let answering = self.answering().saturating_sub(answered_before);
+        started
+            .elapsed()
+            .saturating_sub(Duration::from_millis(answering))
+    }
+
+    fn answering(&self) -> u64 {
+        self.answering_ms.load(Ordering::Relaxed)
     }
 
     fn emit(&self, event: Event) {
@@ -209,7 +239,7 @@ impl<'a> Engine<'a> {
         }
         self.emit(Event::RunFinished {
             deployment: self.deployment.name.clone(),
-            status: "interrupted".into(),
+            status: RunStatus::Interrupted,
         });
     }
 
@@ -232,14 +262,14 @@ impl<'a> Engine<'a> {
             if !self.run_step(&step, Record::Yes).await? {
                 self.emit(Event::RunFinished {
                     deployment: self.deployment.name.clone(),
-                    status: "failed".into(),
+                    status: RunStatus::Failed,
                 });
                 return Ok(Outcome::Failed);
             }
         }
         self.emit(Event::RunFinished {
             deployment: self.deployment.name.clone(),
-            status: "deployed".into(),
+            status: RunStatus::Deployed,
         });
         Ok(Outcome::Completed)
     }
@@ -337,6 +367,7 @@ impl<'a> Engine<'a> {
     /// Runs one step and records its outcome; false when it failed.
     async fn run_step(&mut self, step: &Step, record: Record) -> Result<bool> {
         let started = Instant::now();
+        let answered_before = self.answering();
         if record == Record::Yes {
             self.set_status(step.id, StepStatus::Running)?;
         }
@@ -345,6 +376,11 @@ impl<'a> Engine<'a> {
             title: step.title.to_string(),
             role: step.role,
             account_id: self.deployment.account(step.role).account_id.clone(),
+            phase: Phase::Deploy,
+            stack: step
+                .stack()
+                .map(|spec| plan::stack_name(&self.deployment.name, spec)),
+            wave: None,
         });
         let result = match &step.kind {
             StepKind::Stack(spec) => self.run_stack_retrying(step, spec).await,
@@ -380,7 +416,8 @@ impl<'a> Engine<'a> {
                 }
                 self.emit(Event::StepDone {
                     step: step.id.to_string(),
-                    seconds: started.elapsed().as_secs_f64(),
+                    phase: Phase::Deploy,
+                    seconds: self.aws_time(started, answered_before).as_secs_f64(),
                     api_calls,
                 });
                 Ok(true)
@@ -415,6 +452,7 @@ impl<'a> Engine<'a> {
                 }
                 self.emit(Event::StepFailed {
                     step: step.id.to_string(),
+                    phase: Phase::Deploy,
                     message: err.message,
                     root_cause: err.root_cause.map(|c| *c),
                     next,

@@ -246,7 +246,7 @@ impl Engine<'_> {
             account_id: self.deployment.account(step.role).account_id.clone(),
             changes: views,
         };
-        if !self.asker.confirm(&question).await? {
+        if !self.ask(&question).await? {
             stacks.delete_change_set(&name, &change_set).await.ok();
             return Err(StepError::new(
                 format!("the change set for {name} was declined; nothing was changed"),
@@ -375,7 +375,7 @@ impl Engine<'_> {
             account_id: self.deployment.account(step.role).account_id.clone(),
             status: info.status.clone(),
         };
-        if !self.asker.confirm(&question).await? {
+        if !self.ask(&question).await? {
             return Err(StepError::new(
                 format!(
                     "{} is {} and must be deleted before it can be created again",

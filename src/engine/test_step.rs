@@ -218,12 +218,12 @@ impl Engine<'_> {
         self.opts
             .poll
             .retry(warm_up, call, transient, |attempt, why| {
-                self.info(
-                    step.id,
-                    format!(
-                        "{what}: {why} on attempt {attempt}; a new API can take a moment, asking again"
-                    ),
-                )
+                self.emit(Event::CheckRetry {
+                    step: step.id.to_string(),
+                    check: what.to_string(),
+                    attempt,
+                    cause: why.to_string(),
+                })
             })
             .await
     }

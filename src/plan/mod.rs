@@ -54,6 +54,25 @@ impl Pattern {
             Pattern::VpcEndpoint => pattern1::steps(),
         }
     }
+
+    /// What the pattern screen says of it.
+    pub fn about(self) -> About {
+        match self {
+            Pattern::VpcEndpoint => pattern1::ABOUT,
+        }
+    }
+}
+
+/// A pattern as the user chooses it: a picture, what it makes, what it costs, what it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    /// At least 74 columns wide.
+    pub diagram: &'static str,
+    /// For narrower terminals (at most 56 columns).
+    pub narrow_diagram: &'static str,
+    pub creates: &'static str,
+    pub cost: &'static str,
+    pub needs: &'static str,
 }
 
 impl fmt::Display for Pattern {

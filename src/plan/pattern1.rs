@@ -2,6 +2,21 @@
 //! (The seed's `vpc-endpoint/`: ConsumerVpcStack, ProducerStack, ConsumerApiStack and the two
 //! custom resources that became steps 2 and 4.)
 
+/// The pattern screen's text: the costs are approximate us-east-1 prices.
+pub const ABOUT: super::About = super::About {
+    diagram: include_str!("../../assets/diagrams/pattern1.txt"),
+    narrow_diagram: include_str!("../../assets/diagrams/pattern1-narrow.txt"),
+    creates: "consumer: VPC over 2 AZs with a NAT gateway, execute-api endpoint, internal NLB, \
+              API-key secret (KMS), regional API with a VPC link, Lambda · producer: private \
+              REST API with key authorizer",
+    cost: "NAT gateway ~$0.045/h · interface endpoint ~$0.01/h per AZ · NLB ~$0.0225/h: \
+           ≈ $0.09/h while it exists, plus traffic (approx., us-east-1, see AWS pricing); \
+           cleanup removes it all",
+    needs: "two AWS profiles, one per account, allowed to use CloudFormation, IAM, EC2, ELB, \
+            API Gateway, Lambda, Secrets Manager and KMS (`xwizard permissions` lists the \
+            actions)",
+};
+
 use super::{RedeployStage, Role, Source, StackSpec, Step, StepKind};
 
 macro_rules! template {

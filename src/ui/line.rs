@@ -57,14 +57,17 @@ pub fn render(event: &Event) -> Option<String> {
             title,
             role,
             account_id,
+            ..
         } => {
             format!("\n▶ {step}: {title}  [{role} · {account_id}]")
         }
         Event::ChangeSet { stack, changes, .. } => change_summary(stack, changes),
-        Event::StackEvent { event, .. } => {
+        Event::StackEvent { step, event, .. } => {
+            // The step names the stack: a cleanup deletes a wave's stacks (in both accounts)
+            // at once, and their events interleave.
             let time = event.timestamp.get(11..19).unwrap_or(&event.timestamp);
             let mut line = format!(
-                "  {time} {:<28} {} ({})",
+                "  {time} {step:<16} {:<28} {} ({})",
                 event.status, event.logical_id, event.resource_type
             );
             if !event.reason.is_empty() && event.status.contains("FAILED") {
@@ -80,6 +83,35 @@ pub fn render(event: &Event) -> Option<String> {
             text
         }
         Event::Info { message, .. } => format!("  {message}"),
+        Event::CheckRetry {
+            check,
+            attempt,
+            cause,
+            ..
+        } => format!(
+            "  … {check}: {cause} on attempt {attempt}; a new API can take a moment, asking again"
+        ),
+        Event::CleanupResult {
+            leftovers,
+            kept,
+            clean,
+        } => {
+            let mut text = String::new();
+            for item in leftovers {
+                let _ = write!(text, "\n  still there: {item}");
+            }
+            for item in kept {
+                let _ = write!(text, "\n  kept on purpose: {}, {}", item.what, item.why);
+            }
+            if *clean {
+                let _ = write!(
+                    text,
+                    "\n  nothing {}of this deployment is left in either account",
+                    if kept.is_empty() { "" } else { "else " }
+                );
+            }
+            text.trim_start_matches('\n').to_string()
+        }
         Event::Check { check, .. } => format!(
             "  {} {}\n      {}\n      → {} in {} ms{}: {}\n      expected {}",
             if check.passed { "PASS" } else { "FAIL" },
@@ -97,6 +129,7 @@ pub fn render(event: &Event) -> Option<String> {
             step,
             seconds,
             api_calls,
+            ..
         } => {
             if *api_calls > 0 {
                 format!("✔ {step} done in {seconds:.1}s ({api_calls} CloudFormation calls)")
@@ -109,6 +142,7 @@ pub fn render(event: &Event) -> Option<String> {
             message,
             root_cause,
             next,
+            ..
         } => {
             let mut text = format!("✘ {step} failed: {message}");
             if let Some(c) = root_cause {

@@ -93,7 +93,15 @@ fn question_text(q: &Question) -> (String, bool) {
         Question::Destroy { deployment, stacks } => {
             let list: Vec<String> = stacks
                 .iter()
-                .map(|(s, a)| format!("  {s} (account {a})"))
+                .map(|s| {
+                    format!(
+                        "  wave {}: {} ({} account {})",
+                        s.wave + 1,
+                        s.stack,
+                        s.role,
+                        s.account_id
+                    )
+                })
                 .collect();
             (
                 format!("Delete every stack of {deployment}?\n{}\n", list.join("\n")),

@@ -157,10 +157,9 @@ pub fn checks_passed(events: &[serde_json::Value]) {
 /// A cleanup's events said that nothing of the deployment is left in either account.
 pub fn said_nothing_is_left(events: &[serde_json::Value]) {
     assert!(
-        events.iter().any(|e| e["type"] == "info"
-            && e["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("of this deployment is left in either account"))),
+        events
+            .iter()
+            .any(|e| e["type"] == "cleanup_result" && e["clean"] == true),
         "{events:#?}"
     );
 }

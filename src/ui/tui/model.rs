@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::engine::{ChangeView, CheckView, Question};
+use crate::engine::{ChangeView, CheckView, KeptItem, Question, RunStatus};
 use crate::plan::{Pattern, Role};
 use crate::state::{Deployment, RootCause, StepStatus};
 
@@ -31,6 +31,27 @@ pub enum Screen {
 pub enum Overlay {
     Help,
     QuitConfirm,
+    /// Every resource of the stack followed, with full names, types and reasons.
+    Resources,
+    /// Every output of the run so far, in full.
+    Outputs,
+}
+
+/// How the run on screen ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    Run(RunStatus),
+    /// It ended outside the event stream (a check before anything was made, a question left
+    /// unanswered): the error screen says why.
+    Stopped,
+}
+
+/// A check that is asking again, with each answer it had so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retrying {
+    pub check: String,
+    /// (attempt, what it answered), oldest first.
+    pub attempts: Vec<(u32, String)>,
 }
 
 /// One AWS profile as the profiles screen lists it.
@@ -132,8 +153,25 @@ pub struct StepRow {
     pub account_id: String,
     pub status: StepStatus,
     pub started: Option<Instant>,
-    /// Set when the step ends; a running step's time is `now - started`.
+    /// Set when the step ends; a running step's time is `now - started - waited`.
     pub took: Option<Duration>,
+    /// Time its questions waited for the user (a change set being read): not AWS's time.
+    pub waited: Duration,
+}
+
+impl StepRow {
+    /// AWS's time so far: frozen while a question waits for the user.
+    pub fn time(&self, now: Instant, asked_since: Option<Instant>) -> Option<Duration> {
+        if let Some(took) = self.took {
+            return Some(took);
+        }
+        let start = self.started?;
+        let end = asked_since.unwrap_or(now);
+        Some(
+            end.saturating_duration_since(start)
+                .saturating_sub(self.waited),
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +224,8 @@ pub enum Deletion {
 
 #[derive(Debug, Clone)]
 pub struct CleanupStack {
+    /// The plan step whose stack this is.
+    pub step: String,
     pub stack: String,
     pub role: Option<Role>,
     pub account_id: String,
@@ -199,11 +239,13 @@ pub struct CleanupView {
     pub stacks: Vec<CleanupStack>,
     pub leftovers: Vec<String>,
     /// Left in place by design (an account-wide logging role), with why.
-    pub kept: Vec<String>,
+    pub kept: Vec<KeptItem>,
     /// What failed, with the resource that would not go when the events name one.
     pub failures: Vec<(String, Option<RootCause>)>,
-    /// "nothing (else) of this deployment is left" was reported.
+    /// Nothing (else) of this deployment is left.
     pub clean: bool,
+    /// The resources being deleted right now, per stack: (stack, logical id, status, since).
+    pub in_progress: Vec<(String, String, String, Instant)>,
 }
 
 /// The deployment a run works on, from `RunStarted` or the saved record.
@@ -237,21 +279,30 @@ pub struct Model {
     pub suggested_name: String,
     pub run: Option<RunInfo>,
     pub steps: Vec<StepRow>,
-    /// Whose credentials act right now, and in which account.
-    pub acting: Option<(Role, String)>,
+    /// The steps running now, whose credentials they act with and in which account: a
+    /// cleanup deletes a wave's stacks of both accounts at once.
+    pub acting: Vec<(String, Role, String)>,
+    /// When the pending question was put: step timers stop while the user reads.
+    pub asked_since: Option<Instant>,
     pub stack: Option<StackView>,
     pub change_sets: BTreeMap<String, Vec<ChangeView>>,
     pub log: VecDeque<String>,
-    /// Lines scrolled back from the newest, on the deployment screen.
+    /// Screen rows scrolled back from the newest, on the deployment screen; 0 follows.
     pub log_scroll: usize,
+    /// Rows scrolled down in the resources or outputs view.
+    pub detail_scroll: usize,
     pub outputs: Vec<(String, String, String)>,
     pub checks: Vec<CheckView>,
+    /// The answers each check had before its last, in `checks` order.
+    pub check_attempts: Vec<Vec<(u32, String)>>,
+    /// The check asking again right now.
+    pub retrying: Option<Retrying>,
     pub question: Option<Question>,
     pub review_scroll: usize,
     pub failure: Option<Failure>,
     pub cleanup: Option<CleanupView>,
-    /// The status of `RunFinished`: "deployed", "failed", "destroyed", …
-    pub finished: Option<String>,
+    /// How the run ended, once it has.
+    pub finished: Option<Finished>,
 }
 
 impl Model {
@@ -286,13 +337,17 @@ impl Model {
             suggested_name: format!("{}-demo", Pattern::VpcEndpoint.short()),
             run: None,
             steps: Vec::new(),
-            acting: None,
+            acting: Vec::new(),
+            asked_since: None,
             stack: None,
             change_sets: BTreeMap::new(),
             log: VecDeque::new(),
             log_scroll: 0,
+            detail_scroll: 0,
             outputs: Vec::new(),
             checks: Vec::new(),
+            check_attempts: Vec::new(),
+            retrying: None,
             question: None,
             review_scroll: 0,
             failure: None,
@@ -345,6 +400,7 @@ impl Model {
                 status: StepStatus::Pending,
                 started: None,
                 took: None,
+                waited: Duration::ZERO,
             })
             .collect();
     }
@@ -369,6 +425,11 @@ impl Model {
         self.run.is_some() && self.finished.is_none()
     }
 
+    /// The run ended with `status`.
+    pub fn finished_as(&self, status: RunStatus) -> bool {
+        self.finished == Some(Finished::Run(status))
+    }
+
     pub fn push_log(&mut self, line: String) {
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
@@ -391,6 +452,36 @@ pub fn fmt_duration(d: Duration) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// `text` cut into rows of at most `width` characters, at spaces where it can be; rows after
+/// the first are indented by `indent` (a long event reason reads as one block).
+pub fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let width = width.max(indent + 8);
+    let mut rows = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    let mut room = width;
+    while rest.len() > room {
+        // The last space that leaves something on the row, else a hard cut.
+        let cut = rest[..=room]
+            .iter()
+            .rposition(|c| *c == ' ')
+            .filter(|&i| i > 0)
+            .unwrap_or(room);
+        let row: String = rest[..cut].iter().collect();
+        rows.push(row.trim_end().to_string());
+        rest = rest[cut..]
+            .iter()
+            .skip_while(|c| **c == ' ')
+            .copied()
+            .collect();
+        room = width - indent;
+    }
+    rows.push(rest.into_iter().collect());
+    for row in rows.iter_mut().skip(1) {
+        *row = format!("{}{row}", " ".repeat(indent));
+    }
+    rows
 }
 
 /// Cuts `text` to `width` characters, the last one an ellipsis when anything was cut.
@@ -444,6 +535,20 @@ mod tests {
             "ApiKe…ction"
         );
         assert_eq!(ellipsize_middle("ApiKeyAuthorizerRole", 9), "ApiK…Role");
+    }
+
+    #[test]
+    fn wrapping_keeps_every_character_and_fits_the_width() {
+        let text = "Resource handler returned message: The role ARN does not have required \
+                    permissions set to API Gateway";
+        let rows = wrap(text, 30, 2);
+        assert!(rows.iter().all(|r| r.chars().count() <= 30), "{rows:?}");
+        let joined: String = rows.iter().map(|r| r.trim()).collect::<Vec<_>>().join(" ");
+        assert_eq!(joined, text);
+        assert_eq!(wrap("short", 30, 2), vec!["short"]);
+        // A word longer than the row is cut, not lost.
+        let long = "x".repeat(70);
+        assert_eq!(wrap(&long, 30, 0).concat(), long);
     }
 
     #[test]

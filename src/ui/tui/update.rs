@@ -6,14 +6,16 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::engine::{Event, Question};
-use crate::plan::{self, Answers, Pattern, Role};
+use crate::engine::{Event, Phase, Question, RunStatus};
+use crate::plan::{self, Answers, Role};
 use crate::state::{Deployment, StepStatus};
 
 use super::model::{
-    CleanupStack, CleanupView, Deletion, Failure, Field, Identity, Model, Overlay, ProfileRow,
-    ResourceRow, RunInfo, Screen, StackView,
+    CleanupStack, CleanupView, Deletion, Failure, Field, Finished, Identity, Model, Overlay,
+    ProfileRow, ResourceRow, Retrying, RunInfo, Screen, StackView,
 };
+
+use super::view::deploy::PAGE;
 
 const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 
@@ -60,6 +62,8 @@ pub enum Action {
     Resume(String),
     Test(String),
     Destroy(String),
+    /// Back to the home screen, with the deployments read anew.
+    Home,
 }
 
 pub fn update(model: &mut Model, message: Message) -> Option<Action> {
@@ -134,8 +138,8 @@ fn on_stopped(model: &mut Model, message: String) {
         root_cause: None,
         next: format!("`xwizard resume {name}` carries on from where it stopped"),
     });
-    model.acting = None;
-    model.finished = Some("stopped".into());
+    model.acting.clear();
+    model.finished = Some(Finished::Stopped);
     model.previous = Screen::Deploy;
     model.screen = Screen::Error;
 }
@@ -199,29 +203,36 @@ fn on_event(model: &mut Model, event: Event) {
             title,
             role,
             account_id,
+            phase,
+            stack,
+            wave,
         } => {
-            model.acting = Some((role, account_id.clone()));
-            model.stack = None;
+            model.acting.retain(|(s, _, _)| *s != step);
+            model.acting.push((step.clone(), role, account_id.clone()));
             model.push_log(format!("▶ {step}: {title} [{role} · {account_id}]"));
-            if let Some(stack) = title.strip_prefix("Delete stack ") {
+            if phase == Phase::Cleanup {
+                let stack = stack.unwrap_or_default();
                 let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
-                match cleanup.stacks.iter_mut().find(|s| s.stack == stack) {
+                match cleanup.stacks.iter_mut().find(|s| s.step == step) {
                     Some(s) => s.state = Deletion::Deleting,
                     None => cleanup.stacks.push(CleanupStack {
-                        stack: stack.to_string(),
+                        step,
+                        stack,
                         role: Some(role),
                         account_id,
-                        wave: wave_of(model.pattern, stack),
+                        wave: wave.unwrap_or_default(),
                         state: Deletion::Deleting,
                     }),
                 }
                 model.screen = Screen::Cleanup;
                 return;
             }
+            model.stack = None;
             if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                 row.status = StepStatus::Running;
                 row.started = Some(now);
                 row.took = None;
+                row.waited = Duration::ZERO;
                 row.account_id = account_id;
             }
         }
@@ -250,14 +261,23 @@ fn on_event(model: &mut Model, event: Event) {
                     resources: Vec::new(),
                 }),
             };
+            if let Some(c) = &mut model.cleanup
+                && c.stacks.iter().any(|s| s.stack == stack)
+            {
+                // What each stack of the wave is deleting now, and since when.
+                c.in_progress
+                    .retain(|(s, id, _, _)| !(*s == stack && *id == event.logical_id));
+                if event.status.ends_with("IN_PROGRESS") && event.resource_type != STACK_TYPE {
+                    c.in_progress.push((
+                        stack.clone(),
+                        event.logical_id.clone(),
+                        event.status.clone(),
+                        now,
+                    ));
+                }
+            }
             if event.resource_type == STACK_TYPE {
                 view.status = Some(event.status.clone());
-                if event.status == "DELETE_COMPLETE"
-                    && let Some(c) = &mut model.cleanup
-                    && let Some(s) = c.stacks.iter_mut().find(|s| s.stack == stack)
-                {
-                    s.state = Deletion::Deleted;
-                }
             } else {
                 match view
                     .resources
@@ -285,7 +305,9 @@ fn on_event(model: &mut Model, event: Event) {
                 event.status,
                 event.logical_id
             );
-            if event.status.ends_with("FAILED") && !event.reason.is_empty() {
+            // AWS's reason tells its two IN_PROGRESS events apart ("Resource creation
+            // Initiated") and says why a resource failed.
+            if !event.reason.is_empty() {
                 let _ = write!(line, ": {}", event.reason);
             }
             model.push_log(line);
@@ -304,19 +326,45 @@ fn on_event(model: &mut Model, event: Event) {
             }
         }
         Event::Info { step, message } => {
-            if step == "cleanup" {
-                let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
-                if let Some(item) = message.strip_prefix("still there: ") {
-                    cleanup.leftovers.push(item.to_string());
-                } else if let Some(item) = message.strip_prefix("kept on purpose: ") {
-                    cleanup.kept.push(item.to_string());
-                } else if message.starts_with("nothing of this deployment is left")
-                    || message.starts_with("nothing else of this deployment is left")
-                {
-                    cleanup.clean = true;
-                }
-            }
             model.push_log(format!("{step}: {message}"));
+        }
+        Event::CleanupResult {
+            leftovers,
+            kept,
+            clean,
+        } => {
+            for item in &leftovers {
+                model.push_log(format!("cleanup: still there: {item}"));
+            }
+            for item in &kept {
+                model.push_log(format!("cleanup: kept on purpose: {}", item.what));
+            }
+            let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
+            cleanup.leftovers = leftovers;
+            cleanup.kept = kept;
+            cleanup.clean = clean;
+            cleanup.in_progress.clear();
+        }
+        Event::CheckRetry {
+            check,
+            attempt,
+            cause,
+            ..
+        } => {
+            model.push_log(format!(
+                "{check}: {cause} on attempt {attempt}, asking again"
+            ));
+            let retrying = match &mut model.retrying {
+                Some(r) if r.check == check => r,
+                slot => slot.insert(Retrying {
+                    check,
+                    attempts: Vec::new(),
+                }),
+            };
+            retrying.attempts.push((attempt, cause));
+            if model.screen == Screen::Deploy {
+                model.screen = Screen::Tests;
+            }
         }
         Event::Check { check, .. } => {
             model.push_log(format!(
@@ -326,12 +374,37 @@ fn on_event(model: &mut Model, event: Event) {
                 check.status.map_or("no answer".into(), |s| s.to_string()),
                 check.latency_ms
             ));
+            let earlier = match model.retrying.take() {
+                Some(r) if r.check == check.name => r.attempts,
+                other => {
+                    model.retrying = other;
+                    Vec::new()
+                }
+            };
             model.checks.push(check);
+            model.check_attempts.push(earlier);
             if matches!(model.screen, Screen::Deploy) {
                 model.screen = Screen::Tests;
             }
         }
-        Event::StepDone { step, seconds, .. } => {
+        Event::StepDone {
+            step,
+            phase,
+            seconds,
+            ..
+        } => {
+            model.acting.retain(|(s, _, _)| *s != step);
+            if phase == Phase::Cleanup {
+                if let Some(c) = &mut model.cleanup
+                    && let Some(s) = c.stacks.iter_mut().find(|s| s.step == step)
+                {
+                    s.state = Deletion::Deleted;
+                    let stack = s.stack.clone();
+                    c.in_progress.retain(|(s, ..)| *s != stack);
+                }
+                model.push_log(format!("✔ {step} deleted in {seconds:.1}s"));
+                return;
+            }
             if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                 row.status = StepStatus::Done;
                 row.took = Some(Duration::from_secs_f64(seconds.max(0.0)));
@@ -340,17 +413,17 @@ fn on_event(model: &mut Model, event: Event) {
         }
         Event::StepFailed {
             step,
+            phase,
             message,
             root_cause,
             next,
         } => {
+            model.acting.retain(|(s, _, _)| *s != step);
             model.push_log(format!("✘ {step} failed: {message}"));
-            if step == "cleanup" {
+            if phase == Phase::Cleanup {
                 let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
-                for s in &mut cleanup.stacks {
-                    if s.state == Deletion::Deleting && message.contains(&s.stack) {
-                        s.state = Deletion::Failed;
-                    }
+                if let Some(s) = cleanup.stacks.iter_mut().find(|s| s.step == step) {
+                    s.state = Deletion::Failed;
                 }
                 cleanup.failures.push((message.clone(), root_cause.clone()));
                 model.screen = Screen::Cleanup;
@@ -371,37 +444,21 @@ fn on_event(model: &mut Model, event: Event) {
         }
         Event::RunFinished { deployment, status } => {
             model.push_log(format!("{deployment}: {status}"));
-            model.acting = None;
-            if model.screen == Screen::Deploy && status == "deployed" && !model.checks.is_empty() {
+            model.acting.clear();
+            model.retrying = None;
+            if model.screen == Screen::Deploy
+                && status == RunStatus::Deployed
+                && !model.checks.is_empty()
+            {
                 model.screen = Screen::Tests;
             }
-            model.finished = Some(status);
+            model.finished = Some(Finished::Run(status));
         }
     }
 }
 
-/// The teardown wave of a stack, from the plan step whose suffix ends its name.
-fn wave_of(pattern: Pattern, stack: &str) -> u8 {
-    pattern
-        .steps()
-        .iter()
-        .filter_map(|s| s.stack())
-        .find(|spec| stack.ends_with(&format!("-{}", spec.suffix)))
-        .map_or(0, |spec| spec.teardown_wave)
-}
-
-fn role_of(pattern: Pattern, stack: &str) -> Option<Role> {
-    pattern
-        .steps()
-        .into_iter()
-        .find(|s| {
-            s.stack()
-                .is_some_and(|spec| stack.ends_with(&format!("-{}", spec.suffix)))
-        })
-        .map(|s| s.role)
-}
-
 fn on_question(model: &mut Model, question: Question) {
+    model.asked_since = Some(model.now);
     match &question {
         Question::ApplyChangeSet { .. } | Question::DeleteFailedStack { .. } => {
             if model.screen != Screen::Review {
@@ -412,12 +469,13 @@ fn on_question(model: &mut Model, question: Question) {
         }
         Question::Destroy { stacks, .. } => {
             let mut view = CleanupView::default();
-            for (stack, account_id) in stacks {
+            for s in stacks {
                 view.stacks.push(CleanupStack {
-                    stack: stack.clone(),
-                    role: role_of(model.pattern, stack),
-                    account_id: account_id.clone(),
-                    wave: wave_of(model.pattern, stack),
+                    step: s.step.clone(),
+                    stack: s.stack.clone(),
+                    role: Some(s.role),
+                    account_id: s.account_id.clone(),
+                    wave: s.wave,
                     state: Deletion::Waiting,
                 });
             }
@@ -463,7 +521,25 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
             model.overlay = None;
             return None;
         }
-        None => {}
+        Some(Overlay::Resources | Overlay::Outputs) if !ctrl_c => {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => model.detail_scroll += 1,
+                KeyCode::Up | KeyCode::Char('k') => {
+                    model.detail_scroll = model.detail_scroll.saturating_sub(1)
+                }
+                KeyCode::PageDown => model.detail_scroll += PAGE,
+                KeyCode::PageUp => model.detail_scroll = model.detail_scroll.saturating_sub(PAGE),
+                KeyCode::Home => model.detail_scroll = 0,
+                KeyCode::Char('q') => {
+                    model.overlay = None;
+                    return ask_quit(model);
+                }
+                KeyCode::Char('?') => model.overlay = Some(Overlay::Help),
+                _ => model.overlay = None,
+            }
+            return None;
+        }
+        _ => {}
     }
     if ctrl_c {
         model.interrupted = true;
@@ -533,6 +609,16 @@ fn ask_quit(model: &mut Model) -> Option<Action> {
 }
 
 fn answer(model: &mut Model, yes: bool) -> Action {
+    // The time the question waited is the reader's, not AWS's: the running steps' timers
+    // pick up where they stopped.
+    if let Some(since) = model.asked_since.take() {
+        let waited = model.now.saturating_duration_since(since);
+        for row in model.steps.iter_mut().filter(|s| s.took.is_none()) {
+            if row.started.is_some() {
+                row.waited += waited;
+            }
+        }
+    }
     if let Some(q) = model.question.take() {
         let what = match &q {
             Question::ApplyChangeSet { stack, .. } => format!("change set for {stack}"),
@@ -686,22 +772,34 @@ fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
 }
 
 fn run_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    // The log scrolls in screen rows; the view clamps what is past its top.
+    let rows = model.log.len() * 4;
+    let on_deploy = model.screen == Screen::Deploy;
     match key.code {
-        KeyCode::Up | KeyCode::Char('k') if model.screen == Screen::Deploy => {
-            model.log_scroll = (model.log_scroll + 1).min(model.log.len().saturating_sub(1))
+        KeyCode::Up | KeyCode::Char('k') if on_deploy => {
+            model.log_scroll = (model.log_scroll + 1).min(rows)
         }
-        KeyCode::Down | KeyCode::Char('j') if model.screen == Screen::Deploy => {
+        KeyCode::Down | KeyCode::Char('j') if on_deploy => {
             model.log_scroll = model.log_scroll.saturating_sub(1)
         }
-        KeyCode::PageUp if model.screen == Screen::Deploy => {
-            model.log_scroll = (model.log_scroll + 5).min(model.log.len().saturating_sub(1))
+        KeyCode::PageUp if on_deploy => model.log_scroll = (model.log_scroll + PAGE).min(rows),
+        KeyCode::PageDown if on_deploy => model.log_scroll = model.log_scroll.saturating_sub(PAGE),
+        KeyCode::End if on_deploy => model.log_scroll = 0,
+        KeyCode::Char('r') if on_deploy && model.stack.is_some() => {
+            model.detail_scroll = 0;
+            model.overlay = Some(Overlay::Resources);
         }
-        KeyCode::PageDown if model.screen == Screen::Deploy => {
-            model.log_scroll = model.log_scroll.saturating_sub(5)
+        KeyCode::Char('o') if on_deploy && !model.outputs.is_empty() => {
+            model.detail_scroll = 0;
+            model.overlay = Some(Overlay::Outputs);
         }
-        KeyCode::Char('t') if !model.checks.is_empty() => model.screen = Screen::Tests,
+        KeyCode::Char('t') if !model.checks.is_empty() || model.retrying.is_some() => {
+            model.screen = Screen::Tests
+        }
         KeyCode::Char('e') if model.failure.is_some() => model.screen = Screen::Error,
         KeyCode::Char('c') if model.cleanup.is_some() => model.screen = Screen::Cleanup,
+        // Back to the list once nothing runs: the runner reads the deployments anew.
+        KeyCode::Esc if on_deploy && !model.running() => return Some(Action::Home),
         KeyCode::Char('l') | KeyCode::Esc if !model.steps.is_empty() => {
             model.screen = Screen::Deploy
         }
@@ -714,7 +812,8 @@ fn run_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::aws::stacks::StackEvent;
-    use crate::engine::{ChangeView, CheckView};
+    use crate::engine::{ChangeView, CheckView, StackToDelete};
+    use crate::plan::Pattern;
     use crate::state::RootCause;
     use crate::ui::tui::theme::Theme;
 
@@ -741,9 +840,25 @@ mod tests {
                 title: "Consumer network".into(),
                 role: Role::Consumer,
                 account_id: "222222222222".into(),
+                phase: Phase::Deploy,
+                stack: Some("xw-vpce-demo-consumer-vpc".into()),
+                wave: None,
             }),
         );
         m
+    }
+
+    fn to_delete(step: &str, role: Role, wave: u8) -> StackToDelete {
+        StackToDelete {
+            step: step.into(),
+            stack: format!("xw-vpce-demo-{step}"),
+            role,
+            account_id: match role {
+                Role::Producer => "111111111111".into(),
+                Role::Consumer => "222222222222".into(),
+            },
+            wave,
+        }
     }
 
     fn stack_event(logical: &str, status: &str) -> Message {
@@ -779,7 +894,10 @@ mod tests {
             "a finished resource's time stops"
         );
         assert_eq!(stack.resources[1].logical_id, "Subnet");
-        assert_eq!(m.acting, Some((Role::Consumer, "222222222222".into())));
+        assert_eq!(
+            m.acting,
+            [("consumer-vpc".into(), Role::Consumer, "222222222222".into())]
+        );
     }
 
     #[test]
@@ -795,6 +913,7 @@ mod tests {
             &mut m,
             Message::Engine(Event::StepFailed {
                 step: "consumer-vpc".into(),
+                phase: Phase::Deploy,
                 message: "stack failed".into(),
                 root_cause: Some(cause.clone()),
                 next: "xwizard resume vpce-demo".into(),
@@ -860,8 +979,8 @@ mod tests {
             Message::Ask(Question::Destroy {
                 deployment: "vpce-demo".into(),
                 stacks: vec![
-                    ("xw-vpce-demo-consumer-vpc".into(), "222222222222".into()),
-                    ("xw-vpce-demo-producer".into(), "111111111111".into()),
+                    to_delete("consumer-vpc", Role::Consumer, 2),
+                    to_delete("producer", Role::Producer, 1),
                 ],
             }),
         );
@@ -884,7 +1003,7 @@ mod tests {
         let destroy = || {
             Message::Ask(Question::Destroy {
                 deployment: "vpce-demo".into(),
-                stacks: vec![("xw-vpce-demo-producer".into(), "111111111111".into())],
+                stacks: vec![to_delete("producer", Role::Producer, 1)],
             })
         };
         let mut m = started(Instant::now());

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::{Key, block, render_nothing, who, with_tests_help_quit};
 use crate::engine::Question;
-use crate::ui::tui::model::{Deletion, Model, ellipsize};
+use crate::ui::tui::model::{Deletion, Model, ellipsize, fmt_duration};
 
 pub(super) fn keys(model: &Model) -> Vec<Key> {
     if matches!(model.question, Some(Question::Destroy { .. })) {
@@ -88,15 +88,16 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     } else {
         c.kept.len() as u16 + 2
     };
+    let busy = c.in_progress.len() as u16;
     let bottom = if trouble > 0 {
         (trouble as u16 + kept_lines + 4).min(area.height / 2)
     } else {
-        (4 + kept_lines).min(area.height / 2)
+        (4 + kept_lines + busy).min(area.height / 2)
     };
     let [head, table_area, below] = Layout::vertical([
         Constraint::Length(2),
-        Constraint::Min(4),
-        Constraint::Length(bottom),
+        Constraint::Length((c.stacks.len() as u16 + 2).max(3)),
+        Constraint::Min(bottom.min(4)),
     ])
     .areas(area);
     let order = if asking {
@@ -109,7 +110,19 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         head,
     );
 
+    // On a narrow terminal the account column gives way to the stack names.
+    let narrow = table_area.width < 78;
+    let stack_width = if narrow {
+        // Borders, number, role, wave and state columns, and the gaps between the five.
+        table_area.width.saturating_sub(2 + 3 + 9 + 6 + 11 + 4) as usize
+    } else {
+        30
+    };
     let rows = c.stacks.iter().enumerate().map(|(i, s)| {
+        let account = match (narrow, s.role) {
+            (true, Some(role)) => role.to_string(),
+            _ => who(model, &s.account_id),
+        };
         let (icon, state, style) = match s.state {
             Deletion::Waiting => ("·", "to delete", t.text),
             Deletion::Deleting => ("▶", "deleting", t.busy),
@@ -118,8 +131,8 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         };
         Row::new(vec![
             Cell::from(format!("{}.", i + 1)),
-            Cell::from(ellipsize(&s.stack, 30)),
-            Cell::from(who(model, &s.account_id)),
+            Cell::from(ellipsize(&s.stack, stack_width)),
+            Cell::from(account),
             Cell::from(format!("wave {}", s.wave + 1)),
             Cell::from(format!("{icon} {state}")).style(style),
         ])
@@ -128,8 +141,8 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         rows,
         [
             Constraint::Length(3),
-            Constraint::Length(30),
-            Constraint::Length(23),
+            Constraint::Length(stack_width as u16),
+            Constraint::Length(if narrow { 9 } else { 23 }),
             Constraint::Length(6),
             Constraint::Min(9),
         ],
@@ -139,13 +152,28 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
 
     let mut lines = Vec::new();
     if trouble == 0 {
-        let now = model.stack.as_ref().and_then(|s| {
-            s.resources
+        // Everything each stack is deleting now, with how long it has taken so far: a VPC
+        // function's network interfaces can hold a stack for half an hour.
+        for s in c.stacks.iter().filter(|s| s.state == Deletion::Deleting) {
+            if !c.in_progress.iter().any(|(stack, ..)| *stack == s.stack) {
+                lines.push(Line::raw(ellipsize(
+                    &format!("now: {} · CloudFormation is deleting the stack", s.step),
+                    width,
+                )));
+            }
+        }
+        for (stack, logical_id, status, since) in &c.in_progress {
+            let short = c
+                .stacks
                 .iter()
-                .rev()
-                .find(|r| r.status.ends_with("IN_PROGRESS"))
-                .map(|r| format!("now: {} {} ({})", r.logical_id, r.status, s.name))
-        });
+                .find(|s| s.stack == *stack)
+                .map_or(stack.as_str(), |s| s.step.as_str());
+            let took = fmt_duration(model.now.saturating_duration_since(*since));
+            lines.push(Line::raw(ellipsize(
+                &format!("now: {short} · {logical_id} {status} {took}"),
+                width,
+            )));
+        }
         let note = if c.clean {
             "Both accounts were searched: no stack, VPC, endpoint or secret of it is left."
         } else if asking {
@@ -153,11 +181,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         } else {
             ""
         };
-        let now = if c.clean { None } else { now };
-        lines.push(Line::raw(ellipsize(
-            &now.unwrap_or_else(|| note.to_string()),
-            width,
-        )));
+        if !lines.is_empty() && !note.is_empty() {
+            lines.push(Line::raw(""));
+        }
+        if !note.is_empty() {
+            lines.push(Line::raw(ellipsize(note, width)));
+        }
         if asking {
             lines.push(Line::raw(format!(
                 "n keeps everything: `xwizard destroy {name}` removes it later."
@@ -182,16 +211,18 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             width,
         )));
     }
-    // Each item is "<what>, <why>": the what on its own line, each distinct why once below.
+    // Each kept item on its own line, each distinct why once below.
     let mut whys: Vec<&str> = Vec::new();
     for k in &c.kept {
-        let (what, why) = k.split_once(", ").unwrap_or((k, ""));
         lines.push(Line::from(vec![
             Span::styled("kept: ", t.title),
-            Span::raw(ellipsize(&short_role(model, what), width.saturating_sub(6))),
+            Span::raw(ellipsize(
+                &short_role(model, &k.what),
+                width.saturating_sub(6),
+            )),
         ]));
-        if !why.is_empty() && !whys.contains(&why) {
-            whys.push(why);
+        if !whys.contains(&k.why.as_str()) {
+            whys.push(&k.why);
         }
     }
     lines.extend(

@@ -62,6 +62,20 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             t.dim,
         ));
     }
+    // What to do next comes before what was kept: on a small terminal it stays in sight.
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Next", t.title));
+    lines.push(Line::raw(format!("  {}", f.next)));
+    for (cmd, what) in [
+        ("resume", "carry on from the failed step"),
+        ("status", "show the saved record"),
+        ("destroy", "delete everything it made"),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  xwizard {cmd} {name}"), t.key),
+            Span::raw(format!("  {what}")),
+        ]));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Kept", t.title));
     let done: Vec<&str> = model
@@ -92,19 +106,6 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         &format!("  the record of {name} is saved: every step's status and outputs"),
         width,
     )));
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Next", t.title));
-    lines.push(Line::raw(format!("  {}", f.next)));
-    for (cmd, what) in [
-        ("resume", "carry on from the failed step"),
-        ("status", "show the saved record"),
-        ("destroy", "delete everything it made"),
-    ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  xwizard {cmd} {name}"), t.key),
-            Span::raw(format!("  {what}")),
-        ]));
-    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

@@ -47,9 +47,15 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         return;
     }
     let [list, detail] = Layout::vertical([Constraint::Min(4), Constraint::Length(8)]).areas(area);
-    let header = Row::new([
-        "name", "pat", "status", "producer", "consumer", "region", "age",
-    ])
+    // Below 80 columns the accounts give way: the detail box below names them.
+    let narrow = area.width < 80;
+    let header = if narrow {
+        Row::new(["name", "pat", "status", "region", "updated"])
+    } else {
+        Row::new([
+            "name", "pat", "status", "producer", "consumer", "region", "updated",
+        ])
+    }
     .style(t.dim);
     let rows = model.deployments.iter().enumerate().map(|(i, d)| {
         let summary = d.summary();
@@ -59,24 +65,35 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             "interrupted" | "incomplete" => t.busy,
             _ => t.text,
         };
-        let row = Row::new(vec![
+        let mut cells = vec![
             ratatui::widgets::Cell::from(ellipsize(&d.name, 20)),
             d.pattern.number().to_string().into(),
             ratatui::widgets::Cell::from(summary).style(style),
-            d.producer.account_id.clone().into(),
-            d.consumer.account_id.clone().into(),
-            d.region.clone().into(),
-            crate::ui::age(model.listed_at.saturating_sub(d.created_at)).into(),
-        ]);
+        ];
+        if !narrow {
+            cells.push(d.producer.account_id.clone().into());
+            cells.push(d.consumer.account_id.clone().into());
+        }
+        cells.push(d.region.clone().into());
+        // Rows are sorted by their last change: the age shown is that one.
+        cells.push(crate::ui::age(model.listed_at.saturating_sub(d.updated_at)).into());
+        let row = Row::new(cells);
         if i == model.home_cursor {
             row.style(t.selected)
         } else {
             row
         }
     });
-    let table = Table::new(
-        rows,
-        [
+    let widths = if narrow {
+        vec![
+            Constraint::Length(20),
+            Constraint::Length(3),
+            Constraint::Length(11),
+            Constraint::Length(12),
+            Constraint::Min(4),
+        ]
+    } else {
+        vec![
             Constraint::Length(20),
             Constraint::Length(3),
             Constraint::Length(11),
@@ -84,10 +101,9 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             Constraint::Length(12),
             Constraint::Length(10),
             Constraint::Min(4),
-        ],
-    )
-    .header(header)
-    .block(block(
+        ]
+    };
+    let table = Table::new(rows, widths).header(header).block(block(
         t,
         format!(" {} deployments ", model.deployments.len()),
     ));

@@ -2,7 +2,7 @@
 //! share — the header (with who acts right now), the footer of keys, and the overlays.
 
 mod cleanup;
-mod deploy;
+pub(crate) mod deploy;
 mod error;
 mod help;
 mod home;
@@ -18,21 +18,41 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::model::{Model, Overlay, Screen, ellipsize};
+use super::model::{Finished, Model, Overlay, Screen, ellipsize};
 use super::theme::Theme;
 use crate::plan::Role;
 
 /// A key and what it does, for the footer and the help overlay.
 pub(crate) type Key = (&'static str, &'static str);
 
+/// The smallest terminal every screen stays readable in.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
 pub fn view(model: &Model, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Make the window larger: xwizard needs {MIN_WIDTH}×{MIN_HEIGHT}, this one is {}×{}. \
+             The run goes on meanwhile; q quits.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }),
+            area,
+        );
+        if model.overlay == Some(Overlay::QuitConfirm) {
+            quit::render(model, frame);
+        }
+        return;
+    }
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    let (title, keys) = match model.screen {
+    let (title, mut keys) = match model.screen {
         Screen::Home => ("Deployments", home::keys(model)),
         Screen::PatternChoice => ("New deployment · pattern", pattern::keys()),
         Screen::Profiles => ("New deployment · profiles", profiles::keys(model)),
@@ -43,6 +63,9 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Screen::Cleanup => ("Cleanup", cleanup::keys(model)),
         Screen::Error => ("Step failed", error::keys(model)),
     };
+    if matches!(model.overlay, Some(Overlay::Resources | Overlay::Outputs)) {
+        keys = deploy::detail_keys();
+    }
     render_header(model, frame, header, title);
     match model.screen {
         Screen::Home => home::render(model, frame, body),
@@ -59,6 +82,8 @@ pub fn view(model: &Model, frame: &mut Frame) {
     match model.overlay {
         Some(Overlay::Help) => help::render(model, frame, &keys),
         Some(Overlay::QuitConfirm) => quit::render(model, frame),
+        Some(Overlay::Resources) => deploy::render_resources(model, frame, body),
+        Some(Overlay::Outputs) => deploy::render_all_outputs(model, frame, body),
         None => {}
     }
 }
@@ -66,16 +91,33 @@ pub fn view(model: &Model, frame: &mut Frame) {
 /// Left: where we are; right: whose credentials act now, always in sight.
 fn render_header(model: &Model, frame: &mut Frame, area: Rect, title: &str) {
     let t = &model.theme;
-    let right = match (&model.acting, &model.run) {
-        (Some((role, account)), _) => format!("acting: {role} · {account} "),
-        (None, Some(run)) => match &model.finished {
-            Some(status) => format!("{} · {status} ", run.deployment),
+    // Both accounts act at once when a cleanup deletes a wave of both.
+    let mut roles: Vec<(Role, &str)> = Vec::new();
+    for (_, role, account) in &model.acting {
+        if !roles.iter().any(|(r, _)| r == role) {
+            roles.push((*role, account));
+        }
+    }
+    roles.sort_by_key(|(r, _)| *r != Role::Producer);
+    let right = match (roles.as_slice(), &model.run) {
+        ([(role, account)], _) => format!("acting: {role} · {account} "),
+        ([_, _], _) => format!(
+            "acting: {} ",
+            roles
+                .iter()
+                .map(|(r, a)| format!("{r} · {a}"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+        (_, Some(run)) => match &model.finished {
+            Some(Finished::Run(status)) => format!("{} · {status} ", run.deployment),
+            Some(Finished::Stopped) => format!("{} · stopped ", run.deployment),
             None => format!("{} · {} ", run.deployment, run.region),
         },
-        (None, None) => String::new(),
+        (_, None) => String::new(),
     };
     let mut left = format!(" xwizard · {title}");
-    if let (Some(run), Some(_)) = (&model.run, &model.acting) {
+    if let (Some(run), false) = (&model.run, model.acting.is_empty()) {
         left.push_str(&format!(" · {} · {}", run.deployment, run.region));
     }
     let room = (area.width as usize).saturating_sub(right.chars().count() + 1);
@@ -89,18 +131,29 @@ fn render_header(model: &Model, frame: &mut Frame, area: Rect, title: &str) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// "y apply · n cancel · ? help", cut at the width (the help overlay lists them all).
+/// "y apply · n cancel · ? help", cut at the width (the help overlay lists them all); `?`
+/// and `q` always stay in sight, so the rest can be found.
 fn key_line<'a>(t: &Theme, keys: &[Key], width: u16) -> Paragraph<'a> {
-    let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
-    for (i, (key, what)) in keys.iter().enumerate() {
-        let sep = if i == 0 { "" } else { " · " };
-        let len = sep.chars().count() + key.chars().count() + 1 + what.chars().count();
-        if used + len > width as usize {
-            break;
+    let len = |(key, what): &Key| 3 + key.chars().count() + 1 + what.chars().count();
+    let always = |k: &&Key| matches!(k.0, "?" | "q");
+    let reserved: usize = keys.iter().filter(always).map(len).sum();
+    let mut room = (width as usize).saturating_sub(1 + reserved);
+    let mut shown: Vec<&Key> = Vec::new();
+    for k in keys {
+        if always(&k) {
+            shown.push(k);
+        } else if len(k) <= room {
+            room -= len(k);
+            shown.push(k);
+        } else {
+            room = 0;
         }
-        used += len;
-        spans.push(Span::styled(sep, t.dim));
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (i, (key, what)) in shown.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", t.dim));
+        }
         spans.push(Span::styled(*key, t.key));
         spans.push(Span::raw(format!(" {what}")));
     }

@@ -1,14 +1,12 @@
 //! Pattern choice: what the pattern builds, what it roughly costs, what it needs.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::{Key, block};
-use crate::ui::tui::model::Model;
-
-const DIAGRAM: &str = include_str!("../../../../assets/diagrams/pattern1.txt");
+use crate::ui::tui::model::{Model, wrap};
 
 pub(super) fn keys() -> Vec<Key> {
     vec![
@@ -21,38 +19,69 @@ pub(super) fn keys() -> Vec<Key> {
 
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
-    let label = |l: &'static str| Span::styled(l, t.title);
-    let mut lines: Vec<Line> = vec![Line::styled(
-        format!("▸ {}. {}", model.pattern.number(), model.pattern.title()),
-        t.selected,
-    )];
-    lines.extend(DIAGRAM.lines().map(|l| Line::styled(l.to_string(), t.dim)));
-    lines.extend([
-        Line::from(vec![
-            label("Creates  "),
-            Span::raw("consumer: VPC over 2 AZs with a NAT gateway, execute-api"),
-        ]),
-        Line::raw("         endpoint, internal NLB, API-key secret (KMS), regional API with a"),
-        Line::raw("         VPC link, Lambda · producer: private REST API with key authorizer"),
-        Line::from(vec![
-            label("Cost     "),
-            Span::raw("NAT gateway ~$0.045/h · interface endpoint ~$0.01/h per AZ ·"),
-        ]),
-        Line::raw("         NLB ~$0.0225/h: ≈ $0.09/h while it exists, plus traffic"),
-        Line::styled(
-            "         (approx., us-east-1, see AWS pricing); cleanup removes it all",
-            t.dim,
-        ),
-        Line::from(vec![
-            label("You need "),
-            Span::raw("two AWS profiles, one per account, allowed to use CloudFormation,"),
-        ]),
-        Line::raw("         IAM, EC2, ELB, API Gateway, Lambda, Secrets Manager and KMS"),
-    ]);
+    let about = model.pattern.about();
+    let inner = area.width.saturating_sub(2);
+    // A diagram is never wrapped: below its width the narrow one is drawn.
+    let wide = about
+        .diagram
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let diagram = if usize::from(inner) >= wide {
+        about.diagram
+    } else {
+        about.narrow_diagram
+    };
+    let outer = block(t, " Which pattern? ");
+    let body = outer.inner(area);
+    frame.render_widget(outer, area);
+    let text_lines = |width: u16| {
+        [about.creates, about.cost, about.needs]
+            .iter()
+            .map(|text| wrap(text, usize::from(width).saturating_sub(9), 0).len() as u16)
+            .sum::<u16>()
+    };
+    // The choice and what it makes and costs come first; the picture takes what is left.
+    let needed = text_lines(inner);
+    let [title, picture, text] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Max(diagram.lines().count() as u16),
+        Constraint::Min(needed.min(body.height.saturating_sub(1))),
+    ])
+    .areas(body);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(t, " Which pattern? ")),
-        area,
+        Paragraph::new(Line::styled(
+            format!("▸ {}. {}", model.pattern.number(), model.pattern.title()),
+            t.selected,
+        )),
+        title,
     );
+    frame.render_widget(
+        Paragraph::new(
+            diagram
+                .lines()
+                .map(|l| Line::styled(l.to_string(), t.dim))
+                .collect::<Vec<_>>(),
+        ),
+        picture,
+    );
+    let mut lines = Vec::new();
+    for (label, text) in [
+        ("Creates  ", about.creates),
+        ("Cost     ", about.cost),
+        ("You need ", about.needs),
+    ] {
+        for (i, row) in wrap(text, usize::from(inner).saturating_sub(9), 0)
+            .into_iter()
+            .enumerate()
+        {
+            let head = if i == 0 { label } else { "         " };
+            lines.push(Line::from(vec![
+                Span::styled(head, t.title),
+                Span::raw(row),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), text);
 }

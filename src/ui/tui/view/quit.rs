@@ -25,7 +25,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame) {
                 Span::styled(format!("xwizard resume {name}"), t.key),
             ]));
         }
-        Some(name) if model.finished.as_deref() == Some("destroyed") => {
+        Some(name) if model.finished_as(crate::engine::RunStatus::Destroyed) => {
             lines.push(Line::raw(
                 "Nothing is running; everything the deployment made is deleted.",
             ));

@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Key, block};
 use crate::engine::Question;
-use crate::ui::tui::model::{Model, ellipsize, ellipsize_middle};
+use crate::ui::tui::model::{Model, ellipsize, ellipsize_middle, wrap};
 
 /// The cleanup question waiting on this screen, with the deployment it is about.
 fn offered(model: &Model) -> Option<&str> {
@@ -50,7 +50,9 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
                     Span::raw(": keep it"),
                 ]),
                 Line::styled(
-                    format!("Kept, it stays until `xwizard destroy {name}` removes it."),
+                    format!(
+                        "k keeps everything as it is: `xwizard destroy {name}` removes it later."
+                    ),
                     t.dim,
                 ),
             ];
@@ -62,15 +64,30 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let passed = model.checks.iter().filter(|c| c.passed).count();
     let total = model.checks.len();
-    let mut lines = vec![if passed == total {
-        Line::styled(format!("✔ all {total} checks passed"), t.ok)
-    } else {
-        Line::styled(
-            format!("✘ {} of {total} checks failed", total - passed),
-            t.fail,
-        )
+    let mut lines = vec![match (&model.retrying, total - passed) {
+        (Some(r), _) => Line::styled(
+            format!(
+                "… {passed} of {total} checks passed so far; {} is asking again",
+                r.check
+            ),
+            t.busy,
+        ),
+        (None, 0) => Line::styled(format!("✔ all {total} checks passed"), t.ok),
+        (None, failed) => Line::styled(format!("✘ {failed} of {total} checks failed"), t.fail),
     }];
-    for c in &model.checks {
+    // Each answer a check had before its verdict, in full: why it asked again.
+    let attempt_lines = |lines: &mut Vec<Line>, attempts: &[(u32, String)]| {
+        for (attempt, cause) in attempts {
+            for row in wrap(
+                &format!("attempt {attempt}: {cause}"),
+                width.saturating_sub(4),
+                2,
+            ) {
+                lines.push(Line::styled(format!("    {row}"), t.dim));
+            }
+        }
+    };
+    for (i, c) in model.checks.iter().enumerate() {
         let verdict = if c.passed {
             Span::styled("✔ PASS ", t.ok)
         } else {
@@ -85,6 +102,9 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             "  {}",
             ellipsize_middle(&c.request, width.saturating_sub(2))
         )));
+        if let Some(earlier) = model.check_attempts.get(i) {
+            attempt_lines(&mut lines, earlier);
+        }
         let status = c.status.map_or("no answer".to_string(), |s| s.to_string());
         lines.push(Line::styled(
             format!(
@@ -95,11 +115,31 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             ),
             if c.passed { t.text } else { t.fail },
         ));
+        // A failed check's answer in full; a passing one's on a line.
+        let body = c.body.trim().replace('\n', " ");
+        if c.passed {
+            lines.push(Line::styled(
+                ellipsize(&format!("    {body}"), width),
+                t.dim,
+            ));
+        } else {
+            for row in wrap(&body, width.saturating_sub(4), 0) {
+                lines.push(Line::styled(format!("    {row}"), t.dim));
+            }
+        }
+    }
+    if let Some(r) = &model.retrying {
+        lines.push(Line::styled(format!("… {}", r.check), t.busy));
+        attempt_lines(&mut lines, &r.attempts);
         lines.push(Line::styled(
-            ellipsize(&format!("    {}", c.body.trim().replace('\n', " ")), width),
+            "    a new API can take a moment: asking again",
             t.dim,
         ));
     }
+    // The newest lines stay in sight as checks arrive.
+    let height = area.height.saturating_sub(2) as usize;
+    let skip = lines.len().saturating_sub(height);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     frame.render_widget(
         Paragraph::new(lines).block(block(t, " Test calls from the consumer ")),
         area,

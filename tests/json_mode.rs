@@ -213,6 +213,29 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
         of_type(&gone, "run_finished").last().unwrap()["status"],
         "destroyed"
     );
+    // Each deletion is a step of its own: started with its stack, account and wave, and done
+    // with its time, so a reader can tell the two accounts' events apart.
+    let deletions: Vec<_> = of_type(&gone, "step_started")
+        .into_iter()
+        .filter(|e| e["phase"] == "cleanup")
+        .collect();
+    assert!(!deletions.is_empty(), "{gone:#?}");
+    for started in &deletions {
+        let step = &started["step"];
+        assert!(
+            started["stack"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("xw-"))
+        );
+        assert!(started["wave"].is_u64(), "{started}");
+        let done = of_type(&gone, "step_done")
+            .into_iter()
+            .find(|e| e["step"] == *step && e["phase"] == "cleanup");
+        assert!(done.is_some(), "{step} never said done: {gone:#?}");
+    }
+    let result = of_type(&gone, "cleanup_result");
+    assert_eq!(result.len(), 1, "{gone:#?}");
+    assert_eq!(result[0]["clean"], true);
     let status = xwizard(dir.path())
         .args(["status", &name])
         .output()

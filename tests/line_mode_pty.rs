@@ -148,3 +148,54 @@ fn ctrl_c_at_a_prompt_exits_130_and_at_a_review_keeps_the_run_resumable() {
         "left as a kill leaves it, for resume to reconcile"
     );
 }
+
+/// Each profile is checked with STS as soon as it is chosen: one that cannot sign in is said
+/// at once, and asked again, before the next question.
+#[test]
+fn a_profile_that_cannot_sign_in_is_said_at_once_and_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = common::shell::shell_on_a_sandbox(dir.path());
+    let env: std::collections::HashMap<String, String> = shell.env.iter().cloned().collect();
+    // The sandbox's profiles and one whose credentials cannot be had.
+    let config = dir.path().join("config-with-a-broken-profile");
+    let mut text = std::fs::read_to_string(&env["AWS_CONFIG_FILE"]).unwrap();
+    text.push_str("\n[profile broken]\ncredential_process = false\nregion = us-east-1\n");
+    std::fs::write(&config, text).unwrap();
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir")
+        .arg(dir.path())
+        .args(["new", "--no-tui"])
+        .envs(&env)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("NO_COLOR", "1");
+    let mut p = Session::spawn(cmd).expect("spawn xwizard in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(600)));
+
+    wait_for(&mut p, "Which pattern?");
+    p.send(ENTER).unwrap();
+    wait_for(&mut p, "Which AWS profile is the producer?");
+    // inquire filters the list as one types.
+    p.send("broken").unwrap();
+    p.send(ENTER).unwrap();
+    // The prompt redraws as one types: what comes after the answer is what counts.
+    let said = wait_for(&mut p, "profile 'broken' could not be verified");
+    assert!(!said.contains("is the consumer"), "{said}");
+    let said = wait_for(&mut p, "Which AWS profile is the producer?");
+    assert!(!said.contains("is the consumer"), "{said}");
+    p.send("sandbox-producer").unwrap();
+    p.send(ENTER).unwrap();
+    let said = wait_for(&mut p, "Which AWS profile is the consumer?");
+    assert!(
+        said.contains("producer: sandbox-producer is account 111111111111"),
+        "{said}"
+    );
+    // Nothing is made yet: leaving now leaves nothing behind.
+    p.send("\x03").unwrap();
+    p.expect(expectrl::Eof).ok();
+    assert!(
+        std::fs::read_dir(dir.path().join("deployments"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    );
+}

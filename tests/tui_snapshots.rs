@@ -1108,21 +1108,20 @@ fn a_wave_of_both_accounts_shows_both_acting() {
     let mut r = destroying();
     deleting(&mut r, "producer", Role::Producer);
     deleting(&mut r, "consumer-api", Role::Consumer);
-    let header = draw(&r.model, 120, 40)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let header = |r: &Run| {
+        draw(&r.model, 120, 40)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let both = header(&r);
     assert!(
-        header.contains(&format!("producer · {PRODUCER} + consumer · {CONSUMER}")),
-        "{header}"
+        both.contains(&format!("producer · {PRODUCER} + consumer · {CONSUMER}")),
+        "{both}"
     );
     deleted(&mut r, "consumer-api");
-    let header = draw(&r.model, 120, 40)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let header = header(&r);
     assert!(
         header.contains(&format!("acting: producer · {PRODUCER}")),
         "{header}"

@@ -2,6 +2,7 @@
 //! share — the header (with who acts right now), the footer of keys, and the overlays.
 
 mod cleanup;
+mod code;
 mod deploy;
 mod error;
 mod help;
@@ -60,6 +61,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Some(Overlay::Help) => help::render(model, frame, &keys),
         Some(Overlay::QuitConfirm) => quit::render(model, frame),
         None => {}
+    }
+    // Over everything: a run waits for it.
+    if let Some(entry) = &model.code_entry {
+        code::render(model, entry, frame);
     }
 }
 

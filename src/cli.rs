@@ -275,6 +275,12 @@ pub enum FaultAction {
         #[arg(default_value_t = 1)]
         count: u32,
     },
+    /// STS refuses the next N MFA one-time codes it is given ("MultiFactorAuthentication
+    /// failed"), as it does a mistyped or stale code
+    MfaReject {
+        #[arg(default_value_t = 1)]
+        count: u32,
+    },
     /// Stack reads (DescribeStacks, DescribeStackEvents) lag each change by MS milliseconds,
     /// as AWS's eventually consistent reads can; 0 makes them current again
     StaleReads { ms: u64 },
@@ -746,6 +752,7 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                 } => control.throttle(service, operation, *count).await?,
                 FaultAction::StaleReads { ms } => control.stale_reads(*ms).await?,
                 FaultAction::RoleNotReady { count } => control.role_not_ready(*count).await?,
+                FaultAction::MfaReject { count } => control.mfa_reject(*count).await?,
                 FaultAction::Reset => control.reset().await?,
             }
             eprintln!("done");

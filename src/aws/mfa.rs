@@ -220,10 +220,10 @@ where
         .to_string();
     if message.contains("MultiFactorAuthentication failed") {
         return anyhow!(
-            "the MFA code for {} was refused: {}; run again with a fresh code (wait for the \
+            "the MFA code for {} was refused: {}, run again with a fresh code (wait for the \
              device to show the next one)",
             role.serial,
-            redact(message, code)
+            redact(message, code).trim_end_matches('.')
         );
     }
     let cause = redact(format!("{:#}", super::error::explain(what, err)), code);

@@ -128,14 +128,16 @@ impl crate::aws::mfa::CodePrompt for LineCodePrompt {
         serial: &'a str,
         profile: &'a str,
     ) -> futures_util::future::BoxFuture<'a, Result<String>> {
-        let what = format!("MFA code of {serial} (for profile {profile})?");
+        // Short, so that it fits a line: the device is named in the help below it.
+        let what = format!("MFA code for {profile}?");
+        let help = format!("the 6 digits that {serial} shows now");
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 answer(
                     inquire::Password::new(&what)
                         .with_display_mode(inquire::PasswordDisplayMode::Masked)
                         .without_confirmation()
-                        .with_help_message("the 6 digits the device shows now")
+                        .with_help_message(&help)
                         .with_validator(|s: &str| {
                             Ok(match crate::aws::mfa::check_code(s.trim()) {
                                 Ok(()) => inquire::validator::Validation::Valid,

@@ -129,7 +129,12 @@ pub struct RunArgs {
     pub ca_bundle: Option<PathBuf>,
     /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`);
     /// without it a terminal asks for it
-    #[arg(long, value_name = "CODE", env = "XWIZARD_MFA_CODE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "XWIZARD_MFA_CODE",
+        hide_env_values = true
+    )]
     pub mfa_code: Option<String>,
 }
 

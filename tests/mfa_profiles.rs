@@ -182,8 +182,10 @@ fn a_line_mode_run_asks_once_for_two_profiles_on_one_device() {
     let credentials = aws.path().join("credentials");
     let endpoint = env("XWIZARD_SANDBOX_ENDPOINT_URL");
     let mut text = std::fs::read_to_string(env("AWS_CONFIG_FILE")).unwrap();
-    for (name, account) in [("shared-producer", "111111111111"), ("shared-consumer", "222222222222")]
-    {
+    for (name, account) in [
+        ("shared-producer", "111111111111"),
+        ("shared-consumer", "222222222222"),
+    ] {
         text.push_str(&format!(
             "\n[profile {name}]\nregion = us-east-1\nendpoint_url = {endpoint}\n\
              role_arn = arn:aws:iam::{account}:role/xwizard-sandbox-mfa\n\
@@ -221,7 +223,10 @@ fn a_line_mode_run_asks_once_for_two_profiles_on_one_device() {
 
     let before = wait_for(&mut p, "MFA code for shared-producer?");
     assert!(!before.contains("MFA code"), "{before}");
-    wait_for(&mut p, &format!("the 6 digits that {PRODUCER_SERIAL} shows now"));
+    wait_for(
+        &mut p,
+        &format!("the 6 digits that {PRODUCER_SERIAL} shows now"),
+    );
     p.send(CODE).unwrap();
     p.send("\r").unwrap();
     let after = wait_for(&mut p, "Apply this change set");

@@ -235,7 +235,10 @@ where
     )
 }
 
-fn to_credentials(c: Option<&aws_sdk_sts::types::Credentials>, name: &'static str) -> Result<Credentials> {
+fn to_credentials(
+    c: Option<&aws_sdk_sts::types::Credentials>,
+    name: &'static str,
+) -> Result<Credentials> {
     let c = c.ok_or_else(|| anyhow!("STS answered without credentials"))?;
     let expiry = SystemTime::try_from(*c.expiration()).ok();
     Ok(Credentials::new(
@@ -375,7 +378,12 @@ mod tests {
             .await
             .unwrap_err()
             .to_string();
-        for part in ["--mfa-code", "XWIZARD_MFA_CODE", "mfa_code_command", "arn:aws:iam::1:mfa/me"] {
+        for part in [
+            "--mfa-code",
+            "XWIZARD_MFA_CODE",
+            "mfa_code_command",
+            "arn:aws:iam::1:mfa/me",
+        ] {
             assert!(err.contains(part), "{part} not in {err}");
         }
     }

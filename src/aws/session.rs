@@ -115,13 +115,9 @@ impl Session {
                      code"
                         .to_string()
                 }
-                "role" => format!(
-                    "check its role_arn and that its source_profile may assume that role \
-                     (`aws sts get-caller-identity --profile {profile}` shows the same error)"
-                ),
-                "process" => {
-                    format!("run its credential_process by hand to see why it fails")
-                }
+                "role" => "check its role_arn, and that its source_profile may assume that role"
+                    .to_string(),
+                "process" => "run its credential_process by hand to see why it fails".to_string(),
                 _ => format!(
                     "check its access keys (`aws configure --profile {profile}` replaces them)"
                 ),
@@ -200,11 +196,7 @@ fn file_credentials(
 /// The profile's configuration without its credentials. The region comes from `region`,
 /// else the environment, else the profile, else us-east-1 (where STS answers for every
 /// commercial account).
-fn loader(
-    profile: &str,
-    region: Option<&str>,
-    source: &ProfileSource,
-) -> aws_config::ConfigLoader {
+fn loader(profile: &str, region: Option<&str>, source: &ProfileSource) -> aws_config::ConfigLoader {
     use aws_config::environment::EnvironmentVariableRegionProvider;
     use aws_config::meta::region::RegionProviderChain;
     use aws_config::profile::ProfileFileRegionProvider;

@@ -38,7 +38,10 @@ pub enum Message {
         result: Result<(String, String), String>,
     },
     /// A profile's role needs the one-time code of this MFA device.
-    AskCode { serial: String, profile: String },
+    AskCode {
+        serial: String,
+        profile: String,
+    },
     /// The run the runner started ended in an error outside the event stream: a check before
     /// anything was made (name taken, same account, a profile that cannot sign in), or an
     /// engine error such as a question left unanswered.

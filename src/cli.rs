@@ -66,6 +66,14 @@ pub enum Command {
         /// Forget it even if its stacks may still exist, or its accounts cannot be reached
         #[arg(long)]
         force: bool,
+        /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`)
+        #[arg(
+            long,
+            value_name = "CODE",
+            env = "XWIZARD_MFA_CODE",
+            hide_env_values = true
+        )]
+        mfa_code: Option<String>,
     },
     /// List known deployments
     List {
@@ -389,9 +397,17 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
-        Command::Forget { name, force } => {
+        Command::Forget {
+            name,
+            force,
+            mfa_code,
+        } => {
+            if let Some(code) = mfa_code {
+                crate::aws::mfa::check_code(code)
+                    .map_err(|e| anyhow::anyhow!("--mfa-code (or XWIZARD_MFA_CODE): {e}"))?;
+            }
             let frontend = run::Frontend {
-                mfa_code: std::env::var("XWIZARD_MFA_CODE").ok(),
+                mfa_code: mfa_code.clone(),
                 ..Default::default()
             };
             run::forget(&store, name, *force, &frontend.io().mfa).await

@@ -70,7 +70,7 @@ impl CodeSources {
             return Ok(code.clone());
         }
         if let Some(command) = &self.command {
-            return run_command(command).await;
+            return run_command(command, serial, profile).await;
         }
         match &self.prompt {
             Some(prompt) => {
@@ -87,11 +87,14 @@ impl CodeSources {
 }
 
 /// Runs the preset's `mfa_code_command` with `sh -c` (so `oathtool --totp -b "$(cat key)"`
-/// works as typed); its stdout's first line is the code.
-async fn run_command(command: &str) -> Result<String> {
+/// works as typed); its stdout's first line is the code. `XWIZARD_MFA_SERIAL` and
+/// `XWIZARD_MFA_PROFILE` tell it which device is asked, for a person with more than one.
+async fn run_command(command: &str, serial: &str, profile: &str) -> Result<String> {
     let run = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
+        .env("XWIZARD_MFA_SERIAL", serial)
+        .env("XWIZARD_MFA_PROFILE", profile)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -395,6 +398,12 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sources.code("s", "p").await.unwrap(), "123456");
+        // The command knows which device is asked.
+        let sources = CodeSources {
+            command: Some(r#"test "$XWIZARD_MFA_SERIAL" = dev2 && echo 222222"#.into()),
+            ..Default::default()
+        };
+        assert_eq!(sources.code("dev2", "p").await.unwrap(), "222222");
         let sources = CodeSources {
             command: Some("echo 98765x".into()),
             ..Default::default()

@@ -85,7 +85,12 @@ impl Session {
             Some(role) => role?,
             None => return Ok(Self::load(profile, region, source).await),
         };
-        let base = loader(profile, region, source).load().await;
+        // The STS calls are signed with the source's keys, then with the MFA session: the
+        // profile's own configuration lends them only its region and endpoint.
+        let base = loader(profile, region, source)
+            .no_credentials()
+            .load()
+            .await;
         let keys = file_credentials(&role.source_profile, source);
         let credentials = mfa.credentials(&role, &base, &keys).await?;
         Ok(Self {

@@ -146,6 +146,33 @@ fn json_runs_take_the_code_from_the_flag_or_the_variable_and_say_what_went_wrong
     said.push_str(&stdout);
     said.push_str(&stderr);
 
+    // CI with a preset: its command prints the code when one is needed.
+    let presets = tempfile::tempdir().unwrap();
+    let preset = presets.path().join("mfa.toml");
+    std::fs::write(
+        &preset,
+        format!(
+            "pattern = \"vpc-endpoint\"\nregion = \"us-east-1\"\n\
+             producer_profile = \"sandbox-producer-mfa\"\n\
+             consumer_profile = \"sandbox-consumer-mfa\"\nname = \"mfa-preset\"\n\
+             mfa_code_command = \"echo {CODE}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &shell,
+        &["new", "--json", "--preset", preset.to_str().unwrap()],
+        &[],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("producer: sandbox-producer-mfa → account 111111111111 (arn:aws:sts::111111111111:assumed-role/xwizard-sandbox-mfa/"),
+        "{stderr}"
+    );
+    said.push_str(&stdout);
+    said.push_str(&stderr);
+
     // A mistyped code is refused before anything is called, without being repeated.
     let out = run(&shell, &["test", "mfa-run", "--mfa-code", "40291x"], &[]);
     let (_, stderr) = text(&out);

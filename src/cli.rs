@@ -66,6 +66,14 @@ pub enum Command {
         /// Forget it even if its stacks may still exist, or its accounts cannot be reached
         #[arg(long)]
         force: bool,
+        /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`)
+        #[arg(
+            long,
+            value_name = "CODE",
+            env = "XWIZARD_MFA_CODE",
+            hide_env_values = true
+        )]
+        mfa_code: Option<String>,
     },
     /// List known deployments
     List {
@@ -127,6 +135,15 @@ pub struct RunArgs {
     /// Extra CA certificates (PEM) to trust for the test calls
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
+    /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`);
+    /// without it a terminal asks for it
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "XWIZARD_MFA_CODE",
+        hide_env_values = true
+    )]
+    pub mfa_code: Option<String>,
 }
 
 impl RunArgs {
@@ -141,11 +158,18 @@ impl RunArgs {
             json: self.json,
             yes: self.yes,
             clean_up: false,
+            mfa_code: self.mfa_code.clone(),
+            mfa_code_command: None,
         }
     }
 
-    /// The test calls' options, checked before anything runs.
+    /// The test calls' options, checked before anything runs (the MFA code too: it is
+    /// checked here so that a mistyped one is refused before anything is read or called).
     fn check(&self) -> Result<crate::check::CheckOptions> {
+        if let Some(code) = &self.mfa_code {
+            crate::aws::mfa::check_code(code)
+                .map_err(|e| anyhow::anyhow!("--mfa-code (or XWIZARD_MFA_CODE): {e}"))?;
+        }
         let options = crate::check::CheckOptions {
             resolve: self.resolve.clone(),
             connect_to: self.connect_to.clone(),
@@ -264,6 +288,12 @@ pub enum FaultAction {
         #[arg(default_value_t = 1)]
         count: u32,
     },
+    /// STS refuses the next N MFA one-time codes it is given ("MultiFactorAuthentication
+    /// failed"), as it does a mistyped or stale code
+    MfaReject {
+        #[arg(default_value_t = 1)]
+        count: u32,
+    },
     /// Stack reads (DescribeStacks, DescribeStackEvents) lag each change by MS milliseconds,
     /// as AWS's eventually consistent reads can; 0 makes them current again
     StaleReads { ms: u64 },
@@ -289,7 +319,11 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             // A shell pointed at a running sandbox (`eval "$(xwizard sandbox env)"`): new
             // deployments from the home screen are made there, as `xwizard new` makes them.
             let files = run::sandbox_files_from_env();
-            return on_screen(store, files, Default::default(), Start::Home).await;
+            let codes = tui_runner::Codes {
+                given: std::env::var("XWIZARD_MFA_CODE").ok(),
+                command: None,
+            };
+            return on_screen(store, files, Default::default(), Start::Home, codes).await;
         }
         // No terminal to draw the home screen on: say what there is, as for a usage error.
         use clap::CommandFactory;
@@ -316,15 +350,18 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                     allow_same_account: args.allow_same_account
                         || preset.allow_same_account == Some(true),
                 };
-                return on_screen(store, files, check, Start::New(prefill)).await;
+                let codes = codes(&args.run, preset.mfa_code_command.clone());
+                return on_screen(store, files, check, Start::New(prefill), codes).await;
             }
+            let mut frontend = args.run.frontend();
+            frontend.mfa_code_command = preset.mfa_code_command.clone();
             let new = run::NewArgs {
                 preset,
                 allow_same_account: args.allow_same_account,
                 check,
                 profile_files: files,
             };
-            run::new(&store, new, &args.run.frontend()).await
+            run::new(&store, new, &frontend).await
         }
         Command::Resume { name, run: r }
         | Command::Test { name, run: r }
@@ -340,7 +377,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                     Command::Test { .. } => Start::Test(name.clone()),
                     _ => Start::Destroy(name.clone()),
                 };
-                return on_screen(store, None, explicit, start).await;
+                return on_screen(store, None, explicit, start, codes(r, None)).await;
             }
             let io = r.frontend().io();
             let check = run::sandbox_check(&d.profile_files, explicit);
@@ -360,7 +397,21 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
-        Command::Forget { name, force } => run::forget(&store, name, *force).await,
+        Command::Forget {
+            name,
+            force,
+            mfa_code,
+        } => {
+            if let Some(code) = mfa_code {
+                crate::aws::mfa::check_code(code)
+                    .map_err(|e| anyhow::anyhow!("--mfa-code (or XWIZARD_MFA_CODE): {e}"))?;
+            }
+            let frontend = run::Frontend {
+                mfa_code: mfa_code.clone(),
+                ..Default::default()
+            };
+            run::forget(&store, name, *force, &frontend.io().mfa).await
+        }
         Command::List { json } => {
             let text = if *json {
                 crate::ui::json::list(&store.list()?)
@@ -499,14 +550,24 @@ async fn on_screen(
     profile_files: Option<(PathBuf, PathBuf)>,
     check: crate::check::CheckOptions,
     start: Start,
+    codes: tui_runner::Codes,
 ) -> Result<Outcome> {
     tui_runner::run(tui_runner::Setup {
         store,
         profile_files,
         check,
         start,
+        codes,
     })
     .await
+}
+
+/// The MFA codes a full-screen run has without asking.
+fn codes(r: &RunArgs, command: Option<String>) -> tui_runner::Codes {
+    tui_runner::Codes {
+        given: r.mfa_code.clone(),
+        command,
+    }
 }
 
 fn merge(preset: &mut Preset, args: &NewArgs) {
@@ -550,6 +611,7 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Option<Pace>) 
             files,
             explicit,
             Start::New(Prefill::default()),
+            codes(r, None),
         )
         .await
     } else {
@@ -711,6 +773,7 @@ async fn run_sandbox(cli: &Cli, action: &SandboxAction) -> Result<()> {
                 } => control.throttle(service, operation, *count).await?,
                 FaultAction::StaleReads { ms } => control.stale_reads(*ms).await?,
                 FaultAction::RoleNotReady { count } => control.role_not_ready(*count).await?,
+                FaultAction::MfaReject { count } => control.mfa_reject(*count).await?,
                 FaultAction::Reset => control.reset().await?,
             }
             eprintln!("done");

@@ -15,6 +15,10 @@ pub struct Preset {
     pub consumer_profile: Option<String>,
     pub name: Option<String>,
     pub allow_same_account: Option<bool>,
+    /// A command whose output is the one-time code of the MFA device a profile's role needs
+    /// (e.g. `oathtool --totp -b "$(cat ~/.mfa-key)"`), run with `sh -c` when a code is
+    /// needed: a code lasts 30 seconds, so the preset holds how to get one, not the code.
+    pub mfa_code_command: Option<String>,
 }
 
 /// The preset `xwizard sandbox` runs with.

@@ -3,7 +3,9 @@
 
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::aws::mfa::{CodeSources, Mfa};
 use crate::aws::{ProfileSource, Session, session::list_profiles};
 use crate::check::CheckOptions;
 use crate::engine::{self, AlwaysYes, Asker, Engine, Outcome, PollPolicy, Reporter, Sessions};
@@ -20,6 +22,10 @@ pub struct Frontend {
     pub yes: bool,
     /// Clean up right after a new deployment completes (the sandbox run without a terminal).
     pub clean_up: bool,
+    /// The MFA code given on the command line (`--mfa-code`, `XWIZARD_MFA_CODE`).
+    pub mfa_code: Option<String>,
+    /// The preset's command that prints an MFA code.
+    pub mfa_code_command: Option<String>,
 }
 
 /// Answers with no prompt when `--json` runs without `--yes`: a question is a typed error.
@@ -69,6 +75,17 @@ impl Frontend {
             },
             // On a terminal, offer the cleanup right after a successful run, as the last step.
             offer_cleanup: self.clean_up || (!self.yes && !self.json && prompts::interactive()),
+            mfa: Arc::new(Mfa::new(self.codes())),
+        }
+    }
+
+    /// Where MFA codes come from: what was given, else a prompt where one can be answered.
+    fn codes(&self) -> CodeSources {
+        let asks = !self.yes && !self.json && prompts::interactive();
+        CodeSources {
+            given: self.mfa_code.clone(),
+            command: self.mfa_code_command.clone(),
+            prompt: asks.then(|| Box::new(prompts::LineCodePrompt) as _),
         }
     }
 }
@@ -82,6 +99,8 @@ pub struct Io {
     pub say: fn(&str),
     /// After a new deployment completes, go on to the cleanup (which asks first).
     pub offer_cleanup: bool,
+    /// MFA codes and the sessions they bought, for every profile of the run.
+    pub mfa: Arc<Mfa>,
 }
 
 /// Answers given on the command line; they win over the preset.
@@ -288,8 +307,9 @@ pub async fn create(
              account's calls with the profile chosen for that account",
         );
     }
-    let producer = Session::load(&producer_profile, Some(&region), &source).await;
-    let consumer = Session::load(&consumer_profile, Some(&region), &source).await;
+    // One after the other: two profiles on one MFA device ask for its code once.
+    let producer = Session::open(&producer_profile, Some(&region), &source, &io.mfa).await?;
+    let consumer = Session::open(&consumer_profile, Some(&region), &source, &io.mfa).await?;
     let (pid, cid) = tokio::join!(producer.identify(), consumer.identify());
     let (pid, cid) = (pid?, cid?);
     (io.say)(&format!(
@@ -345,7 +365,7 @@ pub async fn create(
 }
 
 /// Loads a deployment with sessions for its two profiles.
-pub async fn open(store: &Store, name: &str) -> Result<(Deployment, Sessions)> {
+pub async fn open(store: &Store, name: &str, mfa: &Mfa) -> Result<(Deployment, Sessions)> {
     let d = store.load(name)?;
     // A sandbox deployment whose sandbox is gone: its profiles (and everything it made) went
     // with it. Say that, not "sign in again".
@@ -366,8 +386,8 @@ pub async fn open(store: &Store, name: &str) -> Result<(Deployment, Sessions)> {
         );
     }
     let source = profile_source(&d.profile_files);
-    let producer = Session::load(&d.producer.profile, Some(&d.region), &source).await;
-    let consumer = Session::load(&d.consumer.profile, Some(&d.region), &source).await;
+    let producer = Session::open(&d.producer.profile, Some(&d.region), &source, mfa).await?;
+    let consumer = Session::open(&d.consumer.profile, Some(&d.region), &source, mfa).await?;
     // The profiles must still be the accounts the deployment was made in.
     let (pid, cid) = tokio::join!(producer.identify(), consumer.identify());
     for (role, id, account) in [
@@ -476,14 +496,14 @@ where
     F: for<'e, 'f> FnOnce(&'f mut Engine<'e>) -> engine::events::BoxFuture<'f, Result<Outcome>>,
 {
     let _lock = store.lock(name)?;
-    let (d, sessions) = open(store, name).await?;
+    let (d, sessions) = open(store, name, &io.mfa).await?;
     drive(store, d, &sessions, io, check, carry_on, action).await
 }
 
 /// `xwizard forget NAME`: removes the record of a destroyed or abandoned deployment. While
 /// any of its stacks is still in AWS (or that cannot be checked) it is refused, since the
 /// record is what `destroy` needs; `force` forgets anyway and says what may be left.
-pub async fn forget(store: &Store, name: &str, force: bool) -> Result<Outcome> {
+pub async fn forget(store: &Store, name: &str, force: bool, mfa: &Mfa) -> Result<Outcome> {
     let d = match store.load(name) {
         Ok(d) => d,
         // No such deployment (or no such name): said as `load` says it.
@@ -500,7 +520,7 @@ pub async fn forget(store: &Store, name: &str, force: bool) -> Result<Outcome> {
     let present = if d.summary() == "destroyed" {
         Ok(Vec::new())
     } else {
-        match open(store, name).await {
+        match open(store, name, mfa).await {
             Ok((d, sessions)) => engine::cleanup::stacks_present(&d, &sessions).await,
             Err(e) => Err(e),
         }

@@ -9,12 +9,14 @@ use futures_util::StreamExt;
 use std::future::Future;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::aws::Session;
+use crate::aws::mfa::{CodePrompt, CodeSources, Mfa};
 use crate::aws::session::list_profiles;
 use crate::check::CheckOptions;
 use crate::engine::events::BoxFuture;
@@ -65,6 +67,16 @@ pub struct Setup {
     /// The test-call options of the command line; a run on a sandbox adds the sandbox's own.
     pub check: CheckOptions,
     pub start: Start,
+    pub codes: Codes,
+}
+
+/// MFA codes the run has without asking; otherwise the screen asks.
+#[derive(Debug, Clone, Default)]
+pub struct Codes {
+    /// `--mfa-code` or `XWIZARD_MFA_CODE`.
+    pub given: Option<String>,
+    /// The preset's `mfa_code_command`.
+    pub command: Option<String>,
 }
 
 /// What reaches the loop from the tasks that work for the screen.
@@ -72,6 +84,8 @@ enum Feed {
     Show(Message),
     /// The engine waits for this answer; dropping the sender tells it none will come.
     Ask(Question, oneshot::Sender<bool>),
+    /// A profile's role needs an MFA code (device, profile); dropping the sender gives none.
+    AskCode(String, String, oneshot::Sender<String>),
     /// A run ended: its outcome, or its error in words.
     Ended(Result<Outcome, String>),
 }
@@ -101,6 +115,26 @@ impl Asker for ScreenAsker {
     }
 }
 
+/// MFA codes, typed on screen.
+struct ScreenCodePrompt(mpsc::UnboundedSender<Feed>);
+
+impl CodePrompt for ScreenCodePrompt {
+    fn ask<'a>(&'a self, serial: &'a str, profile: &'a str) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move {
+            let (answer, answered) = oneshot::channel();
+            self.0
+                .send(Feed::AskCode(serial.into(), profile.into(), answer))
+                .map_err(|_| unanswered())?;
+            answered.await.map_err(|_| {
+                anyhow!(
+                    "no MFA code was given for {serial}: profile '{profile}' cannot be used \
+                     without one"
+                )
+            })
+        })
+    }
+}
+
 fn unanswered() -> anyhow::Error {
     anyhow!("no answer: the full-screen interface was closed before the question was answered")
 }
@@ -123,6 +157,10 @@ struct Runner {
     rx: mpsc::UnboundedReceiver<Feed>,
     /// The answer the engine waits for, if it asked.
     pending: Option<oneshot::Sender<bool>>,
+    /// The MFA code a session waits for, if one is asked.
+    pending_code: Option<oneshot::Sender<String>>,
+    /// The MFA sessions of everything this screen runs: one code per device.
+    mfa: Arc<Mfa>,
     /// The run under way; one at a time, as the deployment lock would insist anyway.
     task: Option<JoinHandle<()>>,
     last: Option<Result<Outcome, String>>,
@@ -133,12 +171,19 @@ struct Runner {
 impl Runner {
     fn new(setup: Setup) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
+        let mfa = Arc::new(Mfa::new(CodeSources {
+            given: setup.codes.given.clone(),
+            command: setup.codes.command.clone(),
+            prompt: Some(Box::new(ScreenCodePrompt(tx.clone()))),
+        }));
         Self {
             setup,
             model: Model::new(Theme::from_env(), Instant::now()),
             tx,
             rx,
             pending: None,
+            pending_code: None,
+            mfa,
             task: None,
             last: None,
             signalled: false,
@@ -256,10 +301,16 @@ impl Runner {
                 self.pending = Some(answer);
                 Message::Ask(question)
             }
+            Feed::AskCode(serial, profile, answer) => {
+                self.pending_code = Some(answer);
+                Message::AskCode { serial, profile }
+            }
             Feed::Ended(result) => {
                 self.task = None;
                 // A question the run left behind can no longer be answered.
                 self.pending = None;
+                self.pending_code = None;
+                self.model.code_entry = None;
                 self.show_deployments();
                 if let Err(message) = &result {
                     tui::update(&mut self.model, Message::Stopped(message.clone()));
@@ -286,16 +337,23 @@ impl Runner {
                     let _ = answer.send(yes);
                 }
             }
+            Action::Code(code) => {
+                // No code (Esc) drops the sender: the session waiting for it fails, saying so.
+                if let (Some(answer), Some(code)) = (self.pending_code.take(), code) {
+                    let _ = answer.send(code);
+                }
+            }
             Action::VerifyProfile { role, profile } => {
                 let source = run::profile_source(&self.setup.profile_files);
                 let tx = self.tx.clone();
+                let mfa = self.mfa.clone();
                 tokio::spawn(async move {
-                    let result = Session::load(&profile, None, &source)
-                        .await
-                        .identify()
-                        .await
-                        .map(|id| (id.account_id, id.arn))
-                        .map_err(|e| format!("{e:#}"));
+                    let result = match Session::open(&profile, None, &source, &mfa).await {
+                        Ok(session) => session.identify().await,
+                        Err(e) => Err(e),
+                    }
+                    .map(|id| (id.account_id, id.arn))
+                    .map_err(|e| format!("{e:#}"));
                     let _ = tx.send(Feed::Show(Message::Identity {
                         role,
                         profile,
@@ -362,6 +420,7 @@ impl Runner {
             // Printing would tear the screen; it shows the identities and the next steps itself.
             say: |_| {},
             offer_cleanup: true,
+            mfa: self.mfa.clone(),
         }
     }
 

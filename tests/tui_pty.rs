@@ -475,3 +475,50 @@ fn the_shared_sandbox_workshop_flow_passes_from_the_home_screen() {
     assert_eq!(checks, 4, "{retest:?}");
     shell.ok(&["destroy", "workshop", "--yes"]);
 }
+
+#[test]
+fn mfa_role_profiles_ask_for_their_codes_in_a_box_and_verify_as_the_roles() {
+    const CODE: &str = "402917";
+    let dir = tempfile::tempdir().unwrap();
+    let (shell, _down) = common::shell::shell_on_a_sandbox(dir.path());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir").arg(dir.path()).args([
+        "new",
+        "--producer-profile",
+        "sandbox-producer-mfa",
+        "--consumer-profile",
+        "sandbox-consumer-mfa",
+    ]);
+    cmd.env("TERM", "xterm-256color").env_remove("NO_COLOR");
+    cmd.envs(shell.env.iter().map(|(k, v)| (k, v)));
+    cmd.env_remove("XWIZARD_MFA_CODE");
+    let mut s = Screen::spawn(cmd);
+
+    // Each sandbox account has its own device: one box each, one after the other.
+    let first = s.wait_for(&["MFA code", "Code the device shows now"]);
+    let (asked, other) = if first.contains("Profile sandbox-producer-mfa") {
+        ("111111111111", "sandbox-consumer-mfa")
+    } else {
+        ("222222222222", "sandbox-producer-mfa")
+    };
+    assert!(
+        first.contains(&format!("arn:aws:iam::{asked}:mfa/xwizard-sandbox")),
+        "{first}"
+    );
+    s.key(CODE);
+    s.wait_for(&["●●●●●●"]);
+    s.key("\r");
+    s.wait_for(&[&format!("Profile {other}")]);
+    s.key(CODE);
+    s.key("\r");
+
+    s.wait_for(&["New deployment · pattern"]);
+    s.key("\r");
+    s.wait_for(&["✔ account 111111111111", "✔ account 222222222222"]);
+    let raw = String::from_utf8_lossy(&s.raw).into_owned();
+    assert!(!raw.contains(CODE), "the code was drawn");
+    s.key("q");
+    s.wait_for(&["Quit xwizard?"]);
+    s.key("y");
+    assert_eq!(exit_code(&mut s), 0);
+}

@@ -1128,3 +1128,50 @@ fn a_wave_of_both_accounts_shows_both_acting() {
     );
     assert!(!header.contains("consumer ·"), "{header}");
 }
+
+#[test]
+fn mfa_code_box_shows_dots_and_hands_the_code_over_once_complete() {
+    use xwizard::ui::tui::Action;
+    let mut r = profiles_screen();
+    update(
+        &mut r.model,
+        Message::AskCode {
+            serial: "arn:aws:iam::111111111111:mfa/xwizard-sandbox".into(),
+            profile: "sandbox-producer-mfa".into(),
+        },
+    );
+    for c in "40x2".chars() {
+        r.key(KeyCode::Char(c));
+    }
+    // Enter before six digits does nothing; the letter was not taken.
+    assert_eq!(
+        update(&mut r.model, Message::Key(KeyEvent::from(KeyCode::Enter))),
+        None
+    );
+    let screen = draw(&r.model, 80, 24);
+    assert!(!screen.contains("402"), "the digits are drawn: {screen}");
+    insta::assert_snapshot!(screen);
+    // A seventh digit is not taken; Backspace takes the last one back.
+    for c in "9178".chars() {
+        r.key(KeyCode::Char(c));
+    }
+    r.key(KeyCode::Backspace);
+    r.key(KeyCode::Char('7'));
+    assert_eq!(
+        update(&mut r.model, Message::Key(KeyEvent::from(KeyCode::Enter))),
+        Some(Action::Code(Some("402917".into())))
+    );
+    assert!(r.model.code_entry.is_none());
+    // Esc gives none.
+    update(
+        &mut r.model,
+        Message::AskCode {
+            serial: "s".into(),
+            profile: "p".into(),
+        },
+    );
+    assert_eq!(
+        update(&mut r.model, Message::Key(KeyEvent::from(KeyCode::Esc))),
+        Some(Action::Code(None))
+    );
+}

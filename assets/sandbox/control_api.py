@@ -10,6 +10,7 @@
   POST /_sandbox/faults/step-stack           {"stack_name", "steps"?}  (a held stack: N more steps)
   POST /_sandbox/faults/throttle             {"service", "operation", "count"}
   POST /_sandbox/faults/stale-reads          {"ms"}: DescribeStacks/Events lag each change
+  POST /_sandbox/faults/mfa-reject           {"count"}: the next N MFA codes are refused
 
 Only loopback listens, so the API needs no credentials.
 """
@@ -71,6 +72,7 @@ _FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
     "faults/expire-credentials": (("account",), lambda b: fault_injection.expire_credentials(b["account"])),
     "faults/renew-credentials": (("account",), lambda b: fault_injection.renew_credentials(b["account"])),
     "faults/role-not-ready": (("count",), lambda b: fault_injection.role_not_ready(int(b["count"]))),
+    "faults/mfa-reject": (("count",), lambda b: fault_injection.mfa_reject(int(b["count"]))),
     "faults/stale-reads": (("ms",), lambda b: stale_reads.set_window(int(b["ms"]) / 1000)),
 }
 

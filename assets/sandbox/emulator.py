@@ -70,6 +70,7 @@ def _behaviour_modules() -> list[Any]:
     import secrets_cross_account
     import secrets_rotation
     import stale_reads
+    import sts_mfa
 
     return [
         cfn_intrinsics,
@@ -81,6 +82,7 @@ def _behaviour_modules() -> list[Any]:
         secrets_rotation,
         privatelink,
         lambda_runtime,
+        sts_mfa,
         fault_injection,
         action_log,
         control_api,

@@ -5,7 +5,8 @@ Faults are registered through the control API (`control_api.py`) and consumed he
 - a stack is held in progress until released (or let on one step at a time);
 - an operation is throttled the next N times it is called;
 - an account's credentials expire (every call signed with them is refused) until renewed;
-- the data plane answers the next N calls 503, as a just-made API sometimes does.
+- the data plane answers the next N calls 503, as a just-made API sometimes does;
+- the next N MFA one-time codes are refused (sts_mfa.py), as a mistyped or stale code is.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _steps: dict[str, int] = {}
 _throttles: dict[tuple[str, str], int] = {}
 _expired_keys: set[str] = set()
 # Counted faults: how many more calls each still answers wrongly.
-_counts = {"data_plane_unavailable": 0, "role_not_ready": 0}
+_counts = {"data_plane_unavailable": 0, "role_not_ready": 0, "mfa_reject": 0}
 
 
 def reset() -> None:
@@ -129,6 +130,15 @@ def take_role_not_ready() -> bool:
     return _take("role_not_ready")
 
 
+def mfa_reject(count: int) -> None:
+    """The next `count` MFA one-time codes STS is given are refused as invalid."""
+    _arm("mfa_reject", count)
+
+
+def take_mfa_reject() -> bool:
+    return _take("mfa_reject")
+
+
 def data_plane_unavailable(count: int) -> None:
     _arm("data_plane_unavailable", count)
 
@@ -179,6 +189,7 @@ def describe() -> dict[str, Any]:
             "expired_access_keys": sorted(_expired_keys),
             "data_plane_unavailable_calls": _counts["data_plane_unavailable"],
             "role_not_ready_calls": _counts["role_not_ready"],
+            "mfa_reject_codes": _counts["mfa_reject"],
             "held_stacks": sorted(_held),
             "held_stack_steps": {name: n for name, n in sorted(_steps.items()) if n},
             "throttles": [

@@ -7,6 +7,7 @@ pub mod buckets;
 pub mod endpoints;
 pub mod error;
 pub mod functions;
+pub mod mfa;
 pub mod secrets;
 pub mod session;
 pub mod stacks;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use super::events::{Event, KeptItem, Phase, Question, RunStatus, StackToDelete};
 use super::root_cause::root_cause;
 use super::stack_step::Awaiting;
-use super::{Engine, Outcome, sign_in_again};
+use super::{Engine, Outcome, SIGN_IN_PLACEHOLDER, sign_in_advice, sign_in_again};
 use crate::aws::error::needs_sign_in;
 use crate::aws::{buckets, endpoints::Endpoints, secrets, stacks::Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Role, Step, StepKind};
@@ -140,10 +140,13 @@ impl Engine<'_> {
         for (step, role, f, root_cause) in failures.iter() {
             let name = &self.deployment.name;
             let next = if needs_sign_in(f) {
-                sign_in_again(
-                    &self.deployment.account(*role).profile,
-                    &format!("`xwizard destroy {name}` again"),
-                )
+                let profile = &self.deployment.account(*role).profile;
+                sign_in_again(profile, &format!("`xwizard destroy {name}` again"))
+                    .replace(
+                        SIGN_IN_PLACEHOLDER,
+                        sign_in_advice(self.sessions.of(*role).kind),
+                    )
+                    .replace("<profile>", profile)
             } else {
                 format!("remove what blocks it, then `xwizard destroy {name}` again")
             };

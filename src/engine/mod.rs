@@ -110,12 +110,26 @@ impl From<anyhow::Error> for StepError {
 /// Stands in a step's next action for what could not be reached: AWS, or the sandbox.
 const UNREACHABLE_PLACEHOLDER: &str = "<endpoint>";
 
+/// Stands in a step's next action for how to renew the profile's credentials: it depends on
+/// the kind of profile, which the step's session knows.
+const SIGN_IN_PLACEHOLDER: &str = "<sign-in>";
+
 /// The next action when `profile`'s credentials have expired: sign in again, then `then`.
 fn sign_in_again(profile: &str, then: &str) -> String {
     format!(
-        "the credentials of profile {profile} have expired or are not valid: sign in again \
-         (for an SSO profile: `aws sso login --profile {profile}`), then {then}"
+        "the credentials of profile {profile} have expired or are not valid: \
+         {SIGN_IN_PLACEHOLDER}, then {then}"
     )
+}
+
+/// How to renew the credentials of a profile of this kind.
+fn sign_in_advice(kind: &str) -> &'static str {
+    if kind == crate::aws::session::ROLE_MFA {
+        // Its role session was bought with a one-time code; the next run asks for a new one.
+        "the role session its MFA code bought has ended, so have a fresh code ready"
+    } else {
+        "sign in again (for an SSO profile: `aws sso login --profile <profile>`)"
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -437,6 +451,10 @@ impl<'a> Engine<'a> {
                 let next = err
                     .next
                     .replace(UNREACHABLE_PLACEHOLDER, endpoint)
+                    .replace(
+                        SIGN_IN_PLACEHOLDER,
+                        sign_in_advice(self.sessions.of(step.role).kind),
+                    )
                     .replace("<name>", &self.deployment.name)
                     .replace("<profile>", &self.deployment.account(step.role).profile);
                 if record == Record::Yes {

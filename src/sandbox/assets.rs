@@ -30,6 +30,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "secrets_cross_account.py",
     "secrets_rotation.py",
     "stale_reads.py",
+    "sts_mfa.py",
 );
 
 /// Pinned, hash-checked requirements of the emulator's virtualenv.

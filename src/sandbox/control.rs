@@ -92,6 +92,14 @@ impl Control {
             .map(drop)
     }
 
+    /// The next `count` MFA one-time codes STS is given are refused as invalid, as a
+    /// mistyped or stale code is.
+    pub async fn mfa_reject(&self, count: u32) -> Result<()> {
+        self.post("faults/mfa-reject", json!({"count": count}))
+            .await
+            .map(drop)
+    }
+
     pub async fn hold_stack(&self, stack_name: &str) -> Result<()> {
         self.post("faults/hold-stack", json!({"stack_name": stack_name}))
             .await

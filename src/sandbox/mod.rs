@@ -106,6 +106,14 @@ impl Running {
                 keys.account_id
             ));
         }
+        for (role, keys) in &self.info.accounts {
+            out.push_str(&format!(
+                "# {role} through a role that needs an MFA code (any 6 digits): --profile {}-mfa \
+                 (account {})\n",
+                profiles::profile_for(role),
+                keys.account_id
+            ));
+        }
         out
     }
 }

@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 
 use super::process::ReadyInfo;
 
+/// The role in each sandbox account that only an MFA session may assume, and the user's
+/// MFA device (assets/sandbox/sts_mfa.py).
+pub const MFA_ROLE: &str = "xwizard-sandbox-mfa";
+pub const MFA_DEVICE: &str = "xwizard-sandbox";
+
 /// Profile name for each of the emulator's roles.
 pub fn profile_for(role: &str) -> String {
     format!("sandbox-{role}")
@@ -40,6 +45,17 @@ pub fn write(run_dir: &Path, info: &ReadyInfo, region: &str) -> Result<ProfileFi
             config,
             "\n[profile {profile}]\n# {role} account {}\nregion = {region}\nendpoint_url = {}\noutput = json\n",
             keys.account_id, info.endpoint_url
+        );
+        // The same account through a role only an MFA session may assume (the emulator's
+        // sts_mfa.py makes it, and takes any 6 digits as the code): a rehearsal of
+        // `mfa_serial` profiles.
+        let _ = write!(
+            config,
+            "\n[profile {profile}-mfa]\n# {role} account {}, as a role that needs an MFA code \
+             (any 6 digits here)\nregion = {region}\nendpoint_url = {}\noutput = json\n\
+             role_arn = arn:aws:iam::{}:role/{MFA_ROLE}\nsource_profile = {profile}\n\
+             mfa_serial = arn:aws:iam::{}:mfa/{MFA_DEVICE}\n",
+            keys.account_id, info.endpoint_url, keys.account_id, keys.account_id
         );
         let _ = write!(
             credentials,

@@ -126,3 +126,37 @@ impl Asker for LineAsker {
         })
     }
 }
+
+/// Asks for an MFA code on the terminal, masked as it is typed and never shown afterwards.
+pub struct LineCodePrompt;
+
+impl crate::aws::mfa::CodePrompt for LineCodePrompt {
+    fn ask<'a>(
+        &'a self,
+        serial: &'a str,
+        profile: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<String>> {
+        // Short, so that it fits a line: the device is named in the help below it.
+        let what = format!("MFA code for {profile}?");
+        let help = format!("the 6 digits that {serial} shows now");
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                answer(
+                    inquire::Password::new(&what)
+                        .with_display_mode(inquire::PasswordDisplayMode::Masked)
+                        .without_confirmation()
+                        .with_help_message(&help)
+                        .with_validator(|s: &str| {
+                            Ok(match crate::aws::mfa::check_code(s.trim()) {
+                                Ok(()) => inquire::validator::Validation::Valid,
+                                Err(msg) => inquire::validator::Validation::Invalid(msg.into()),
+                            })
+                        })
+                        .prompt()
+                        .map(|code| code.trim().to_string()),
+                )
+            })
+            .await?
+        })
+    }
+}

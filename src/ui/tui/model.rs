@@ -54,11 +54,31 @@ pub struct Retrying {
     pub attempts: Vec<(u32, String)>,
 }
 
+/// The MFA code being typed, asked for a profile whose role needs it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CodeEntry {
+    pub serial: String,
+    pub profile: String,
+    /// The digits so far: shown as dots, and gone once Enter hands them over.
+    pub typed: String,
+}
+
+impl std::fmt::Debug for CodeEntry {
+    // A model printed for a failing test must not print the code.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeEntry")
+            .field("serial", &self.serial)
+            .field("profile", &self.profile)
+            .field("typed", &format_args!("{} digits", self.typed.len()))
+            .finish()
+    }
+}
+
 /// One AWS profile as the profiles screen lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileRow {
     pub name: String,
-    /// "sso", "role", "process", "keys" or "other".
+    /// "sso", "role+mfa", "role", "process", "keys" or "other".
     pub kind: String,
     pub region: Option<String>,
 }
@@ -266,6 +286,8 @@ pub struct Model {
     /// Where Esc from the review, tests or error screen goes back to.
     pub previous: Screen,
     pub overlay: Option<Overlay>,
+    /// An MFA code asked for: typed into a box over whatever screen is up.
+    pub code_entry: Option<CodeEntry>,
     /// The way out was Ctrl-C: the program ends as an interrupted one (exit 130).
     pub interrupted: bool,
     pub deployments: Vec<Deployment>,
@@ -313,6 +335,7 @@ impl Model {
             screen: Screen::Home,
             previous: Screen::Home,
             overlay: None,
+            code_entry: None,
             interrupted: false,
             deployments: Vec::new(),
             listed_at: 0,

@@ -39,6 +39,11 @@ pub enum Message {
         profile: String,
         result: Result<(String, String), String>,
     },
+    /// A profile's role needs the one-time code of this MFA device.
+    AskCode {
+        serial: String,
+        profile: String,
+    },
     /// The run the runner started ended in an error outside the event stream: a check before
     /// anything was made (name taken, same account, a profile that cannot sign in), or an
     /// engine error such as a question left unanswered.
@@ -64,6 +69,8 @@ pub enum Action {
     Destroy(String),
     /// Back to the home screen, with the deployments read anew.
     Home,
+    /// The MFA code typed for the pending `Message::AskCode`; None when the user declined.
+    Code(Option<String>),
 }
 
 pub fn update(model: &mut Model, message: Message) -> Option<Action> {
@@ -115,7 +122,43 @@ pub fn update(model: &mut Model, message: Message) -> Option<Action> {
             on_stopped(model, message);
             None
         }
+        Message::AskCode { serial, profile } => {
+            model.code_entry = Some(super::model::CodeEntry {
+                serial,
+                profile,
+                typed: String::new(),
+            });
+            None
+        }
     }
+}
+
+/// Keys while an MFA code is asked: digits, Backspace, Enter with six of them, Esc (or
+/// Ctrl-C) to give none.
+fn code_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    let entry = model.code_entry.as_mut()?;
+    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+    match key.code {
+        _ if ctrl_c => {
+            model.code_entry = None;
+            return Some(Action::Code(None));
+        }
+        KeyCode::Esc => {
+            model.code_entry = None;
+            return Some(Action::Code(None));
+        }
+        KeyCode::Char(c) if c.is_ascii_digit() && entry.typed.len() < 6 => entry.typed.push(c),
+        KeyCode::Backspace => {
+            entry.typed.pop();
+        }
+        KeyCode::Enter if entry.typed.len() == 6 => {
+            let code = std::mem::take(&mut entry.typed);
+            model.code_entry = None;
+            return Some(Action::Code(Some(code)));
+        }
+        _ => {}
+    }
+    None
 }
 
 fn on_stopped(model: &mut Model, message: String) {
@@ -499,6 +542,9 @@ fn on_question(model: &mut Model, question: Question) {
 fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
+    }
+    if model.code_entry.is_some() {
+        return code_key(model, key);
     }
     let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
     match model.overlay {

@@ -2,6 +2,7 @@
 //! share — the header (with who acts right now), the footer of keys, and the overlays.
 
 mod cleanup;
+mod code;
 pub(crate) mod deploy;
 mod error;
 mod help;
@@ -85,6 +86,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Some(Overlay::Resources) => deploy::render_resources(model, frame, body),
         Some(Overlay::Outputs) => deploy::render_all_outputs(model, frame, body),
         None => {}
+    }
+    // Over everything: a run waits for it.
+    if let Some(entry) = &model.code_entry {
+        code::render(model, entry, frame);
     }
 }
 

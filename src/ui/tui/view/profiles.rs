@@ -27,6 +27,10 @@ pub(super) fn keys(model: &Model) -> Vec<Key> {
 fn remedy(form: &ProfilesForm, profile: &str) -> String {
     match form.profile(profile).map(|p| p.kind.as_str()) {
         Some("sso") => format!("sign in: aws sso login --profile {profile}, then Enter again"),
+        Some("role+mfa") => format!(
+            "Enter again for a fresh MFA code; if it is refused again, check role_arn, \
+             source_profile and mfa_serial of {profile}"
+        ),
         Some("role") => format!(
             "check role_arn and source_profile of {profile} in ~/.aws/config, then Enter again"
         ),

@@ -7,12 +7,20 @@ calls. What CloudFormation does on the caller's behalf is not an HTTP call here;
 it from the resource types' own handler permissions.
 
   GET /_sandbox/actions  ->  {"<account id>": ["service:Action", ...]}
+
+Each such call is also counted, with when it came and the stack it names (CloudFormation
+calls), so a benchmark can say how often a client polls each stack:
+
+  GET /_sandbox/calls    ->  [{"t": <unix seconds>, "account", "action", "stack"}, ...]
 """
 
 from __future__ import annotations
 
+import io
 import re
 import threading
+import time
+from collections import deque
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
@@ -22,6 +30,8 @@ from fault_injection import operation_of, scope_of, service_of
 
 _lock = threading.Lock()
 _seen: dict[str, set[str]] = {}
+# The latest calls, oldest first: (unix time, account id, action, stack name or "").
+_calls: deque[tuple[float, str, str, str]] = deque(maxlen=100_000)
 
 # JSON-protocol target prefixes and the IAM service each stands for.
 _TARGET_SERVICES = {"secretsmanager": "secretsmanager", "TrentService": "kms",
@@ -67,6 +77,18 @@ def action_of(environ: dict[str, Any]) -> str | None:
                         environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
 
 
+def _stack_of(environ: dict[str, Any]) -> str:
+    """The stack a CloudFormation query call names (its name, also out of a stack id), or ""."""
+    if "x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
+        return ""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    name = parse_qs(body.decode("utf-8", "replace")).get("StackName", [""])[0]
+    # arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
+    return name.split("/")[1] if name.startswith("arn:") and name.count("/") >= 2 else name
+
+
 def _account_of(environ: dict[str, Any]) -> str | None:
     scope = scope_of(environ)
     key_id = scope[0] if scope else ""
@@ -80,9 +102,12 @@ def middleware(app: Callable) -> Callable:
     def wrapped(environ: dict[str, Any], start_response: Callable) -> Any:
         account = _account_of(environ)
         action = action_of(environ) if account else None
-        if account and action and action not in _ALWAYS_ALLOWED:
+        if account and action:
+            stack = _stack_of(environ) if action.startswith("cloudformation:") else ""
             with _lock:
-                _seen.setdefault(account, set()).add(action)
+                _calls.append((time.time(), account, action, stack))
+                if action not in _ALWAYS_ALLOWED:
+                    _seen.setdefault(account, set()).add(action)
         return app(environ, start_response)
 
     return wrapped
@@ -93,12 +118,19 @@ def recorded() -> dict[str, list[str]]:
         return {account: sorted(actions) for account, actions in _seen.items()}
 
 
+def calls() -> list[dict[str, Any]]:
+    with _lock:
+        return [{"t": t, "account": a, "action": x, "stack": s} for t, a, x, s in _calls]
+
+
 def _reset() -> None:
     with _lock:
         _seen.clear()
+        _calls.clear()
 
 
 def install(ctx: Any) -> None:
     ctx.middlewares.append(middleware)
     control_api.on_reset(_reset)
     control_api.on_get("actions", recorded)
+    control_api.on_get("calls", calls)

@@ -3,6 +3,7 @@
   GET  /_sandbox/health                      -> {"ok": true}
   GET  /_sandbox/faults                      -> registered faults
   GET  /_sandbox/actions                     -> IAM actions each account used (action_log.py)
+  GET  /_sandbox/calls                       -> each signed call: time, account, action, stack
   POST /_sandbox/reset                       -> forget every resource and fault; keep the accounts
   POST /_sandbox/faults/fail-resource        {"logical_id", "reason", "stack_name"?}
   POST /_sandbox/faults/hold-stack           {"stack_name"}

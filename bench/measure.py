@@ -950,7 +950,7 @@ def main() -> None:
         ("sixty", lambda: bench_sixty(args.xwizard, runs)),
         ("notice", lambda: bench_notice(args.xwizard, "fast" if short else "realistic", trials, hold_max, timeout)),
         ("peer", lambda: bench_peer(args.xwizard, args.aws, peer_poll, 5 if short else 30, timeout)),
-        ("tui", lambda: bench_tui(args.xwizard, runs, 2 if short else 6, 1.0 if short else 5.0)),
+        ("tui", lambda: bench_tui(args.xwizard, runs, 2 if short else 6, 1.0 if short else 10.0)),
     ]
     for name, run in steps:
         t = time.monotonic()

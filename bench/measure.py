@@ -812,9 +812,9 @@ def report(r: dict, command: str) -> str:
         worst = max(n["by_stack"].items(), key=lambda kv: kv[1]["median"])
         limits.append(f"Notice latency: median {n['notice_s']['median']:.2f} s, p95 {n['notice_s']['p95']:.2f} s "
                       f"against ≤ 1 s / ≤ 2 s; the slowest is {worst[0]} (median {worst[1]['median']:.2f} s). "
-                      "The time is the engine's poll interval after the stack's last event "
-                      "(src/engine/poll.rs, src/engine/stack_step.rs `follow`), not the emulator: "
-                      "the fixed 2 s poll over the same operations notices in "
+                      "What remains is xwizard's polling schedule after the stack's last event "
+                      "(src/engine/poll.rs, src/engine/stack_step.rs `follow`): a fixed 2 s poll "
+                      "over the same operations notices in "
                       f"{n['peer_notice_s']['median']:.2f} s (median).")
     if not calls_met:
         limits.append(f"Calls per second: at most {n['calls_per_s']['max']:.2f} calls/s on one stack "
@@ -857,9 +857,10 @@ def report(r: dict, command: str) -> str:
         if cpu_ratio < 10:
             limits.append(f"Own overhead: the peer's CPU is {cpu_ratio:.1f}× xwizard's ({q['cpu_s']:.2f} s vs "
                           f"{x['cpu_s']:.2f} s), under 10×.")
-        lines += [f"Wall minus waiting on AWS is xwizard's polling lag, test-step retries and its own work; "
-                  "for the peer, mostly its CLI waiters' 30 s sleeps and one Python start per call. "
-                  "Only CPU is held to the target: it does not depend on either's wait schedule.", ""]
+        lines += ["Wall minus waiting on AWS is, for xwizard, its polling lag, the test step's calls "
+                  "and retries and its own work; for the peer, its waits' lag past each stack's end, "
+                  "its test calls and one Python start per `aws` call. Only CPU is held to the "
+                  "target: it does not depend on either's wait schedule.", ""]
     else:
         lines += table([("wall time", f"{x['wall_s']:.1f} s", "peer not run (no AWS CLI)", "—", "—"),
                         ("CPU (user + sys)", f"{x['cpu_s']:.2f} s", "peer not run", "≥ 10× smaller", "—")])

@@ -524,7 +524,7 @@ def bench_peer(binary: str, aws: str | None, peer_poll: str | None, calls: int, 
             floor.append((time.monotonic() - t) * 1000)
         lam = sb.client("lambda", "consumer")
         invokes = []
-        for _ in range(max(3, calls // 5)):
+        for _ in range(max(1, calls // 4)):
             t = time.monotonic()
             answer = lam.invoke(FunctionName=outputs["ConsumerFunctionName"])
             answer["Payload"].read()
@@ -950,7 +950,7 @@ def main() -> None:
         ("start", lambda: bench_start(args.xwizard, runs)),
         ("sixty", lambda: bench_sixty(args.xwizard, runs)),
         ("notice", lambda: bench_notice(args.xwizard, "fast" if short else "realistic", trials, hold_max, timeout)),
-        ("peer", lambda: bench_peer(args.xwizard, args.aws, peer_poll, 5 if short else 30, timeout)),
+        ("peer", lambda: bench_peer(args.xwizard, args.aws, peer_poll, 3 if short else 20, timeout)),
         ("tui", lambda: bench_tui(args.xwizard, runs, 2 if short else 6, 1.0 if short else 10.0)),
     ]
     for name, run in steps:

@@ -243,15 +243,17 @@ class JsonRun:
             self.events.append((t, event))
             if self.on_event:
                 self.on_event(event)
+        self.proc.wait()
+        self.ended = time.monotonic()
 
     def wait(self, timeout: float) -> float:
-        """Waits for the end; its wall seconds."""
+        """Waits for the end; its wall seconds, from its start to its exit."""
         self.proc.wait(timeout=timeout)
         self._out.join(timeout=30)
         self._err.join(timeout=30)
         if self.proc.returncode:
             raise SystemExit(f"xwizard failed ({self.proc.returncode}):\n{''.join(self.err)[-3000:]}")
-        return time.monotonic() - self.started
+        return self.ended - self.started
 
 
 # ------------------------------------------------------------------------------ figures

@@ -447,7 +447,10 @@ impl Engine<'_> {
     ) -> Result<Vec<StackEvent>> {
         let mut seen = seen.clone();
         let mut all = Vec::new();
-        let mut interval = self.opts.poll.min;
+        let mut interval = self.opts.poll.min.min(self.opts.poll.follow_max);
+        // Polls in a row that brought no event: every STATUS_EVERY-th of them reads the
+        // stack's status instead, so each poll is one call.
+        let mut idle = 0u32;
         let mut started = awaiting == Awaiting::UnderWay;
         let called = std::time::Instant::now();
         let stack_name = self
@@ -466,6 +469,38 @@ impl Engine<'_> {
         // its slowest, for a while. Whichever call was refused counts.
         let mut throttled_in_a_row = 0;
         loop {
+            // While events flow the stack is still moving; its status is read only when idle,
+            // in case its final event was missed (e.g. a page boundary), and in place of an
+            // events call so the wait never costs more than one call per pause.
+            if idle > 0 && idle.is_multiple_of(STATUS_EVERY) {
+                idle += 1;
+                let read = match stacks.describe(stack_id).await {
+                    Ok(read) => read,
+                    Err(e)
+                        if self
+                            .sat_out(&e, &mut throttled_in_a_row, &mut interval)
+                            .await =>
+                    {
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                throttled_in_a_row = 0;
+                started |= read.as_ref().is_some_and(StackInfo::in_progress);
+                if (started || awaiting == Awaiting::Delete)
+                    && awaiting.can_end_in(read.as_ref().map(|i| i.status.as_str()))
+                {
+                    // One last read: the final events can land after the status changed.
+                    for e in stacks.new_events(stack_id, &seen).await? {
+                        report(&e);
+                        all.push(e);
+                    }
+                    return Ok(all);
+                }
+                interval = self.opts.poll.next_follow(interval, false);
+                tokio::time::sleep(interval).await;
+                continue;
+            }
             let fresh = match stacks.new_events(stack_id, &seen).await {
                 Ok(fresh) => fresh,
                 Err(e)
@@ -480,6 +515,9 @@ impl Engine<'_> {
             let progressed = !fresh.is_empty();
             if progressed {
                 throttled_in_a_row = 0;
+                idle = 0;
+            } else {
+                idle += 1;
             }
             started |= progressed;
             // The stack's own final event ends the wait without another call.
@@ -492,33 +530,6 @@ impl Engine<'_> {
             if finished {
                 return Ok(all);
             }
-            // While events flow the stack is still moving; ask for its status only when idle,
-            // in case its final event was missed (e.g. a page boundary).
-            let settled = !progressed && {
-                let read = match stacks.describe(stack_id).await {
-                    Ok(read) => read,
-                    Err(e)
-                        if self
-                            .sat_out(&e, &mut throttled_in_a_row, &mut interval)
-                            .await =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                throttled_in_a_row = 0;
-                started |= read.as_ref().is_some_and(StackInfo::in_progress);
-                (started || awaiting == Awaiting::Delete)
-                    && awaiting.can_end_in(read.as_ref().map(|i| i.status.as_str()))
-            };
-            if settled {
-                // One last read: the final events can land after the status changed.
-                for e in stacks.new_events(stack_id, &seen).await? {
-                    report(&e);
-                    all.push(e);
-                }
-                return Ok(all);
-            }
             if !started && called.elapsed() > NO_SIGN_OF_THE_OPERATION {
                 anyhow::bail!(
                     "CloudFormation shows no sign of the operation on {stack_name} after {} \
@@ -526,7 +537,7 @@ impl Engine<'_> {
                     NO_SIGN_OF_THE_OPERATION.as_secs() / 60
                 );
             }
-            interval = self.opts.poll.next(interval, progressed);
+            interval = self.opts.poll.next_follow(interval, progressed);
             tokio::time::sleep(interval).await;
         }
     }
@@ -609,6 +620,9 @@ fn logging_role_not_ready(err: &StepError) -> bool {
                 .contains("does not have required permissions set to API Gateway")
     })
 }
+
+/// Of the polls in a row that bring no event, every this many-th reads the stack's status.
+const STATUS_EVERY: u32 = 3;
 
 /// Throttled polls in a row a wait sits out before it gives up (each after the SDK's own
 /// retries, at the slowest poll interval).

@@ -116,8 +116,7 @@ impl Engine<'_> {
             name: &function_name,
             key: key.expose(),
         };
-        let (endpoint_id, endpoint_dns_name) =
-            (self.resolve(probe.0)?, self.resolve(probe.1)?);
+        let (endpoint_id, endpoint_dns_name) = (self.resolve(probe.0)?, self.resolve(probe.1)?);
         let function_cases = [
             (
                 "consumer function",
@@ -268,13 +267,12 @@ fn refusal_message(body: &str) -> Option<String> {
 /// The producer's resource policy refused: its explicit deny of an anonymous caller on the
 /// API's own ARN, not a refusal by the endpoint's policy or by the authorizer.
 fn refused_by_resource_policy(status: u16, body: &str) -> bool {
-    status == 403
-        && refusal_message(body).is_some_and(|m| {
-            m.starts_with(
-                "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:",
-            ) && m.contains("with an explicit deny")
-                && !m.contains("VPC endpoint policy")
-        })
+    status == 403 && refusal_message(body).is_some_and(|m| {
+        m.starts_with(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:",
+        ) && m.contains("with an explicit deny")
+            && !m.contains("VPC endpoint policy")
+    })
 }
 
 /// The producer's authorizer refused: API Gateway's answer to a Deny policy from a Lambda

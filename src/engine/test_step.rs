@@ -38,6 +38,7 @@ impl Engine<'_> {
         let url = self.resolve(api_url)?;
         let secret_arn = self.resolve(secret)?;
         let function_name = self.resolve(function)?;
+        let (endpoint_id, endpoint_dns_name) = (self.resolve(probe.0)?, self.resolve(probe.1)?);
         let session = self.sessions.of(step.role);
         let key = secrets::read(session, &secret_arn).await?;
 
@@ -116,7 +117,6 @@ impl Engine<'_> {
             name: &function_name,
             key: key.expose(),
         };
-        let (endpoint_id, endpoint_dns_name) = (self.resolve(probe.0)?, self.resolve(probe.1)?);
         let function_cases = [
             (
                 "consumer function",
@@ -267,12 +267,13 @@ fn refusal_message(body: &str) -> Option<String> {
 /// The producer's resource policy refused: its explicit deny of an anonymous caller on the
 /// API's own ARN, not a refusal by the endpoint's policy or by the authorizer.
 fn refused_by_resource_policy(status: u16, body: &str) -> bool {
-    status == 403 && refusal_message(body).is_some_and(|m| {
-        m.starts_with(
+    status == 403
+        && refusal_message(body).is_some_and(|m| {
+            m.starts_with(
             "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:",
         ) && m.contains("with an explicit deny")
             && !m.contains("VPC endpoint policy")
-    })
+        })
 }
 
 /// The producer's authorizer refused: API Gateway's answer to a Deny policy from a Lambda
@@ -336,5 +337,66 @@ fn redact(text: &str, secret: &str) -> String {
         text.to_string()
     } else {
         text.replace(secret, "<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY_DENY: &str = "User: anonymous is not authorized to perform: execute-api:Invoke \
+        on resource: arn:aws:execute-api:us-east-1:111111111111:abc123/prod/GET/widgets with an \
+        explicit deny";
+
+    #[test]
+    fn only_the_producer_policy_s_denial_passes_the_other_endpoint_check() {
+        let body = |key: &str, m: &str| serde_json::json!({ key: m }).to_string();
+        assert!(refused_by_resource_policy(
+            403,
+            &body("Message", POLICY_DENY)
+        ));
+        assert!(refused_by_resource_policy(
+            403,
+            &body("message", POLICY_DENY)
+        ));
+        // Answered, or refused by something else: the producer's policy did not refuse.
+        assert!(!refused_by_resource_policy(
+            200,
+            r#"{"id":"1","value":"4.99"}"#
+        ));
+        assert!(!refused_by_resource_policy(
+            403,
+            r#"{"message":"Forbidden"}"#
+        ));
+        assert!(!refused_by_resource_policy(
+            403,
+            &body(
+                "Message",
+                "User is not authorized to access this resource with an explicit deny"
+            )
+        ));
+        assert!(!refused_by_resource_policy(
+            403,
+            &body(
+                "Message",
+                &format!("{POLICY_DENY} in a VPC endpoint policy")
+            )
+        ));
+        assert!(!refused_by_resource_policy(403, "not JSON"));
+    }
+
+    #[test]
+    fn only_the_authorizer_s_deny_passes_the_wrong_key_check() {
+        let deny = "User is not authorized to access this resource with an explicit deny";
+        assert!(refused_by_authorizer(
+            403,
+            &serde_json::json!({ "Message": deny }).to_string()
+        ));
+        assert!(!refused_by_authorizer(401, r#"{"message":"Unauthorized"}"#));
+        assert!(!refused_by_authorizer(
+            403,
+            &serde_json::json!({ "Message": POLICY_DENY }).to_string()
+        ));
+        assert!(!refused_by_authorizer(200, r#"{"id":"1","value":"4.99"}"#));
     }
 }

@@ -20,7 +20,8 @@ module (inline `ZipFile`, a zip given to CreateFunction, or an S3 object moto ke
 
 The network, as AWS's would be for a function:
   * `*.execute-api.<region>.amazonaws.com` and `*.execute-api.<region>.vpce.amazonaws.com`
-    resolve to the sandbox data plane (loopback), and the sandbox CA is trusted (SSL_CERT_FILE / REQUESTS_CA_BUNDLE point at certifi's bundle plus it);
+    resolve to the sandbox data plane (loopback), and the sandbox CA is trusted (SSL_CERT_FILE /
+    REQUESTS_CA_BUNDLE point at certifi's bundle plus it);
   * a function attached to a VPC (VpcConfig) reaches API Gateway through the execute-api
     interface endpoints of its VPC, chosen by the name it calls, as DNS would choose them: an
     endpoint's own names (`vpce-…-….execute-api.<region>.vpce.amazonaws.com`, regional or
@@ -355,15 +356,6 @@ def execute_api_endpoints_of_function(fn: Any) -> list[Any]:
             if endpoint.vpc_id == vpc_id and endpoint.service_name == service
             and (endpoint.vpc_endpoint_type or "").lower() == "interface"
             and endpoint.state == "available"]
-
-
-def execute_api_endpoint_of_function(fn: Any) -> str | None:
-    """The endpoint a VPC function's calls to an API's usual name go through: the one of its
-    VPC with private DNS enabled, if any."""
-    for endpoint in execute_api_endpoints_of_function(fn):
-        if _truthy(endpoint.private_dns_enabled):
-            return endpoint.id
-    return None
 
 
 def source_endpoint(host: str, endpoints: dict[str, Any]) -> str | None:

@@ -180,3 +180,27 @@ def test_a_host_outside_the_vpc_cannot_use_an_endpoint_name(fresh):
     answer = call(fresh, f"https://{probe['DnsEntries'][0]['DnsName']}/prod/widgets",
                   {"Authorization": API_KEY, "x-apigw-api-id": p1.producer_api})
     assert (answer.status, answer.json()) == (403, {"message": "Forbidden"})
+
+
+def test_the_name_called_picks_the_endpoint_as_dns_in_the_vpc_would():
+    import lambda_runtime
+
+    endpoints = {
+        "vpce-0aaa": {"names": ["vpce-0aaa-x1.execute-api.us-east-1.vpce.amazonaws.com"],
+                      "private_dns": True},
+        "vpce-0bbb": {"names": ["vpce-0bbb-y2.execute-api.us-east-1.vpce.amazonaws.com",
+                                "vpce-0bbb-y2-us-east-1a.execute-api.us-east-1.vpce.amazonaws.com"],
+                      "private_dns": False},
+    }
+    pick = lambda host: lambda_runtime.source_endpoint(host, endpoints)  # noqa: E731
+    assert pick("abc123.execute-api.us-east-1.amazonaws.com") == "vpce-0aaa"
+    assert pick("abc123-vpce-0bbb.execute-api.us-east-1.amazonaws.com") == "vpce-0bbb"
+    assert pick("vpce-0bbb-y2.execute-api.us-east-1.vpce.amazonaws.com") == "vpce-0bbb"
+    assert pick("VPCE-0BBB-Y2-US-EAST-1A.execute-api.us-east-1.vpce.amazonaws.com") == "vpce-0bbb"
+    # Another VPC's endpoint, and names that are not API Gateway's: no endpoint of this VPC.
+    assert pick("abc123-vpce-0ccc.execute-api.us-east-1.amazonaws.com") is None
+    assert pick("vpce-0ccc-z3.execute-api.us-east-1.vpce.amazonaws.com") is None
+    assert pick("secretsmanager.us-east-1.amazonaws.com") is None
+    # Without private DNS in the VPC, an API's usual name is the public one.
+    assert lambda_runtime.source_endpoint("abc123.execute-api.us-east-1.amazonaws.com",
+                                          {"vpce-0bbb": endpoints["vpce-0bbb"]}) is None

@@ -70,6 +70,16 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             t.fail,
         )
     }];
+    // Every check stays in sight: where the screen is short, a passed check gives up its body,
+    // then its request, keeping its verdict, status and expectation; a failed one keeps all.
+    let room = area.height.saturating_sub(2) as usize;
+    let (passed_body, passed_request) = if 1 + 4 * total <= room {
+        (true, true)
+    } else if 1 + 4 * total - passed <= room {
+        (false, true)
+    } else {
+        (false, false)
+    };
     for c in &model.checks {
         let verdict = if c.passed {
             Span::styled("✔ PASS ", t.ok)
@@ -81,10 +91,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             Span::styled(ellipsize(&c.name, width.saturating_sub(7)), t.title),
         ]));
         // The middle of a URL matters least; its path and the credential sent matter most.
-        lines.push(Line::raw(format!(
-            "  {}",
-            ellipsize_middle(&c.request, width.saturating_sub(2))
-        )));
+        if passed_request || !c.passed {
+            lines.push(Line::raw(format!(
+                "  {}",
+                ellipsize_middle(&c.request, width.saturating_sub(2))
+            )));
+        }
         let status = c.status.map_or("no answer".to_string(), |s| s.to_string());
         lines.push(Line::styled(
             format!(
@@ -95,10 +107,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             ),
             if c.passed { t.text } else { t.fail },
         ));
-        lines.push(Line::styled(
-            ellipsize(&format!("    {}", c.body.trim().replace('\n', " ")), width),
-            t.dim,
-        ));
+        if passed_body || !c.passed {
+            lines.push(Line::styled(
+                ellipsize(&format!("    {}", c.body.trim().replace('\n', " ")), width),
+                t.dim,
+            ));
+        }
     }
     frame.render_widget(
         Paragraph::new(lines).block(block(t, " Test calls from the consumer ")),

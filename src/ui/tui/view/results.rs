@@ -73,9 +73,10 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     // Every check stays in sight: where the screen is short, a passed check gives up its body,
     // then its request, keeping its verdict, status and expectation; a failed one keeps all.
     let room = area.height.saturating_sub(2) as usize;
-    let (passed_body, passed_request) = if 1 + 4 * total <= room {
+    let all_lines = 1 + 4 * total; // the summary, then four lines a check
+    let (passed_body, passed_request) = if all_lines <= room {
         (true, true)
-    } else if 1 + 4 * total - passed <= room {
+    } else if all_lines - passed <= room {
         (false, true)
     } else {
         (false, false)

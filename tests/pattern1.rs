@@ -528,6 +528,30 @@ async fn an_opened_producer_policy_fails_the_check_that_another_endpoint_is_refu
     .unwrap();
     assert!(!stdout.contains(key.expose()) && !stderr.contains(key.expose()));
 
+    // A record whose consumer-vpc stack has no probe endpoint (made by an earlier xwizard) is
+    // told what is missing and what makes it, before any call.
+    let mut older = run.store.load(&d.name).unwrap();
+    let outputs = &mut older.step_mut("consumer-vpc").outputs;
+    outputs.remove("ProbeEndpointId");
+    outputs.remove("ProbeEndpointDnsName");
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, older, &rec).test_again().await.unwrap();
+    assert_eq!(outcome, Outcome::Failed);
+    let events = rec.events();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Check { .. })),
+        "{}",
+        rec.json()
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::StepFailed { message, next, .. }
+            if message.contains("no probe endpoint") && next.contains("xwizard destroy"))),
+        "{}",
+        rec.json()
+    );
+
     let rec = Recorder::default();
     let mut engine = engine_for(&run, run.store.load(&d.name).unwrap(), &rec);
     assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);

@@ -38,7 +38,20 @@ impl Engine<'_> {
         let url = self.resolve(api_url)?;
         let secret_arn = self.resolve(secret)?;
         let function_name = self.resolve(function)?;
-        let (endpoint_id, endpoint_dns_name) = (self.resolve(probe.0)?, self.resolve(probe.1)?);
+        let (endpoint_id, endpoint_dns_name) = match (self.resolve(probe.0), self.resolve(probe.1))
+        {
+            (Ok(id), Ok(dns_name)) => (id, dns_name),
+            // A consumer-vpc stack made by an xwizard without the probe endpoint: nothing
+            // here can show that the producer refuses other endpoints.
+            _ => {
+                return Err(StepError::new(
+                    "the consumer-vpc stack has no probe endpoint (outputs ProbeEndpointId and \
+                     ProbeEndpointDnsName), so the producer's own refusals cannot be checked",
+                    "it was made by an earlier xwizard: `xwizard destroy <name>`, then deploy \
+                     again, makes it with one",
+                ));
+            }
+        };
         let session = self.sessions.of(step.role);
         let key = secrets::read(session, &secret_arn).await?;
 

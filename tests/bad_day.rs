@@ -36,7 +36,7 @@ async fn a_deployment_its_update_and_its_cleanup_survive_lagging_reads() {
             _ => None,
         })
         .collect();
-    assert_eq!(checks, [true; 4]);
+    assert_eq!(checks, [true; 6]);
     let before = run.store.load(&run.deployment.name).unwrap();
 
     // The consumer's stacks go behind xwizard's back; a resume makes them again and updates

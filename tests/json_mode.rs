@@ -101,7 +101,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
         "live stack events are streamed"
     );
     let checks = of_type(&events, "check");
-    assert_eq!(checks.len(), 4);
+    assert_eq!(checks.len(), 6);
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
     assert_eq!(
         of_type(&events, "run_finished").last().unwrap()["status"],
@@ -121,7 +121,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     json_run(dir.path(), &["sandbox", "fault", "unavailable", "2"]);
     let retest = json_run(dir.path(), &["test", &name, "--json"]);
     let checks = of_type(&retest, "check");
-    assert_eq!(checks.len(), 4);
+    assert_eq!(checks.len(), 6);
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
     assert_eq!(checks[0]["attempts"], 3, "{:#}", checks[0]);
     assert!(checks[1..].iter().all(|c| c["attempts"] == 1));

@@ -335,6 +335,24 @@ fn tested(one_fails: bool) -> Run {
         r#"{"statusCode": 200, "body": "{\"widgets\": [...]}"}"#,
         true,
     ));
+    r.send(check(
+        "producer refuses a call through another endpoint",
+        &format!(
+            "Lambda Invoke xw-{NAME}-consumer-fn {{\"dns_name\":\"vpce-0b2c-x1.execute-api.us-east-1.vpce.amazonaws.com\",\"endpoint_id\":\"vpce-0b2c\",\"probe\":\"other-endpoint\"}}"
+        ),
+        403,
+        "403 from the producer's resource policy",
+        r#"{"Message": "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:111111111111:abc123/prod/GET/widgets with an explicit deny"}"#,
+        true,
+    ));
+    r.send(check(
+        "producer refuses a wrong key",
+        &format!("Lambda Invoke xw-{NAME}-consumer-fn {{\"probe\":\"wrong-key\"}}"),
+        403,
+        "403 from the producer's authorizer",
+        r#"{"Message": "User is not authorized to access this resource with an explicit deny"}"#,
+        true,
+    ));
     r.at(240).done("test", 2.4);
     r.finished(if one_fails {
         RunStatus::Failed

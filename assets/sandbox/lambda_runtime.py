@@ -19,10 +19,14 @@ module (inline `ZipFile`, a zip given to CreateFunction, or an S3 object moto ke
     CloudWatch log group, and the last 4 KB to `X-Amz-Log-Result` when asked with LogType=Tail.
 
 The network, as AWS's would be for a function:
-  * `*.execute-api.<region>.amazonaws.com` resolves to the sandbox data plane (loopback), and the
-    sandbox CA is trusted (SSL_CERT_FILE / REQUESTS_CA_BUNDLE point at certifi's bundle plus it);
-  * a function attached to a VPC (VpcConfig) whose VPC holds an available execute-api interface
-    endpoint with private DNS enabled reaches API Gateway through that endpoint. On AWS the
+  * `*.execute-api.<region>.amazonaws.com` and `*.execute-api.<region>.vpce.amazonaws.com`
+    resolve to the sandbox data plane (loopback), and the sandbox CA is trusted (SSL_CERT_FILE /
+    REQUESTS_CA_BUNDLE point at certifi's bundle plus it);
+  * a function attached to a VPC (VpcConfig) reaches API Gateway through the execute-api
+    interface endpoints of its VPC, chosen by the name it calls, as DNS would choose them: an
+    endpoint's own names (`vpce-…-….execute-api.<region>.vpce.amazonaws.com`, regional or
+    zonal) and `<apiId>-<vpceId>.execute-api…` lead to that endpoint; any other execute-api
+    name leads to the endpoint with private DNS enabled, if the VPC has one. On AWS the
     network itself tells API Gateway which endpoint a request came through; here the runner
     adds that endpoint id as a header, signed with a key that only the emulator and the runner
     know. The key reaches the runner on its stdin (never in the environment the handler can read)
@@ -61,6 +65,11 @@ from typing import Any
 SOURCE_VPCE_HEADER = "x-xwizard-sandbox-source-vpce"
 SOURCE_SIGNATURE_HEADER = "x-xwizard-sandbox-source-signature"
 EXECUTE_API_HOST = re.compile(r"^[a-z0-9-]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com$")
+# An interface endpoint's own names: regional `vpce-<id>-<random>` or zonal `…-<random>-<zone>`.
+ENDPOINT_HOST = re.compile(r"^vpce-[0-9a-f]+-[a-z0-9]+(?:-[a-z0-9-]+)?\.execute-api\."
+                           r"[a-z0-9-]+\.vpce\.amazonaws\.com$")
+# `<apiId>-<vpceId>.execute-api…`: the name of a private API through one endpoint.
+API_THROUGH_ENDPOINT_HOST = re.compile(r"^[a-z0-9]+-(vpce-[0-9a-f]+)\.execute-api\.")
 
 # Signs source-endpoint markers; one per emulator process, never written anywhere.
 _MARKER_KEY = secrets.token_bytes(32)
@@ -317,32 +326,50 @@ def _network(fn: Any) -> dict[str, Any]:
     network: dict[str, Any] = {}
     if _data_plane:
         network["data_plane"] = [_data_plane["host"], _data_plane["port"]]
-    vpce = execute_api_endpoint_of_function(fn)
-    if vpce:
-        network["source_vpce"] = vpce
-        expires = int(time.time() + float(fn.timeout or 3)) + 5
-        network["signature"] = sign_source(vpce, expires)
+    expires = int(time.time() + float(fn.timeout or 3)) + 5
+    endpoints = {}
+    for endpoint in execute_api_endpoints_of_function(fn):
+        endpoints[endpoint.id] = {
+            "signature": sign_source(endpoint.id, expires),
+            "names": [d.get("dns_name") for d in endpoint.dns_entries or [] if d.get("dns_name")],
+            "private_dns": _truthy(endpoint.private_dns_enabled),
+        }
+    if endpoints:
+        network["endpoints"] = endpoints
     return network
 
 
-def execute_api_endpoint_of_function(fn: Any) -> str | None:
-    """The execute-api interface endpoint a VPC function's API calls go through, if any."""
+def execute_api_endpoints_of_function(fn: Any) -> list[Any]:
+    """The available execute-api interface endpoints of a VPC function's VPC."""
     subnets = (getattr(fn, "_vpc_config", None) or {}).get("SubnetIds") or []
     if not subnets:
-        return None
+        return []
     from moto.ec2.models import ec2_backends
 
     ec2 = ec2_backends[fn.account_id][fn.region]
     try:
         vpc_id = ec2.get_subnet(subnets[0]).vpc_id
     except Exception:  # noqa: BLE001 - a subnet moto no longer holds: no VPC path
-        return None
+        return []
     service = f"com.amazonaws.{fn.region}.execute-api"
-    for endpoint in ec2.vpc_end_points.values():
-        if (endpoint.vpc_id == vpc_id and endpoint.service_name == service
-                and (endpoint.vpc_endpoint_type or "").lower() == "interface"
-                and endpoint.state == "available" and _truthy(endpoint.private_dns_enabled)):
-            return endpoint.id
+    return [endpoint for endpoint in list(ec2.vpc_end_points.values())
+            if endpoint.vpc_id == vpc_id and endpoint.service_name == service
+            and (endpoint.vpc_endpoint_type or "").lower() == "interface"
+            and endpoint.state == "available"]
+
+
+def source_endpoint(host: str, endpoints: dict[str, Any]) -> str | None:
+    """Which of the VPC's endpoints a call to `host` goes through, as DNS in the VPC decides;
+    None for a name that reaches no endpoint of this VPC (then no marker is sent)."""
+    host = host.lower()
+    for vpce, endpoint in endpoints.items():
+        if host in endpoint.get("names", ()):
+            return vpce
+    through = API_THROUGH_ENDPOINT_HOST.match(host)
+    if through:
+        return through.group(1) if through.group(1) in endpoints else None
+    if EXECUTE_API_HOST.match(host):
+        return next((v for v, e in endpoints.items() if e.get("private_dns")), None)
     return None
 
 
@@ -378,20 +405,23 @@ def _install_network_hooks(network: dict[str, Any]) -> None:
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
             # The execute-api names resolve to the data plane, as private DNS would resolve
             # them to the endpoint's ENIs.
-            if isinstance(host, str) and EXECUTE_API_HOST.match(host.lower()):
+            if isinstance(host, str) and (EXECUTE_API_HOST.match(host.lower())
+                                          or ENDPOINT_HOST.match(host.lower())):
                 return real_getaddrinfo(plane[0], plane[1], *args, **kwargs)
             return real_getaddrinfo(host, port, *args, **kwargs)
 
         socket.getaddrinfo = getaddrinfo
 
-    vpce, signature = network.get("source_vpce"), network.get("signature")
-    if vpce:
+    endpoints = network.get("endpoints") or {}
+    if endpoints:
         real_endheaders = http.client.HTTPConnection.endheaders
 
         def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if EXECUTE_API_HOST.match((self.host or "").lower()):
+            # The name connected to (not a Host header the code may set) picks the endpoint.
+            vpce = source_endpoint(self.host or "", endpoints)
+            if vpce:
                 self.putheader(SOURCE_VPCE_HEADER, vpce)
-                self.putheader(SOURCE_SIGNATURE_HEADER, signature)
+                self.putheader(SOURCE_SIGNATURE_HEADER, endpoints[vpce]["signature"])
             return real_endheaders(self, *args, **kwargs)
 
         http.client.HTTPConnection.endheaders = endheaders

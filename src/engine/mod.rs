@@ -416,8 +416,16 @@ impl<'a> Engine<'a> {
                 api_url,
                 api_key_secret_arn,
                 function_name,
+                probe_endpoint_id,
+                probe_endpoint_dns_name,
             } => self
-                .run_tests(step, api_url, api_key_secret_arn, function_name)
+                .run_tests(
+                    step,
+                    api_url,
+                    api_key_secret_arn,
+                    function_name,
+                    (probe_endpoint_id, probe_endpoint_dns_name),
+                )
                 .await
                 .map(|()| 0),
         };

@@ -182,11 +182,15 @@ pub enum StepKind {
         api_execute_arn: Source,
     },
     /// The built-in test calls: the API with the key, without it, with a wrong one, and the
-    /// consumer function.
+    /// consumer function; then the producer's own refusals, shown through the consumer
+    /// function: a call through `probe_endpoint_id` (an endpoint the producer's policy does not
+    /// name, reached by its DNS name `probe_endpoint_dns_name`) and a call with a wrong key.
     TestCall {
         api_url: Source,
         api_key_secret_arn: Source,
         function_name: Source,
+        probe_endpoint_id: Source,
+        probe_endpoint_dns_name: Source,
     },
 }
 
@@ -229,10 +233,14 @@ impl Step {
                 api_url,
                 api_key_secret_arn,
                 function_name,
+                probe_endpoint_id,
+                probe_endpoint_dns_name,
             } => vec![
                 ("api_url", api_url),
                 ("api_key_secret_arn", api_key_secret_arn),
                 ("function_name", function_name),
+                ("probe_endpoint_id", probe_endpoint_id),
+                ("probe_endpoint_dns_name", probe_endpoint_dns_name),
             ],
         }
     }

@@ -181,6 +181,9 @@ pub fn steps() -> Vec<Step> {
                     step: "consumer-api",
                     key: "ConsumerFunctionName",
                 },
+                // Never named by the producer's policy nor scoped by the endpoint-policy step.
+                probe_endpoint_id: vpc("ProbeEndpointId"),
+                probe_endpoint_dns_name: vpc("ProbeEndpointDnsName"),
             },
         },
     ]

@@ -448,6 +448,22 @@ impl Model {
         self.run.is_some() && self.finished.is_none()
     }
 
+    /// Whether a timer on screen moves with the clock: a step or a deletion under way, with
+    /// no question stopping the clock.
+    pub fn clock_shown(&self) -> bool {
+        if self.asked_since.is_some() {
+            return false;
+        }
+        let stepping = matches!(self.screen, Screen::Deploy)
+            && self.steps.iter().any(|s| s.status == StepStatus::Running);
+        let deleting = matches!(self.screen, Screen::Cleanup)
+            && self
+                .cleanup
+                .as_ref()
+                .is_some_and(|c| c.stacks.iter().any(|s| s.state == Deletion::Deleting));
+        stepping || deleting
+    }
+
     /// The run ended with `status`.
     pub fn finished_as(&self, status: RunStatus) -> bool {
         self.finished == Some(Finished::Run(status))

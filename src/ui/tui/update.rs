@@ -947,6 +947,29 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_moves_the_screen_only_while_a_timer_runs_unasked() {
+        let t0 = Instant::now();
+        let idle = Model::new(Theme::plain(), t0);
+        assert!(!idle.clock_shown(), "the home screen has no timer");
+        let mut m = started(t0);
+        assert!(m.clock_shown(), "a running step's timer");
+        update(&mut m, apply_question());
+        assert!(!m.clock_shown(), "stopped while the change set is read");
+        update(&mut m, key('y'));
+        assert!(m.clock_shown());
+        update(
+            &mut m,
+            Message::Engine(Event::StepDone {
+                step: "consumer-vpc".into(),
+                phase: Phase::Deploy,
+                seconds: 1.0,
+                api_calls: 1,
+            }),
+        );
+        assert!(!m.clock_shown(), "nothing runs");
+    }
+
+    #[test]
     fn step_failed_shows_the_error_screen_with_the_root_cause() {
         let mut m = started(Instant::now());
         let cause = RootCause {

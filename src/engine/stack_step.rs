@@ -4,6 +4,7 @@ use anyhow::Result;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::access_changes;
 use super::events::{ChangeView, Event, Question};
 use super::root_cause::root_cause;
 use super::{Engine, StepError};
@@ -38,6 +39,16 @@ pub fn change_views(changes: &[Change]) -> Vec<ChangeView> {
             resource_type: c.resource_type.clone(),
             replacement: c.replacement.clone(),
             access: touches_access(&c.resource_type),
+            replaced_by: access_changes::replacement_causes(&c.details),
+            details: if touches_access(&c.resource_type) {
+                access_changes::access_rows(
+                    &c.resource_type,
+                    c.before_context.as_deref(),
+                    c.after_context.as_deref(),
+                )
+            } else {
+                Vec::new()
+            },
         })
         .collect()
 }

@@ -35,6 +35,27 @@ pub fn change_summary(stack: &str, changes: &[ChangeView]) -> String {
                 "\n    {:<6} {} ({})",
                 c.action, c.logical_id, c.resource_type
             );
+            for d in &c.details {
+                let _ = write!(out, "\n           {}", d.line());
+            }
+        }
+    }
+    let causes: Vec<&ChangeView> = changes.iter().filter(|c| !c.replaced_by.is_empty()).collect();
+    if !causes.is_empty() {
+        let _ = write!(out, "\n  replacements:");
+        for c in causes {
+            let word = if c.replacement.as_deref() == Some("Conditional") {
+                "may be replaced"
+            } else {
+                "replaced"
+            };
+            let _ = write!(
+                out,
+                "\n    {} ({}) {word}: {} changes",
+                c.logical_id,
+                c.resource_type,
+                c.replaced_by.join(", ")
+            );
         }
     }
     out

@@ -325,6 +325,10 @@ def _resource_changes(backend: CloudFormationBackend, change_set: Any) -> list[d
     out = []
     for change in change_set.changes:
         lid = change.logical_resource_id
+        condition = new_resources.get(lid, {}).get("Condition")
+        if change.action == "Add" and condition and not scratch.lazy_condition_map[condition]:
+            # A resource its condition leaves out is not made: AWS does not list it.
+            continue
         rc: dict[str, Any] = {
             "Action": change.action,
             "LogicalResourceId": lid,

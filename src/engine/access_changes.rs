@@ -366,7 +366,16 @@ fn rule(direction: &str, r: &Value) -> String {
         other => other.to_string(),
     };
     let mut text = format!("{direction} {protocol}");
-    if protocol != "all traffic" {
+    if protocol.starts_with("icmp") {
+        // For ICMP the "ports" are the ICMP type and code, -1 meaning any.
+        let (kind, code) = (plain(&r["FromPort"]), plain(&r["ToPort"]));
+        if !kind.is_empty() && kind != "-1" {
+            text.push_str(&format!(" type {kind}"));
+            if !code.is_empty() && code != "-1" {
+                text.push_str(&format!(" code {code}"));
+            }
+        }
+    } else if protocol != "all traffic" {
         let from = plain(&r["FromPort"]);
         let to = plain(&r["ToPort"]);
         match (from.as_str(), to.as_str()) {
@@ -532,6 +541,22 @@ mod tests {
                 "- ingress tcp 80 from 0.0.0.0/0",
                 "+ ingress all traffic from sg-0abc",
                 "+ egress tcp 1024-65535 to pl-123",
+            ]
+        );
+    }
+
+    #[test]
+    fn icmp_rules_name_type_and_code() {
+        // A group that must allow no egress at all keeps one rule no packet matches.
+        let after = context(json!({"SecurityGroupEgress": [
+            {"IpProtocol": "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32"},
+            {"IpProtocol": "1", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8"}]}));
+        let rows = access_rows("AWS::EC2::SecurityGroup", None, after.as_deref());
+        assert_eq!(
+            lines(&rows),
+            [
+                "+ egress icmp type 252 code 86 to 255.255.255.255/32",
+                "+ egress icmp to 10.0.0.0/8",
             ]
         );
     }

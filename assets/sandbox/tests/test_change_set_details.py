@@ -76,6 +76,16 @@ def test_a_new_stack_shows_the_resolved_properties_and_leaves_unmade_ids_unknown
     assert all("Replacement" not in c and c["Details"] == [] for c in found.values())
 
 
+def test_a_resource_its_condition_leaves_out_is_not_listed(cfn):
+    doc = json.loads(vpc_template({"Role": dict(ROLE, Condition="MakeRole")}))
+    doc["Parameters"] = {"EndpointId": {"Type": "String"}, "Make": {"Type": "String"}}
+    doc["Conditions"] = {"MakeRole": {"Fn::Equals": [{"Ref": "Make"}, "yes"]}}
+    made(cfn, "review-condition", "no", json.dumps(doc), "CREATE", EndpointId="vpce-1", Make="no")
+    assert "Role" not in changes(cfn, "review-condition", "no")
+    made(cfn, "review-condition", "yes", json.dumps(doc), "CREATE", EndpointId="vpce-1", Make="yes")
+    assert "Role" in changes(cfn, "review-condition", "yes")
+
+
 def test_an_update_names_the_properties_that_change_and_which_replace(cfn):
     made(cfn, "review-update", "first", vpc_template(), "CREATE")
     cfn.execute_change_set(StackName="review-update", ChangeSetName="first")

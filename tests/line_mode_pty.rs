@@ -55,10 +55,24 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
         identities.contains("consumer: sandbox-consumer → account 222222222222"),
         "{identities}"
     );
+    // Each access change shows what it grants: here the key's grant to the producer account.
+    assert!(
+        identities.contains(
+            "+ Allow kms:Decrypt, kms:DescribeKey ← arn:aws:iam::111111111111:root on *"
+        ),
+        "{identities}"
+    );
     p.send("y").unwrap();
     p.send(ENTER).unwrap();
-    for _ in 0..2 {
-        wait_for(&mut p, "Apply this change set");
+    for i in 0..2 {
+        let review = wait_for(&mut p, "Apply this change set");
+        if i == 0 {
+            // The producer's API answers only through the consumer's endpoint.
+            assert!(
+                review.contains("+ Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ vpce-"),
+                "{review}"
+            );
+        }
         p.send("y").unwrap();
         p.send(ENTER).unwrap();
     }

@@ -64,19 +64,21 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
     );
     p.send("y").unwrap();
     p.send(ENTER).unwrap();
-    for i in 0..2 {
-        let review = wait_for(&mut p, "Apply this change set");
-        if i == 0 {
-            // The producer's API answers only through the consumer's endpoint.
-            assert!(
-                review.contains("+ Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ vpce-"),
-                "{review}"
-            );
-        }
+    let mut transcript = String::new();
+    for _ in 0..2 {
+        transcript += &wait_for(&mut p, "Apply this change set");
         p.send("y").unwrap();
         p.send(ENTER).unwrap();
     }
     let tests = wait_for(&mut p, "Delete every stack of");
+    transcript += &tests;
+    // The producer's review: its API answers only through the consumer's endpoint.
+    assert!(
+        transcript.contains(
+            "+ Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ vpce-"
+        ),
+        "{transcript}"
+    );
     assert!(
         tests.contains("PASS consumer API with the API key"),
         "{tests}"

@@ -17,7 +17,9 @@ also gives, for every change:
   resource not made yet, an attribute of one being changed) reads
   `{{changeSet:KNOWN_AFTER_APPLY}}`, as on AWS.
 
-Computed when the change set is made, from the stack as it stands then, as AWS does.
+Computed when the change set is made, from the stack as it stands then, as AWS does. The
+changes themselves are decided as the update that runs them decides (moto lists a resource its
+Condition leaves out, and misses one whose only change is a parameter it refers to).
 
 Whether a property re-creates its resource comes from `CREATE_ONLY_PROPERTIES`: the
 `createOnlyProperties` of the CloudFormation resource type schemas (the CloudFormation
@@ -32,7 +34,8 @@ import sys
 import traceback
 from typing import Any, Callable
 
-from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
+from moto.cloudformation import parsing
+from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.parsing import ResourceMap
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
@@ -296,7 +299,8 @@ def _resource_changes(backend: CloudFormationBackend, change_set: Any) -> list[d
     old_params = dict(run.resource_map.resolved_parameters) if run is not None and live else {}
     changed_params = {k for k, v in new_params.items() if old_params.get(k) != v}
 
-    modified = {c.logical_resource_id for c in change_set.changes if c.action == "Modify"}
+    actions = _actions(scratch, template, live, changed_params)
+    modified = {lid for action, lid in actions if action == "Modify"}
     details: dict[str, list[dict[str, Any]]] = {}
     for lid in modified:
         details[lid] = _details(live[lid].resource_json if lid in live else {},
@@ -323,27 +327,23 @@ def _resource_changes(backend: CloudFormationBackend, change_set: Any) -> list[d
         )
 
     out = []
-    for change in change_set.changes:
-        lid = change.logical_resource_id
-        condition = new_resources.get(lid, {}).get("Condition")
-        if change.action == "Add" and condition and not scratch.lazy_condition_map[condition]:
-            # A resource its condition leaves out is not made: AWS does not list it.
-            continue
+    for action, lid in actions:
+        resource_type = (new_resources.get(lid) or live[lid].resource_json).get("Type", "")
         rc: dict[str, Any] = {
-            "Action": change.action,
+            "Action": action,
             "LogicalResourceId": lid,
-            "ResourceType": change.resource_type,
+            "ResourceType": resource_type,
             "Scope": [],
             "Details": [],
         }
-        if lid in live and change.action in ("Modify", "Remove"):
+        if lid in live and action in ("Modify", "Remove"):
             rc["PhysicalResourceId"] = live[lid].physical_id
         before_props = after_props = None
-        if change.action in ("Modify", "Remove") and before is not None and lid in live:
+        if action in ("Modify", "Remove") and before is not None and lid in live:
             before_props = before.properties(live[lid].resource_json)
-        if change.action in ("Add", "Modify") and lid in new_resources:
+        if action in ("Add", "Modify") and lid in new_resources:
             after_props = after.properties(new_resources[lid])
-        if change.action == "Modify":
+        if action == "Modify":
             ds = details.get(lid, [])
             rc["Replacement"] = "True" if lid in replaced else "False"
             rc["Scope"] = ["Properties"] if ds else []
@@ -355,6 +355,24 @@ def _resource_changes(backend: CloudFormationBackend, change_set: Any) -> list[d
         if after_props is not None:
             rc["_context"]["AfterContext"] = json.dumps({"Properties": after_props})
         out.append(rc)
+    return out
+
+
+def _actions(scratch: ResourceMap, template: dict[str, Any], live: dict[str, Any],
+             changed_params: set[str]) -> list[tuple[str, str]]:
+    """(action, logical id) of each change, decided as the update that runs them decides: a
+    resource its Condition leaves out is not made (and goes, if it was), and one whose template
+    is the same changes when a parameter it refers to does."""
+    resources = template.get("Resources") or {}
+    wanted = async_cloudformation._resources_to_make(scratch, template)
+    out = []
+    for lid in wanted:
+        if lid not in live:
+            out.append(("Add", lid))
+        elif resources[lid] != live[lid].resource_json or \
+                changed_params & set(parsing.get_references_from_template(resources[lid])):
+            out.append(("Modify", lid))
+    out.extend(("Remove", lid) for lid in live if lid not in wanted)
     return out
 
 

@@ -145,3 +145,25 @@ def test_a_removed_resource_shows_what_it_was(cfn):
     assert group["Action"] == "Remove"
     assert context(group, "BeforeContext")["GroupDescription"] == "web"
     assert "AfterContext" not in group
+
+
+def test_a_changed_parameter_modifies_what_refers_to_it_and_is_named_as_the_cause(cfn):
+    doc = json.loads(vpc_template())
+    doc["Parameters"] = {"SubnetCidr": {"Type": "String"}}
+    doc["Resources"]["SubnetA"]["Properties"]["CidrBlock"] = {"Ref": "SubnetCidr"}
+    made(cfn, "review-parameter", "first", json.dumps(doc), "CREATE", SubnetCidr="10.0.1.0/24")
+    cfn.execute_change_set(StackName="review-parameter", ChangeSetName="first")
+    assert settle(cfn, "review-parameter") == "CREATE_COMPLETE"
+
+    made(cfn, "review-parameter", "second", json.dumps(doc), "UPDATE", SubnetCidr="10.0.2.0/24")
+    found = changes(cfn, "review-parameter", "second")
+    assert set(found) == {"SubnetA"}
+    subnet = found["SubnetA"]
+    assert subnet["Action"] == "Modify" and subnet["Replacement"] == "True"
+    [detail] = subnet["Details"]
+    assert detail["ChangeSource"] == "ParameterReference"
+    assert detail["CausingEntity"] == "SubnetCidr"
+    assert detail["Target"]["Name"] == "CidrBlock"
+    assert detail["Target"]["RequiresRecreation"] == "Always"
+    assert context(subnet, "BeforeContext")["CidrBlock"] == "10.0.1.0/24"
+    assert context(subnet, "AfterContext")["CidrBlock"] == "10.0.2.0/24"

@@ -102,9 +102,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
         api.contains(&(
             "added".into(),
             "resource_policy".into(),
-            format!(
-                "Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ {endpoint}"
-            )
+            format!("Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ {endpoint}")
         )),
         "{api:#?}"
     );

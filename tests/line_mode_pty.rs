@@ -57,9 +57,8 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
     );
     // Each access change shows what it grants: here the key's grant to the producer account.
     assert!(
-        identities.contains(
-            "+ Allow kms:Decrypt, kms:DescribeKey ← arn:aws:iam::111111111111:root on *"
-        ),
+        identities
+            .contains("+ Allow kms:Decrypt, kms:DescribeKey ← arn:aws:iam::111111111111:root on *"),
         "{identities}"
     );
     p.send("y").unwrap();
@@ -74,9 +73,8 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
     transcript += &tests;
     // The producer's review: its API answers only through the consumer's endpoint.
     assert!(
-        transcript.contains(
-            "+ Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ vpce-"
-        ),
+        transcript
+            .contains("+ Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ vpce-"),
         "{transcript}"
     );
     assert!(

@@ -10,8 +10,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use xwizard::aws::stacks::StackEvent;
-use xwizard::engine::{ChangeView, CheckView, Event, Question};
 use xwizard::engine::access_changes::{AccessKind, AccessRow, RowChange};
+use xwizard::engine::{ChangeView, CheckView, Event, Question};
 use xwizard::plan::{Pattern, Role};
 use xwizard::state::{Account, Deployment, RootCause, StepFailure, StepState, StepStatus};
 use xwizard::ui::tui::model::{Identity, Screen};

@@ -142,7 +142,11 @@ fn facts(resource_type: &str, props: &Value) -> Vec<(AccessKind, String)> {
     };
     match resource_type {
         "AWS::IAM::Role" => {
-            policy(&mut out, &props["AssumeRolePolicyDocument"], AccessKind::Trust);
+            policy(
+                &mut out,
+                &props["AssumeRolePolicyDocument"],
+                AccessKind::Trust,
+            );
             for p in list(&props["Policies"]) {
                 policy(&mut out, &p["PolicyDocument"], AccessKind::Policy);
             }
@@ -208,13 +212,19 @@ fn facts(resource_type: &str, props: &Value) -> Vec<(AccessKind, String)> {
             }
             out.push((kind, text));
         }
-        "AWS::ApiGateway::RestApi" => policy(&mut out, &props["Policy"], AccessKind::ResourcePolicy),
-        "AWS::EC2::VPCEndpoint" | "AWS::S3::BucketPolicy" => {
-            policy(&mut out, &props["PolicyDocument"], AccessKind::ResourcePolicy)
+        "AWS::ApiGateway::RestApi" => {
+            policy(&mut out, &props["Policy"], AccessKind::ResourcePolicy)
         }
-        "AWS::SecretsManager::ResourcePolicy" => {
-            policy(&mut out, &props["ResourcePolicy"], AccessKind::ResourcePolicy)
-        }
+        "AWS::EC2::VPCEndpoint" | "AWS::S3::BucketPolicy" => policy(
+            &mut out,
+            &props["PolicyDocument"],
+            AccessKind::ResourcePolicy,
+        ),
+        "AWS::SecretsManager::ResourcePolicy" => policy(
+            &mut out,
+            &props["ResourcePolicy"],
+            AccessKind::ResourcePolicy,
+        ),
         "AWS::KMS::Key" => policy(&mut out, &props["KeyPolicy"], AccessKind::ResourcePolicy),
         "AWS::Lambda::Permission" => {
             let mut text = format!(
@@ -321,10 +331,18 @@ fn conditions(c: &Value) -> Vec<String> {
             None => (None, base),
         };
         let symbol = match base {
-            "StringEquals" | "StringEqualsIgnoreCase" | "ArnEquals" | "NumericEquals"
-            | "DateEquals" | "Bool" | "BinaryEquals" => "=".to_string(),
-            "StringNotEquals" | "StringNotEqualsIgnoreCase" | "ArnNotEquals"
-            | "NumericNotEquals" | "DateNotEquals" => "≠".to_string(),
+            "StringEquals"
+            | "StringEqualsIgnoreCase"
+            | "ArnEquals"
+            | "NumericEquals"
+            | "DateEquals"
+            | "Bool"
+            | "BinaryEquals" => "=".to_string(),
+            "StringNotEquals"
+            | "StringNotEqualsIgnoreCase"
+            | "ArnNotEquals"
+            | "NumericNotEquals"
+            | "DateNotEquals" => "≠".to_string(),
             "StringLike" | "ArnLike" => "like".to_string(),
             "StringNotLike" | "ArnNotLike" => "not like".to_string(),
             "IpAddress" => "in".to_string(),
@@ -425,10 +443,10 @@ fn rule(direction: &str, r: &Value) -> String {
 /// `AWSLambdaVPCAccessExecutionRole` of `arn:aws:iam::aws:policy/service-role/AWSLambda…`.
 fn policy_name(arn: &Value) -> String {
     let text = plain(arn);
-    if text.starts_with("arn:") {
-        if let Some((_, name)) = text.rsplit_once('/') {
-            return name.to_string();
-        }
+    if text.starts_with("arn:")
+        && let Some((_, name)) = text.rsplit_once('/')
+    {
+        return name.to_string();
     }
     text
 }
@@ -594,8 +612,10 @@ mod tests {
         let rows = access_rows("AWS::Lambda::Permission", None, after.as_deref());
         assert_eq!(
             lines(&rows),
-            ["+ Allow lambda:InvokeFunction ← apigateway.amazonaws.com on (known after apply) \
-              if SourceArn = arn:aws:execute-api:eu-west-1:1:(known after apply)/*"]
+            [
+                "+ Allow lambda:InvokeFunction ← apigateway.amazonaws.com on (known after apply) \
+              if SourceArn = arn:aws:execute-api:eu-west-1:1:(known after apply)/*"
+            ]
         );
     }
 
@@ -608,8 +628,10 @@ mod tests {
         let rows = access_rows("AWS::KMS::Key", before.as_deref(), None);
         assert_eq!(
             lines(&rows),
-            ["- Allow kms:Decrypt, kms:DescribeKey ← arn:aws:iam::222222222222:root on * \
-              if kms:ViaService = secretsmanager.eu-west-1.amazonaws.com"]
+            [
+                "- Allow kms:Decrypt, kms:DescribeKey ← arn:aws:iam::222222222222:root on * \
+              if kms:ViaService = secretsmanager.eu-west-1.amazonaws.com"
+            ]
         );
     }
 
@@ -623,21 +645,25 @@ mod tests {
 
     #[test]
     fn replacement_names_the_properties_that_cause_it() {
-        let detail = |name: &str, recreation: &str, source: &str, entity: Option<&str>| {
-            ChangeDetail {
+        let detail =
+            |name: &str, recreation: &str, source: &str, entity: Option<&str>| ChangeDetail {
                 attribute: "Properties".into(),
                 name: Some(name.into()),
                 requires_recreation: Some(recreation.into()),
                 change_source: Some(source.into()),
                 causing_entity: entity.map(str::to_string),
-            }
-        };
+            };
         let details = [
             detail("CidrBlock", "Always", "DirectModification", None),
             detail("Tags", "Never", "DirectModification", None),
             detail("VpcId", "Always", "ResourceReference", Some("Vpc")),
             detail("CidrBlock", "Always", "DirectModification", None),
-            detail("AvailabilityZone", "Conditionally", "DirectModification", None),
+            detail(
+                "AvailabilityZone",
+                "Conditionally",
+                "DirectModification",
+                None,
+            ),
         ];
         assert_eq!(
             replacement_causes(&details),

@@ -187,9 +187,8 @@ const WIDE: usize = 98;
 
 impl Widths {
     fn of(changes: &[&ChangeView], width: usize) -> Self {
-        let longest = |f: &dyn Fn(&ChangeView) -> usize| {
-            changes.iter().map(|c| f(c)).max().unwrap_or(0)
-        };
+        let longest =
+            |f: &dyn Fn(&ChangeView) -> usize| changes.iter().map(|c| f(c)).max().unwrap_or(0);
         let replace = if width >= WIDE {
             longest(&|c| replace_cell(c).chars().count()).min(width * 3 / 10)
         } else {
@@ -206,7 +205,9 @@ impl Widths {
         } else {
             (true, type_short.max("type".len()))
         };
-        let logical = logical_full.min(avail.saturating_sub(type_wanted)).max(min_logical);
+        let logical = logical_full
+            .min(avail.saturating_sub(type_wanted))
+            .max(min_logical);
         let ty = avail.saturating_sub(logical);
         Widths {
             logical,

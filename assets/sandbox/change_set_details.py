@@ -10,7 +10,9 @@ also gives, for every change:
   property re-creates the resource), `Evaluation`, `ChangeSource` (DirectModification when the
   template's value changed, ParameterReference when a parameter it refers to did) and
   `CausingEntity` (that parameter's name);
-- with `IncludePropertyValues=true`: `BeforeContext` and `AfterContext`, JSON strings of the
+- with `IncludePropertyValues=true`: no `StatusReason` for a failed change set (an AWS quirk
+  clients must live with: "no changes" is told only by asking without them); and
+  `BeforeContext` and `AfterContext`, JSON strings of the
   form `{"Properties": {...}}` holding the resolved properties before the change (Modify,
   Remove) and after it (Add, Modify), and each detail's `Target.Path`, `BeforeValue`,
   `AfterValue` and `AttributeChangeType`. A value only the deployment decides (the id of a
@@ -458,7 +460,11 @@ class _ChangeSetView:
 
     def __init__(self, change_set: Any, include: bool):
         self._change_set = change_set
-        self.changes = [_with_values(rc, include) for rc in change_set.sandbox_resource_changes]
+        rcs = getattr(change_set, "sandbox_resource_changes", None)
+        self.changes = change_set.changes if rcs is None else [_with_values(rc, include) for rc in rcs]
+        if include and change_set.status == "FAILED":
+            # AWS leaves a failed change set's reason out of an answer with property values.
+            self.status_reason = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._change_set, name)
@@ -485,9 +491,9 @@ def _describing_details(original: Callable) -> Callable:
         change_set = self.cloudformation_backend.describe_change_set(
             change_set_name=self._get_param("ChangeSetName")
         )
-        if change_set is None or not hasattr(change_set, "sandbox_resource_changes"):
-            return original(self)
         include = self._get_bool_param("IncludePropertyValues", False)
+        if change_set is None or not (include or hasattr(change_set, "sandbox_resource_changes")):
+            return original(self)
         return ActionResult(_ChangeSetView(change_set, include))
 
     return handler

@@ -258,8 +258,9 @@ impl Stacks {
         Ok(())
     }
 
-    /// The change set's state; once ready, every change with the property values AWS
-    /// resolved (`IncludePropertyValues`), read across all pages.
+    /// The change set's state; once ready, every change (all pages), without property values:
+    /// asked with them, AWS leaves a failed change set's reason out (so "no changes" could not
+    /// be told from a failure) and drops a resource whose JSON property it cannot check.
     pub async fn change_set_state(&self, stack: &str, change_set: &str) -> Result<ChangeSetState> {
         let mut changes = Vec::new();
         let mut token: Option<String> = None;
@@ -270,7 +271,6 @@ impl Stacks {
                 .describe_change_set()
                 .stack_name(stack)
                 .change_set_name(change_set)
-                .include_property_values(true)
                 .set_next_token(token.take())
                 .send()
                 .await
@@ -299,6 +299,50 @@ impl Stacks {
             match out.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_string()),
                 _ => return Ok(ChangeSetState::Ready(changes)),
+            }
+        }
+    }
+
+    /// Adds to `changes` the property values AWS resolved for a ready change set
+    /// (`IncludePropertyValues`): each resource's before and after context. A resource AWS
+    /// leaves out of that answer keeps none.
+    pub async fn add_property_values(
+        &self,
+        stack: &str,
+        change_set: &str,
+        changes: &mut [Change],
+    ) -> Result<()> {
+        let mut token: Option<String> = None;
+        loop {
+            self.count();
+            let out = self
+                .client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .include_property_values(true)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    explain(
+                        format!("cannot read the property values of change set {change_set} of {stack}"),
+                        e,
+                    )
+                })?;
+            for rc in out.changes().iter().filter_map(|c| c.resource_change()) {
+                let valued = change_of(rc);
+                if let Some(c) = changes
+                    .iter_mut()
+                    .find(|c| c.logical_id == valued.logical_id)
+                {
+                    c.before_context = valued.before_context;
+                    c.after_context = valued.after_context;
+                }
+            }
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(()),
             }
         }
     }

@@ -10,7 +10,7 @@ use super::root_cause::root_cause;
 use super::{Engine, StepError};
 use crate::aws::api_logging::{self, LoggingRole};
 use crate::aws::apis;
-use crate::aws::error::throttled;
+use crate::aws::error::{needs_sign_in, throttled, unreachable};
 use crate::aws::stacks::{Change, ChangeSetState, StackEvent, StackInfo, Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Source, StackSpec, Step};
 
@@ -224,7 +224,7 @@ impl Engine<'_> {
                 update,
             )
             .await?;
-        let changes = loop {
+        let mut changes = loop {
             match stacks.change_set_state(&name, &change_set).await? {
                 ChangeSetState::Pending => tokio::time::sleep(self.opts.poll.min).await,
                 ChangeSetState::Ready(changes) => break changes,
@@ -245,6 +245,20 @@ impl Engine<'_> {
                 }
             }
         };
+        // What each access change grants comes from the values AWS resolved; without them
+        // the review still lists every change.
+        match stacks
+            .add_property_values(&name, &change_set, &mut changes)
+            .await
+        {
+            Ok(()) => {}
+            // Signed out or unreachable: the next call would fail the same way.
+            Err(e) if needs_sign_in(&e) || unreachable(&e) => return Err(e.into()),
+            Err(e) => self.info(
+                step.id,
+                format!("the access changes are listed without what they grant: {e:#}"),
+            ),
+        }
         let views = change_views(&changes);
         self.emit(Event::ChangeSet {
             step: step.id.to_string(),

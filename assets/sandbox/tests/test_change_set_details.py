@@ -167,3 +167,18 @@ def test_a_changed_parameter_modifies_what_refers_to_it_and_is_named_as_the_caus
     assert detail["Target"]["RequiresRecreation"] == "Always"
     assert context(subnet, "BeforeContext")["CidrBlock"] == "10.0.1.0/24"
     assert context(subnet, "AfterContext")["CidrBlock"] == "10.0.2.0/24"
+
+
+def test_asked_with_property_values_a_failed_change_set_gives_no_reason(cfn):
+    made(cfn, "review-same", "first", vpc_template(), "CREATE")
+    cfn.execute_change_set(StackName="review-same", ChangeSetName="first")
+    assert settle(cfn, "review-same") == "CREATE_COMPLETE"
+    cfn.create_change_set(StackName="review-same", ChangeSetName="same", ChangeSetType="UPDATE",
+                          TemplateBody=vpc_template())
+    plain = cfn.describe_change_set(StackName="review-same", ChangeSetName="same")
+    assert plain["Status"] == "FAILED"
+    assert "didn't contain changes" in plain["StatusReason"]
+    valued = cfn.describe_change_set(StackName="review-same", ChangeSetName="same",
+                                     IncludePropertyValues=True)
+    assert valued["Status"] == "FAILED"
+    assert "StatusReason" not in valued

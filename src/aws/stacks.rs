@@ -326,7 +326,9 @@ impl Stacks {
                 .await
                 .map_err(|e| {
                     explain(
-                        format!("cannot read the property values of change set {change_set} of {stack}"),
+                        format!(
+                            "cannot read the property values of change set {change_set} of {stack}"
+                        ),
                         e,
                     )
                 })?;

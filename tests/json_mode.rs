@@ -275,6 +275,10 @@ fn the_schema_refuses_what_the_events_never_are() {
         json!({"type": "info", "step": "x", "message": "m", "extra": 1}),
         json!({"type": "run_finished", "deployment": "d", "status": "maybe"}),
         json!({"type": "nonsense"}),
+        json!({"type": "change_set", "step": "p", "stack": "s", "changes": [{
+            "action": "Add", "logical_id": "Role", "resource_type": "AWS::IAM::Role",
+            "replacement": null, "access": true, "replaced_by": [],
+            "details": [{"change": "granted", "kind": "trust", "text": "t"}]}]}),
     ] {
         let refused = std::panic::catch_unwind(|| common::schema::assert_valid_event(&wrong));
         assert!(refused.is_err(), "{wrong} passed the schema");

@@ -460,8 +460,15 @@ fn list(v: &Value) -> Vec<Value> {
     }
 }
 
+/// The items of a value, each once: two ARNs known only after apply read as one.
 fn joined(v: &Value) -> String {
-    list(v).iter().map(plain).collect::<Vec<_>>().join(", ")
+    let mut items: Vec<String> = Vec::new();
+    for item in list(v).iter().map(plain) {
+        if !items.contains(&item) {
+            items.push(item);
+        }
+    }
+    items.join(", ")
 }
 
 /// A value as a reviewer reads it. AWS leaves what only the deployment decides (an id not yet
@@ -609,6 +616,14 @@ mod tests {
             "Principal": "apigateway.amazonaws.com",
             "SourceArn": "arn:aws:execute-api:eu-west-1:1:{{changeSet:KNOWN_AFTER_APPLY}}/*"
         }));
+        let bucket = context(json!({"PolicyDocument": {"Statement": [{"Effect": "Deny",
+            "Principal": "*", "Action": "s3:*",
+            "Resource": ["{{changeSet:KNOWN_AFTER_APPLY}}", "{{changeSet:KNOWN_AFTER_APPLY}}"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}));
+        assert_eq!(
+            lines(&access_rows("AWS::S3::BucketPolicy", None, bucket.as_deref())),
+            ["+ Deny s3:* ← * on (known after apply) if aws:SecureTransport = false"]
+        );
         let rows = access_rows("AWS::Lambda::Permission", None, after.as_deref());
         assert_eq!(
             lines(&rows),

@@ -688,6 +688,29 @@ fn review_change_set_wide_scrolled_to_the_end() {
     insta::assert_snapshot!(draw(&r.model, 100, 24));
 }
 
+/// From 100 columns every type shows whole, however wide; narrower, a review still draws.
+#[test]
+fn review_types_are_whole_from_100_columns() {
+    let mut r = Run::new();
+    r.at(0).started().step("consumer-vpc", Role::Consumer);
+    update(&mut r.model, Message::Ask(change_set_question()));
+    for _ in 0..30 {
+        r.key(KeyCode::Down);
+    }
+    for width in [24, 40, 60, 80, 99, 100, 101, 120, 160, 240] {
+        let screen = draw(&r.model, width, 24);
+        let whole = [
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            "AWS::EC2::RouteTable",
+        ]
+        .iter()
+        .all(|ty| screen.contains(ty));
+        assert!(whole || width < 100, "at {width} columns:\n{screen}");
+        assert!(screen.contains("VpcId (from Vpc)") || width < 60, "{screen}");
+    }
+}
+
 #[test]
 fn review_delete_failed_stack() {
     let mut r = Run::new();

@@ -707,7 +707,10 @@ fn review_types_are_whole_from_100_columns() {
         .iter()
         .all(|ty| screen.contains(ty));
         assert!(whole || width < 100, "at {width} columns:\n{screen}");
-        assert!(screen.contains("VpcId (from Vpc)") || width < 60, "{screen}");
+        assert!(
+            screen.contains("VpcId (from Vpc)") || width < 60,
+            "{screen}"
+        );
     }
 }
 

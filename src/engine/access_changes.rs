@@ -621,7 +621,11 @@ mod tests {
             "Resource": ["{{changeSet:KNOWN_AFTER_APPLY}}", "{{changeSet:KNOWN_AFTER_APPLY}}"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}));
         assert_eq!(
-            lines(&access_rows("AWS::S3::BucketPolicy", None, bucket.as_deref())),
+            lines(&access_rows(
+                "AWS::S3::BucketPolicy",
+                None,
+                bucket.as_deref()
+            )),
             ["+ Deny s3:* ← * on (known after apply) if aws:SecureTransport = false"]
         );
         let rows = access_rows("AWS::Lambda::Permission", None, after.as_deref());

@@ -245,12 +245,16 @@ impl Engine<'_> {
                 }
             }
         };
-        // What each access change grants comes from the values AWS resolved; without them
-        // the review still lists every change.
-        match stacks
-            .add_property_values(&name, &change_set, &mut changes)
-            .await
-        {
+        // What each access change grants comes from the values AWS resolved (asked for only
+        // when there is one); without them the review still lists every change.
+        let values = if changes.iter().any(|c| touches_access(&c.resource_type)) {
+            stacks
+                .add_property_values(&name, &change_set, &mut changes)
+                .await
+        } else {
+            Ok(())
+        };
+        match values {
             Ok(()) => {}
             // Signed out or unreachable: the next call would fail the same way.
             Err(e) if needs_sign_in(&e) || unreachable(&e) => return Err(e.into()),

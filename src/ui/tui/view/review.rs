@@ -168,8 +168,8 @@ fn change_set(
 
 /// Column widths of the change list, computed from the width there is: the type whole
 /// whenever it fits with a readable logical id (at 100 columns and more it always does), else
-/// without `AWS::`; from 100 columns the replace column as wide as its longest cause (up to
-/// three tenths), narrower terminals show the cause on a row below.
+/// without `AWS::`; from 100 columns the replace column as wide as its longest cause where the
+/// types leave room for it; a cause without room shows on a row below its change.
 struct Widths {
     logical: usize,
     ty: usize,
@@ -182,24 +182,26 @@ struct Widths {
 const FIXED: usize = 1 + 1 + 6 + 1 + 1 + 1;
 /// The narrowest a logical id gets while types are cut.
 const MIN_LOGICAL: usize = 20;
-/// Inside width from which whole types and replacement causes show in their columns.
+/// Inside width (100 columns less the borders) from which replacement causes may take a column.
 const WIDE: usize = 98;
 
 impl Widths {
     fn of(changes: &[&ChangeView], width: usize) -> Self {
         let longest =
             |f: &dyn Fn(&ChangeView) -> usize| changes.iter().map(|c| f(c)).max().unwrap_or(0);
+        let logical_full = longest(&|c| c.logical_id.chars().count()).max("logical id".len());
+        let type_full = longest(&|c| c.resource_type.chars().count()).max("type".len());
+        let min_logical = logical_full.min(MIN_LOGICAL);
+        // Whole types come first: the replace column takes only what they leave.
         let replace = if width >= WIDE {
-            longest(&|c| replace_cell(c).chars().count()).min(width * 3 / 10)
+            longest(&|c| replace_cell(c).chars().count())
+                .min(width.saturating_sub(FIXED + type_full + min_logical))
         } else {
             0
         }
         .max("replace".len());
         let avail = width.saturating_sub(FIXED + replace);
-        let logical_full = longest(&|c| c.logical_id.chars().count()).max("logical id".len());
-        let type_full = longest(&|c| c.resource_type.chars().count()).max("type".len());
         let type_short = longest(&|c| short_type(&c.resource_type).chars().count());
-        let min_logical = logical_full.min(MIN_LOGICAL);
         let (short_types, type_wanted) = if type_full + min_logical <= avail {
             (false, type_full)
         } else {

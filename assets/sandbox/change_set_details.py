@@ -23,14 +23,17 @@ Computed when the change set is made, from the stack as it stands then, as AWS d
 changes themselves are decided as the update that runs them decides (moto lists a resource its
 Condition leaves out, and misses one whose only change is a parameter it refers to).
 
-Whether a property re-creates its resource comes from `CREATE_ONLY_PROPERTIES`: the
-`createOnlyProperties` of the CloudFormation resource type schemas (the CloudFormation
-Registry), for the types the sandbox's templates use. A type not listed re-creates on none.
+Whether a property re-creates its resource comes from the `createOnlyProperties` of the
+CloudFormation resource type schemas, which cfn-lint (a dependency of moto's server) ships: a
+create-only property re-creates Always, one holding create-only parts Conditionally.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
+import os
 import re
 import sys
 import traceback
@@ -47,61 +50,25 @@ import cfn_intrinsics
 
 KNOWN_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
 
-# createOnlyProperties of each resource type schema (top-level names).
-CREATE_ONLY_PROPERTIES: dict[str, frozenset[str]] = {
-    "AWS::ApiGateway::Authorizer": frozenset({"RestApiId"}),
-    "AWS::ApiGateway::Deployment": frozenset({"DeploymentCanarySettings", "RestApiId"}),
-    "AWS::ApiGateway::Method": frozenset({"RestApiId", "ResourceId", "HttpMethod"}),
-    "AWS::ApiGateway::Resource": frozenset({"ParentId", "PathPart", "RestApiId"}),
-    "AWS::ApiGateway::Stage": frozenset({"RestApiId", "StageName"}),
-    "AWS::ApiGateway::VpcLink": frozenset({"TargetArns"}),
-    "AWS::EC2::EIP": frozenset({"Domain", "NetworkBorderGroup", "TransferAddress", "IpamPoolId", "Address"}),
-    "AWS::EC2::FlowLog": frozenset({
-        "DeliverCrossAccountRole", "DeliverLogsPermissionArn", "DestinationOptions", "LogDestination",
-        "LogDestinationType", "LogFormat", "LogGroupName", "MaxAggregationInterval", "ResourceId",
-        "ResourceType", "TrafficType",
-    }),
-    "AWS::EC2::NatGateway": frozenset({"SubnetId", "ConnectivityType", "AllocationId", "PrivateIpAddress"}),
-    "AWS::EC2::Route": frozenset({"RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock",
-                                  "DestinationPrefixListId"}),
-    "AWS::EC2::RouteTable": frozenset({"VpcId"}),
-    "AWS::EC2::SecurityGroup": frozenset({"GroupDescription", "GroupName", "VpcId"}),
-    "AWS::EC2::SecurityGroupIngress": frozenset({
-        "CidrIp", "CidrIpv6", "FromPort", "GroupId", "GroupName", "IpProtocol", "SourcePrefixListId",
-        "SourceSecurityGroupId", "SourceSecurityGroupName", "SourceSecurityGroupOwnerId", "ToPort",
-    }),
-    "AWS::EC2::SecurityGroupEgress": frozenset({
-        "CidrIp", "CidrIpv6", "DestinationPrefixListId", "DestinationSecurityGroupId", "FromPort",
-        "GroupId", "IpProtocol", "ToPort",
-    }),
-    "AWS::EC2::Subnet": frozenset({"VpcId", "AvailabilityZone", "AvailabilityZoneId", "CidrBlock",
-                                   "OutpostArn", "Ipv4IpamPoolId", "Ipv4NetmaskLength"}),
-    "AWS::EC2::SubnetRouteTableAssociation": frozenset({"RouteTableId", "SubnetId"}),
-    "AWS::EC2::VPC": frozenset({"CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength"}),
-    "AWS::EC2::VPCEndpoint": frozenset({"ServiceName", "VpcEndpointType", "VpcId", "ServiceNetworkArn",
-                                        "ResourceConfigurationArn"}),
-    "AWS::EC2::VPCEndpointService": frozenset(),
-    "AWS::EC2::VPCEndpointServicePermissions": frozenset({"ServiceId"}),
-    "AWS::EC2::VPCGatewayAttachment": frozenset({"VpcId"}),
-    "AWS::ElasticLoadBalancingV2::Listener": frozenset({"LoadBalancerArn"}),
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": frozenset({"Name", "Scheme", "Type"}),
-    "AWS::ElasticLoadBalancingV2::TargetGroup": frozenset({"Name", "Port", "Protocol", "ProtocolVersion",
-                                                           "TargetType", "VpcId"}),
-    "AWS::IAM::ManagedPolicy": frozenset({"ManagedPolicyName", "Path"}),
-    "AWS::IAM::Role": frozenset({"Path", "RoleName"}),
-    "AWS::KMS::Alias": frozenset({"AliasName"}),
-    "AWS::Lambda::Function": frozenset({"FunctionName"}),
-    "AWS::Lambda::Permission": frozenset({
-        "Action", "EventSourceToken", "FunctionName", "FunctionUrlAuthType", "Principal", "PrincipalOrgID",
-        "SourceAccount", "SourceArn",
-    }),
-    "AWS::Logs::LogGroup": frozenset({"LogGroupName"}),
-    "AWS::S3::Bucket": frozenset({"BucketName", "ObjectLockEnabled"}),
-    "AWS::S3::BucketPolicy": frozenset({"Bucket"}),
-    "AWS::SecretsManager::ResourcePolicy": frozenset({"SecretId"}),
-    "AWS::SecretsManager::RotationSchedule": frozenset({"SecretId"}),
-    "AWS::SecretsManager::Secret": frozenset({"Name"}),
-}
+
+@functools.cache
+def _create_only_paths() -> dict[str, tuple[str, ...]]:
+    """Each resource type's `createOnlyProperties` (`/properties/CidrBlock`, …), as the
+    CloudFormation resource type schemas state them; cfn-lint, which moto's server brings,
+    ships those schemas."""
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("cfn-lint (a dependency of moto[server]) is not installed")
+    folder = os.path.join(list(spec.submodule_search_locations)[0], "data", "schemas", "resources")
+    out: dict[str, tuple[str, ...]] = {}
+    for name in os.listdir(folder):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            schema = json.load(f)
+        if isinstance(schema, dict) and schema.get("typeName"):
+            out[schema["typeName"]] = tuple(schema.get("createOnlyProperties") or ())
+    return out
 
 
 class _Unknown:
@@ -113,7 +80,14 @@ _NO_VALUE = object()
 
 
 def requires_recreation(resource_type: str, prop: str) -> str:
-    return "Always" if prop in CREATE_ONLY_PROPERTIES.get(resource_type, frozenset()) else "Never"
+    """Always when the property is create-only; Conditionally when only some of what it holds
+    is (a change elsewhere in it updates in place); Never otherwise."""
+    paths = _create_only_paths().get(resource_type, ())
+    if f"/properties/{prop}" in paths:
+        return "Always"
+    if any(p.startswith(f"/properties/{prop}/") for p in paths):
+        return "Conditionally"
+    return "Never"
 
 
 class Resolver:
@@ -307,8 +281,9 @@ def _resource_changes(backend: CloudFormationBackend, change_set: Any) -> list[d
     for lid in modified:
         details[lid] = _details(live[lid].resource_json if lid in live else {},
                                 new_resources.get(lid, {}), changed_params)
-    replaced = {lid for lid, ds in details.items()
-                if any(d["Target"].get("RequiresRecreation") == "Always" for d in ds)}
+    recreation = {lid: {d["Target"].get("RequiresRecreation") for d in ds} for lid, ds in details.items()}
+    replaced = {lid for lid, r in recreation.items() if "Always" in r}
+    maybe_replaced = {lid for lid, r in recreation.items() if "Conditionally" in r} - replaced
 
     pseudo = _pseudo(backend.account_id, backend.region_name, stack)
     exports = _exports(backend)
@@ -347,7 +322,9 @@ def _resource_changes(backend: CloudFormationBackend, change_set: Any) -> list[d
             after_props = after.properties(new_resources[lid])
         if action == "Modify":
             ds = details.get(lid, [])
-            rc["Replacement"] = "True" if lid in replaced else "False"
+            rc["Replacement"] = (
+                "True" if lid in replaced else "Conditional" if lid in maybe_replaced else "False"
+            )
             rc["Scope"] = ["Properties"] if ds else []
             rc["Details"] = ds
             rc["_values"] = (before_props or {}, after_props or {})

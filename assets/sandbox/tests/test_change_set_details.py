@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 
 from conftest import wait_until
 from test_async_cloudformation import settle, vpc_template
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import change_set_details  # noqa: E402
 
 KNOWN_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
 
@@ -182,3 +188,16 @@ def test_asked_with_property_values_a_failed_change_set_gives_no_reason(cfn):
                                      IncludePropertyValues=True)
     assert valued["Status"] == "FAILED"
     assert "StatusReason" not in valued
+
+
+def test_what_re_creates_a_resource_is_what_its_type_schema_makes_create_only():
+    recreation = change_set_details.requires_recreation
+    assert recreation("AWS::EC2::Subnet", "CidrBlock") == "Always"
+    assert recreation("AWS::EC2::Subnet", "Tags") == "Never"
+    assert recreation("AWS::IAM::Role", "RoleName") == "Always"
+    assert recreation("AWS::IAM::Role", "AssumeRolePolicyDocument") == "Never"
+    assert recreation("AWS::Lambda::Permission", "SourceArn") == "Always"
+    assert recreation("AWS::ApiGateway::RestApi", "Policy") == "Never"
+    # Only parts of the endpoint's DNS options are create-only.
+    assert recreation("AWS::EC2::VPCEndpoint", "DnsOptions") == "Conditionally"
+    assert recreation("Custom::Anything", "Whatever") == "Never"

@@ -61,6 +61,7 @@ def _behaviour_modules() -> list[Any]:
     import async_cloudformation
     import cfn_intrinsics
     import cfn_resource_types
+    import change_set_details
     import control_api
     import data_plane
     import fault_injection
@@ -76,6 +77,7 @@ def _behaviour_modules() -> list[Any]:
         cfn_intrinsics,
         cfn_resource_types,
         async_cloudformation,
+        change_set_details,
         stale_reads,
         iam_managed_policies,
         secrets_cross_account,

@@ -2,6 +2,7 @@
 //! run can be killed anywhere and resumed; reconciles saved state with what AWS really has.
 //! It reports `Event`s and asks `Question`s; it draws nothing.
 
+pub mod access_changes;
 pub mod cleanup;
 pub mod events;
 mod policy;

@@ -4,12 +4,13 @@ use anyhow::Result;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::access_changes;
 use super::events::{ChangeView, Event, Question};
 use super::root_cause::root_cause;
 use super::{Engine, StepError};
 use crate::aws::api_logging::{self, LoggingRole};
 use crate::aws::apis;
-use crate::aws::error::throttled;
+use crate::aws::error::{needs_sign_in, throttled, unreachable};
 use crate::aws::stacks::{Change, ChangeSetState, StackEvent, StackInfo, Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Source, StackSpec, Step};
 
@@ -38,6 +39,16 @@ pub fn change_views(changes: &[Change]) -> Vec<ChangeView> {
             resource_type: c.resource_type.clone(),
             replacement: c.replacement.clone(),
             access: touches_access(&c.resource_type),
+            replaced_by: access_changes::replacement_causes(&c.details),
+            details: if touches_access(&c.resource_type) {
+                access_changes::access_rows(
+                    &c.resource_type,
+                    c.before_context.as_deref(),
+                    c.after_context.as_deref(),
+                )
+            } else {
+                Vec::new()
+            },
         })
         .collect()
 }
@@ -213,7 +224,7 @@ impl Engine<'_> {
                 update,
             )
             .await?;
-        let changes = loop {
+        let mut changes = loop {
             match stacks.change_set_state(&name, &change_set).await? {
                 ChangeSetState::Pending => tokio::time::sleep(self.opts.poll.min).await,
                 ChangeSetState::Ready(changes) => break changes,
@@ -234,6 +245,24 @@ impl Engine<'_> {
                 }
             }
         };
+        // What each access change grants comes from the values AWS resolved (asked for only
+        // when there is one); without them the review still lists every change.
+        let values = if changes.iter().any(|c| touches_access(&c.resource_type)) {
+            stacks
+                .add_property_values(&name, &change_set, &mut changes)
+                .await
+        } else {
+            Ok(())
+        };
+        match values {
+            Ok(()) => {}
+            // Signed out or unreachable: the next call would fail the same way.
+            Err(e) if needs_sign_in(&e) || unreachable(&e) => return Err(e.into()),
+            Err(e) => self.info(
+                step.id,
+                format!("the access changes are listed without what they grant: {e:#}"),
+            ),
+        }
         let views = change_views(&changes);
         self.emit(Event::ChangeSet {
             step: step.id.to_string(),

@@ -21,6 +21,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "async_cloudformation.py",
     "cfn_intrinsics.py",
     "cfn_resource_types.py",
+    "change_set_details.py",
     "control_api.py",
     "data_plane.py",
     "fault_injection.py",

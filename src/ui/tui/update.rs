@@ -1010,6 +1010,8 @@ mod tests {
                 resource_type: "AWS::IAM::Role".into(),
                 replacement: None,
                 access: true,
+                replaced_by: Vec::new(),
+                details: Vec::new(),
             }],
         })
     }

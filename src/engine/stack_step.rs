@@ -83,8 +83,8 @@ impl Engine<'_> {
     /// takes a while to make a new role usable by API Gateway, and a stack that made it and
     /// set it at once would fail now and then ("does not have required permissions").
     async fn api_logging_role(&self, step: &Step) -> Result<(String, String), StepError> {
-        let account = &self.deployment.account(step.role).account_id;
-        let region = &self.deployment.region;
+        let account = self.deployment().account(step.role).account_id.clone();
+        let region = self.deployment().region.clone();
         let message = match api_logging::current(self.sessions.of(step.role)).await? {
             LoggingRole::Working { arn, unchecked } => {
                 let note = unchecked
@@ -104,7 +104,7 @@ impl Engine<'_> {
                 "API Gateway in {account} ({region}) logs through {arn}, which no longer exists"
             ),
         };
-        let name = format!("xw-{}-apigw-cloudwatch", self.deployment.name);
+        let name = format!("xw-{}-apigw-cloudwatch", self.deployment().name);
         let made = api_logging::ensure_role(self.sessions.of(step.role), &name).await?;
         self.info(
             step.id,
@@ -121,7 +121,7 @@ impl Engine<'_> {
     /// stack is deleted (after asking, as any failed stack is) and the role, older now, set
     /// again. At most `LOGGING_ROLE_ATTEMPTS` times, each after a longer pause, saying why.
     pub(super) async fn run_stack_retrying(
-        &mut self,
+        &self,
         step: &Step,
         spec: &StackSpec,
     ) -> Result<u32, StepError> {
@@ -149,15 +149,10 @@ impl Engine<'_> {
     }
 
     /// Returns the CloudFormation calls made while waiting on the stack.
-    pub(super) async fn run_stack(
-        &mut self,
-        step: &Step,
-        spec: &StackSpec,
-    ) -> Result<u32, StepError> {
-        let name = plan::stack_name(&self.deployment.name, spec);
+    pub(super) async fn run_stack(&self, step: &Step, spec: &StackSpec) -> Result<u32, StepError> {
+        let name = plan::stack_name(&self.deployment().name, spec);
         let stacks = Stacks::new(self.sessions.of(step.role));
-        self.deployment.step_mut(step.id).stack_name = Some(name.clone());
-        self.save()?;
+        self.change(|d| d.step_mut(step.id).stack_name = Some(name.clone()))?;
 
         let mut existing = stacks.describe(&name).await?;
         if let Some(info) = &existing {
@@ -213,7 +208,7 @@ impl Engine<'_> {
                 .map(|d| d.as_nanos())
                 .unwrap_or_default()
         );
-        let tags = vec![(DEPLOYMENT_TAG.to_string(), self.deployment.name.clone())];
+        let tags = vec![(DEPLOYMENT_TAG.to_string(), self.deployment().name.clone())];
         stacks
             .create_change_set(
                 &name,
@@ -272,7 +267,7 @@ impl Engine<'_> {
         let question = Question::ApplyChangeSet {
             step: step.id.to_string(),
             stack: name.clone(),
-            account_id: self.deployment.account(step.role).account_id.clone(),
+            account_id: self.deployment().account(step.role).account_id.clone(),
             changes: views,
         };
         if !self.ask(&question).await? {
@@ -307,8 +302,7 @@ impl Engine<'_> {
                 "run `xwizard resume <name>`",
             ));
         };
-        self.deployment.step_mut(step.id).stack_id = Some(info.id.clone());
-        self.save()?;
+        self.change(|d| d.step_mut(step.id).stack_id = Some(info.id.clone()))?;
         let awaiting = if update {
             Awaiting::Update
         } else {
@@ -341,7 +335,7 @@ impl Engine<'_> {
                     next: format!(
                         "fix the cause, then `xwizard resume <name>` (the failed stack is deleted first, after asking); \
                          or `xwizard destroy <name>` to remove everything in account {}",
-                        self.deployment.account(step.role).account_id
+                        self.deployment().account(step.role).account_id
                     ),
                 })
             }
@@ -355,7 +349,7 @@ impl Engine<'_> {
             return Ok(());
         };
         let Some(api_id) = self
-            .deployment
+            .deployment()
             .step(step.id)
             .outputs
             .get(target.api_id_output)
@@ -378,7 +372,7 @@ impl Engine<'_> {
 
     pub(super) fn refuse_foreign(&self, info: &StackInfo) -> Result<(), StepError> {
         match info.tags.get(DEPLOYMENT_TAG) {
-            Some(owner) if *owner == self.deployment.name => Ok(()),
+            Some(owner) if *owner == self.deployment().name => Ok(()),
             owner => Err(StepError::new(
                 format!(
                     "stack {} exists but belongs to {}; xwizard will not touch it",
@@ -393,7 +387,7 @@ impl Engine<'_> {
     }
 
     async fn delete_failed_stack(
-        &mut self,
+        &self,
         step: &Step,
         stacks: &Stacks,
         info: &StackInfo,
@@ -401,7 +395,7 @@ impl Engine<'_> {
         let question = Question::DeleteFailedStack {
             step: step.id.to_string(),
             stack: info.name.clone(),
-            account_id: self.deployment.account(step.role).account_id.clone(),
+            account_id: self.deployment().account(step.role).account_id.clone(),
             status: info.status.clone(),
         };
         if !self.ask(&question).await? {
@@ -437,7 +431,7 @@ impl Engine<'_> {
     }
 
     fn take_outputs(
-        &mut self,
+        &self,
         step: &Step,
         stacks: &Stacks,
         info: Option<StackInfo>,
@@ -448,10 +442,11 @@ impl Engine<'_> {
                 "run `xwizard resume <name>`",
             ));
         };
-        let s = self.deployment.step_mut(step.id);
-        s.stack_id = Some(info.id.clone());
-        s.outputs = info.outputs.clone();
-        self.save()?;
+        self.change(|d| {
+            let s = d.step_mut(step.id);
+            s.stack_id = Some(info.id.clone());
+            s.outputs = info.outputs.clone();
+        })?;
         self.emit(Event::Outputs {
             step: step.id.to_string(),
             outputs: info.outputs,
@@ -483,7 +478,7 @@ impl Engine<'_> {
         let mut started = awaiting == Awaiting::UnderWay;
         let called = std::time::Instant::now();
         let stack_name = self
-            .deployment
+            .deployment()
             .step(step.id)
             .stack_name
             .unwrap_or_else(|| stack_id.to_string());

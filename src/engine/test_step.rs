@@ -28,7 +28,7 @@ const WRONG_KEY: &str = "xwizardWrongKey0000000000000000x";
 
 impl Engine<'_> {
     pub(super) async fn run_tests(
-        &mut self,
+        &self,
         step: &Step,
         api_url: &Source,
         secret: &Source,

@@ -211,6 +211,28 @@ impl Step {
         }
     }
 
+    /// The steps that must be done before this one starts: those whose outputs it takes, and,
+    /// for the test calls, every step before them (they test the whole). Steps needing
+    /// nothing of each other run side by side.
+    pub fn needs(&self, plan: &[Step]) -> Vec<&'static str> {
+        if matches!(self.kind, StepKind::TestCall { .. }) {
+            return plan
+                .iter()
+                .take_while(|s| s.id != self.id)
+                .map(|s| s.id)
+                .collect();
+        }
+        let mut needs: Vec<&'static str> = Vec::new();
+        for (_, source) in self.inputs() {
+            if let Source::Output { step, .. } = source
+                && !needs.contains(step)
+            {
+                needs.push(step);
+            }
+        }
+        needs
+    }
+
     /// Every value the step takes, by name: a stack's parameters, an SDK step's inputs.
     pub fn inputs(&self) -> Vec<(&'static str, &Source)> {
         match &self.kind {
@@ -347,6 +369,40 @@ pub fn validate_region(region: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pattern_1_runs_the_targets_beside_the_producer_and_the_policy_beside_the_consumer_api() {
+        let plan = Pattern::VpcEndpoint.steps();
+        let needs = |id: &str| {
+            let step = plan
+                .iter()
+                .find(|s| s.id == id)
+                .expect("a step of the plan");
+            let mut needs = step.needs(&plan);
+            needs.sort_unstable();
+            needs
+        };
+        assert!(needs("consumer-vpc").is_empty());
+        assert_eq!(needs("register-targets"), ["consumer-vpc"]);
+        assert_eq!(needs("producer"), ["consumer-vpc"]);
+        assert_eq!(needs("scope-endpoint-policy"), ["consumer-vpc", "producer"]);
+        assert_eq!(needs("consumer-api"), ["consumer-vpc", "producer"]);
+        assert_eq!(
+            needs("test").len(),
+            plan.len() - 1,
+            "the test waits for all"
+        );
+        // Every step needs only steps before it: the plan's order is one the graph allows.
+        for (i, step) in plan.iter().enumerate() {
+            for need in step.needs(&plan) {
+                assert!(
+                    plan[..i].iter().any(|s| s.id == need),
+                    "{} needs {need}",
+                    step.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn region_names_are_checked() {

@@ -106,7 +106,8 @@ pub fn render(event: &Event) -> Option<String> {
             }
             text
         }
-        Event::Info { message, .. } => format!("  {message}"),
+        // Steps run side by side: each line names its own.
+        Event::Info { step, message } => format!("  {step}: {message}"),
         Event::CheckRetry {
             check,
             attempt,

@@ -270,7 +270,11 @@ fn on_event(model: &mut Model, event: Event) {
                 model.screen = Screen::Cleanup;
                 return;
             }
-            model.stack = None;
+            // A step beside a stack step (registering targets while the producer stack is
+            // made) leaves that stack in sight.
+            if stack.is_some() {
+                model.stack = None;
+            }
             if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                 row.status = StepStatus::Running;
                 row.started = Some(now);

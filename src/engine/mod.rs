@@ -153,6 +153,8 @@ pub struct Engine<'a> {
     /// Milliseconds spent waiting for the user's answers: a step's time is AWS's, not the
     /// time its change set was read for.
     answering_ms: AtomicU64,
+    /// One question at a time: steps running side by side queue theirs.
+    asking: tokio::sync::Mutex<()>,
 }
 
 impl<'a> Engine<'a> {
@@ -172,6 +174,7 @@ impl<'a> Engine<'a> {
             asker,
             opts,
             answering_ms: AtomicU64::new(0),
+            asking: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -209,6 +212,7 @@ impl<'a> Engine<'a> {
 
     /// Asks the user; the time the question waits is left out of the step's time.
     async fn ask(&self, question: &Question) -> Result<bool> {
+        let _turn = self.asking.lock().await;
         let started = Instant::now();
         let answer = self.asker.confirm(question).await;
         let waited = started.elapsed().as_millis() as u64;

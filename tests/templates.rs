@@ -34,7 +34,11 @@ fn templates_on_disk() -> Vec<(String, String)> {
     paths
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             (rel, std::fs::read_to_string(&p).unwrap())
         })
         .collect()
@@ -70,15 +74,19 @@ fn section(body: &str, name: &str) -> Vec<(String, bool)> {
 }
 
 fn template(path: &str) -> String {
-    std::fs::read_to_string(templates_dir().join(path))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
+    std::fs::read_to_string(templates_dir().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 #[test]
 fn every_template_can_be_sent_inline() {
     let all = templates_on_disk();
-    assert!(all.iter().any(|(p, _)| p.starts_with("pattern1/")), "{all:?}");
-    assert!(all.iter().any(|(p, _)| p.starts_with("pattern2/")), "{all:?}");
+    let paths: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
+    for pattern in ["pattern1/", "pattern2/"] {
+        assert!(
+            paths.iter().any(|p| p.starts_with(pattern)),
+            "no {pattern} template among {paths:?}"
+        );
+    }
     for (path, body) in &all {
         assert!(
             body.len() < INLINE_LIMIT,
@@ -140,11 +148,27 @@ fn pattern2_wiring() -> Vec<(&'static str, &'static str, From)> {
         (API, "HostedZoneId", Wizard),
         (API, "VpcId", Output(NETWORK, "VpcId")),
         (API, "PrivateSubnetIds", Output(NETWORK, "PrivateSubnetIds")),
-        (API, "ExecuteApiEndpointId", Output(NETWORK, "ExecuteApiEndpointId")),
-        (API, "AlbSecurityGroupId", Output(NETWORK, "AlbSecurityGroupId")),
-        (API, "NlbSecurityGroupId", Output(NETWORK, "NlbSecurityGroupId")),
+        (
+            API,
+            "ExecuteApiEndpointId",
+            Output(NETWORK, "ExecuteApiEndpointId"),
+        ),
+        (
+            API,
+            "AlbSecurityGroupId",
+            Output(NETWORK, "AlbSecurityGroupId"),
+        ),
+        (
+            API,
+            "NlbSecurityGroupId",
+            Output(NETWORK, "NlbSecurityGroupId"),
+        ),
         (API, "LogsBucketName", Output(NETWORK, "LogsBucketName")),
-        (API, "TrustBundleBucketName", Output(NETWORK, "TrustBundleBucketName")),
+        (
+            API,
+            "TrustBundleBucketName",
+            Output(NETWORK, "TrustBundleBucketName"),
+        ),
         (API, "TrustBundleKey", Wizard),
         (API, "TrustBundleVersion", Wizard),
         (API, "ApiKeySecretArn", Output(NETWORK, "ApiKeySecretArn")),
@@ -153,9 +177,21 @@ fn pattern2_wiring() -> Vec<(&'static str, &'static str, From)> {
         (API, "ApiGatewayLoggingRoleToSet", Wizard),
         (CONSUMER, "DeploymentName", Wizard),
         (CONSUMER, "ProducerAccountId", Wizard),
-        (CONSUMER, "EndpointServiceName", Output(API, "EndpointServiceName")),
-        (CONSUMER, "ApiKeySecretArn", Output(NETWORK, "ApiKeySecretArn")),
-        (CONSUMER, "ApiKeyKmsKeyArn", Output(NETWORK, "ApiKeyKmsKeyArn")),
+        (
+            CONSUMER,
+            "EndpointServiceName",
+            Output(API, "EndpointServiceName"),
+        ),
+        (
+            CONSUMER,
+            "ApiKeySecretArn",
+            Output(NETWORK, "ApiKeySecretArn"),
+        ),
+        (
+            CONSUMER,
+            "ApiKeyKmsKeyArn",
+            Output(NETWORK, "ApiKeyKmsKeyArn"),
+        ),
         (CONSUMER, "AvailabilityZone1", Wizard),
         (CONSUMER, "AvailabilityZone2", Wizard),
     ]

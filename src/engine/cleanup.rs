@@ -265,26 +265,26 @@ impl Engine<'_> {
         }
     }
 
-    /// What the stacks keep when they go, by design: the API Gateway logging roles they made,
-    /// which every REST API of their account and region logs through from then on.
+    /// What the stacks keep when they go, by design (e.g. the API Gateway logging roles they
+    /// made, which every REST API of their account and region logs through from then on).
     fn kept_on_purpose(&self) -> Vec<KeptItem> {
         let mut kept = Vec::new();
         let d = self.deployment();
         for step in d.pattern.steps() {
-            if let Some(arn) = d.step(step.id).outputs.get("ApiGatewayLoggingRoleArn") {
-                kept.push(KeptItem {
-                    what: format!("{arn} ({})", d.region),
-                    why: "API Gateway's CloudWatch logging role: every REST API of its account \
-                          and region logs through it; delete it only after pointing API \
-                          Gateway's account settings at another role"
-                        .into(),
-                });
+            let outputs = d.step(step.id).outputs;
+            for (output, why) in d.pattern.aftercare().kept {
+                if let Some(what) = outputs.get(*output) {
+                    kept.push(KeptItem {
+                        what: format!("{what} ({})", d.region),
+                        why: why.to_string(),
+                    });
+                }
             }
         }
         kept
     }
 
-    /// Stacks, VPCs, endpoints and the API-key secret of the deployment still present.
+    /// Stacks, VPCs, endpoints and secrets of the deployment still present.
     async fn leftovers(&self) -> Result<Vec<String>> {
         let d = self.deployment();
         let mut left: Vec<String> = stacks_present(&d, self.sessions)
@@ -294,7 +294,7 @@ impl Engine<'_> {
             .collect();
         // Any other stack tagged for the deployment, whatever made it or named it.
         for role in Role::BOTH {
-            let account = self.deployment().account(role).account_id.clone();
+            let account = &d.account(role).account_id;
             for info in Stacks::new(self.sessions.of(role))
                 .tagged(DEPLOYMENT_TAG, &d.name)
                 .await?
@@ -306,7 +306,7 @@ impl Engine<'_> {
             }
         }
         for role in Role::BOTH {
-            let account = self.deployment().account(role).account_id.clone();
+            let account = &d.account(role).account_id;
             for item in Endpoints::new(self.sessions.of(role))
                 .leftovers(DEPLOYMENT_TAG, &d.name)
                 .await?
@@ -315,10 +315,12 @@ impl Engine<'_> {
             }
         }
         for step in d.steps.values() {
-            if let Some(arn) = step.outputs.get("ApiKeySecretArn")
-                && secrets::exists(self.sessions.of(Role::Consumer), arn).await?
-            {
-                left.push(format!("secret {arn}"));
+            for (output, role) in d.pattern.aftercare().secrets {
+                if let Some(arn) = step.outputs.get(*output)
+                    && secrets::exists(self.sessions.of(*role), arn).await?
+                {
+                    left.push(format!("secret {arn}"));
+                }
             }
         }
         Ok(left)

@@ -61,6 +61,23 @@ impl Pattern {
             Pattern::VpcEndpoint => pattern1::ABOUT,
         }
     }
+
+    /// What a cleanup looks at besides the stacks.
+    pub fn aftercare(self) -> Aftercare {
+        match self {
+            Pattern::VpcEndpoint => pattern1::AFTERCARE,
+        }
+    }
+}
+
+/// The outputs a cleanup reads once the stacks are gone.
+#[derive(Debug, Clone, Copy)]
+pub struct Aftercare {
+    /// (output, why): what the stacks leave in place on purpose when deleted, named by an
+    /// output, and why it stays.
+    pub kept: &'static [(&'static str, &'static str)],
+    /// (output, account): secrets that must be gone once the stacks are, and where they are.
+    pub secrets: &'static [(&'static str, Role)],
 }
 
 /// A pattern as the user chooses it: a picture, what it makes, what it costs, what it needs.

@@ -2,6 +2,18 @@
 //! (The seed's `vpc-endpoint/`: ConsumerVpcStack, ProducerStack, ConsumerApiStack and the two
 //! custom resources that became steps 2 and 4.)
 
+/// A stack that made API Gateway's logging role keeps it; the API-key secret goes with the
+/// consumer network stack.
+pub const AFTERCARE: super::Aftercare = super::Aftercare {
+    kept: &[(
+        "ApiGatewayLoggingRoleArn",
+        "API Gateway's CloudWatch logging role: every REST API of its account and region logs \
+         through it; delete it only after pointing API Gateway's account settings at another \
+         role",
+    )],
+    secrets: &[("ApiKeySecretArn", Role::Consumer)],
+};
+
 /// The pattern screen's text: the costs are approximate us-east-1 prices.
 pub const ABOUT: super::About = super::About {
     diagram: include_str!("../../assets/diagrams/pattern1.txt"),

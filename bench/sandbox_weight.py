@@ -14,7 +14,8 @@ Run with the sandbox's Python (it has moto and boto3):
   patterns' functions do) and its next invokes, on a started emulator, vs a `python -c
   "import boto3"` started from scratch (what any cold interpreter pays for that import);
 - with `--xwizard`: a Pattern 1 deployment (`xwizard new --preset profiles/sandbox.toml --yes
-  --json`), the latencies its test step saw, then keyed GETs through the data plane to the
+  --json`), the latencies its test step saw, the emulator's RSS and its function workers' RSS
+  after it, then keyed GETs through the data plane to the
   consumer API (a new TLS connection each, as curl makes), vs a GET of the emulator's own
   /moto-api/ over plain HTTP in the same run.
 """
@@ -256,6 +257,8 @@ def bench_data_plane(binary: str, runs: int) -> dict:
                   aws_access_key_id=CONSUMER_KEYS[0], aws_secret_access_key=CONSUMER_KEYS[1])
         key = boto3.client("secretsmanager", **kw).get_secret_value(
             SecretId=outputs["ApiKeySecretArn"])["SecretString"]
+        rss_after = rss_kib(ready["pid"])
+        workers_after = children_rss_kib(ready["pid"])
         url = urllib.parse.urlsplit(outputs["ConsumerApiEndpoint"])
         plane = ready["data_plane"]
         keyed, unkeyed, peer = [], [], []
@@ -271,6 +274,8 @@ def bench_data_plane(binary: str, runs: int) -> dict:
             peer.append(time.monotonic() - t)
         return {
             "deploy_test_checks_ms": checks,
+            "sandbox_rss_mib_after_pattern1": round(rss_after / 1024, 1),
+            "function_workers_rss_mib_after_pattern1": round(workers_after / 1024, 1),
             "warm_keyed_get_s": round(statistics.median(keyed), 3),
             "warm_keyed_get_max_s": round(max(keyed), 3),
             "warm_unkeyed_get_s": round(statistics.median(unkeyed), 3),

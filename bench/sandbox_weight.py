@@ -11,7 +11,8 @@ Run with the sandbox's Python (it has moto and boto3):
   background work done by then; the function workers it started are counted apart), vs the
   plain moto server's;
 - a function's first invoke (a Python function whose module imports boto3 at its top, as the
-  patterns' functions do) and its next invokes, on a started emulator, vs a `python -c
+  patterns' functions do) and its next invokes, on a started emulator, and the first invoke of a
+  function called right after another function's first invoke, vs a `python -c
   "import boto3"` started from scratch (what any cold interpreter pays for that import);
 - with `--xwizard`: a Pattern 1 deployment (`xwizard new --preset profiles/sandbox.toml --yes
   --json`), the latencies its test step saw, the emulator's RSS and its function workers' RSS
@@ -42,7 +43,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-EMULATOR = os.path.join(ROOT, "assets", "sandbox", "emulator.py")
+_emulator_dir = [os.path.join(ROOT, "assets", "sandbox")]
 CONSUMER_KEYS = ("AKIAXWIZARDCONSUMER1", "xwizard-sandbox-consumer-secret-key-0002")
 
 
@@ -91,7 +92,7 @@ def signed_call(endpoint: str, keys: tuple[str, str]) -> None:
 def start_emulator(port: int, data_dir: str) -> subprocess.Popen:
     # As src/sandbox/process.rs launches it.
     return subprocess.Popen(
-        [sys.executable, EMULATOR, "--ready-file", os.path.join(data_dir, "ready.json"),
+        [sys.executable, os.path.join(_emulator_dir[0], "emulator.py"), "--ready-file", os.path.join(data_dir, "ready.json"),
          "--data-dir", data_dir, "--pace", "fast", "--port", str(port),
          "--data-plane-port", "0", "--exit-with-parent"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -170,7 +171,7 @@ def function_zip() -> bytes:
 
 def bench_invoke(runs: int) -> dict:
     port = free_port()
-    cold, warm = [], []
+    cold, warm, burst = [], [], []
     with tempfile.TemporaryDirectory() as data_dir:
         proc = start_emulator(port, data_dir)
         try:
@@ -198,6 +199,20 @@ def bench_invoke(runs: int) -> dict:
                     out = lam.invoke(FunctionName=name)
                     warm.append(time.monotonic() - t)
                     assert "FunctionError" not in out, out["Payload"].read()
+            # Two new functions invoked back to back: the second finds the spare interpreter
+            # taken by the first and not yet replaced, so it starts one of its own.
+            for i in range(runs):
+                names = [f"bench-burst-{i}-{j}" for j in range(2)]
+                for name in names:
+                    lam.create_function(FunctionName=name, Runtime="python3.13", Role=role,
+                                        Handler="index.handler", Code={"ZipFile": function_zip()},
+                                        Timeout=10)
+                time.sleep(1)
+                for name in names:
+                    t = time.monotonic()
+                    out = lam.invoke(FunctionName=name)
+                    assert "FunctionError" not in out, out["Payload"].read()
+                burst.append(time.monotonic() - t)
         finally:
             stop(proc)
     scratch = []
@@ -209,6 +224,7 @@ def bench_invoke(runs: int) -> dict:
     return {
         "function_first_invoke_s": round(statistics.median(cold), 3),
         "function_warm_invoke_s": round(statistics.median(warm), 3),
+        "function_first_invoke_right_after_another_s": round(statistics.median(burst), 3),
         "python_import_boto3_from_scratch_s": round(statistics.median(scratch), 3),
     }
 
@@ -292,7 +308,11 @@ def main() -> None:
     parser.add_argument("--xwizard", help="the binary, for the Pattern 1 data-plane figures")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=["start", "invoke", "data-plane"])
+    parser.add_argument("--emulator-dir", help="another copy of assets/sandbox, to compare "
+                        "(e.g. `git archive REV assets/sandbox`); start and invoke only")
     args = parser.parse_args()
+    if args.emulator_dir:
+        _emulator_dir[0] = os.path.abspath(args.emulator_dir)
     report: dict = {}
     with open("/proc/loadavg") as f:
         report["loadavg_at_start"] = f.read().split()[0]

@@ -43,7 +43,8 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-_emulator_dir = [os.path.join(ROOT, "assets", "sandbox")]
+DEFAULT_EMULATOR_DIR = os.path.join(ROOT, "assets", "sandbox")
+_emulator_dir = [DEFAULT_EMULATOR_DIR]
 CONSUMER_KEYS = ("AKIAXWIZARDCONSUMER1", "xwizard-sandbox-consumer-secret-key-0002")
 
 
@@ -245,6 +246,28 @@ def keyed_get(plane_port: int, ca_file: str, host: str, path: str, key: str | No
     return resp.status, time.monotonic() - t
 
 
+def swap_emulator(ready: dict, ready_file: str) -> dict:
+    """The other copy's emulator in place of the one `sandbox up` started: same ports, data
+    dir (its CA) and ready file, so xwizard and `sandbox down` take it for theirs."""
+    os.kill(ready["pid"], 15)
+    deadline = time.monotonic() + 60
+    while os.path.exists(f"/proc/{ready['pid']}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.unlink(ready_file)
+    subprocess.Popen(
+        [sys.executable, os.path.join(_emulator_dir[0], "emulator.py"), "--ready-file", ready_file,
+         "--data-dir", os.path.dirname(ready_file), "--pace", ready["pace"],
+         "--port", ready["endpoint_url"].rsplit(":", 1)[1],
+         "--data-plane-port", str(ready["data_plane"]["port"])],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    while not os.path.exists(ready_file):
+        if time.monotonic() > deadline:
+            raise SystemExit("the other emulator did not start")
+        time.sleep(0.05)
+    return json.load(open(ready_file))
+
+
 def bench_data_plane(binary: str, runs: int) -> dict:
     state = tempfile.mkdtemp(prefix="xwizard-bench-")
     env = dict(os.environ, XWIZARD_SANDBOX_PYTHON=sys.executable)
@@ -252,7 +275,10 @@ def bench_data_plane(binary: str, runs: int) -> dict:
                                           capture_output=True, text=True, **kw)
     try:
         run("sandbox", "up", check=True)
-        ready = json.load(open(os.path.join(state, "sandbox", "ready.json")))
+        ready_file = os.path.join(state, "sandbox", "ready.json")
+        ready = json.load(open(ready_file))
+        if _emulator_dir[0] != DEFAULT_EMULATOR_DIR:
+            ready = swap_emulator(ready, ready_file)
         sandbox_env = dict(env)
         for line in run("sandbox", "env", check=True).stdout.splitlines():
             if line.startswith("export "):
@@ -309,7 +335,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=["start", "invoke", "data-plane"])
     parser.add_argument("--emulator-dir", help="another copy of assets/sandbox, to compare "
-                        "(e.g. `git archive REV assets/sandbox`); start and invoke only")
+                        "(e.g. `git archive REV assets/sandbox`); the data-plane figures run it in place of the "
+                        "emulator `sandbox up` started")
     args = parser.parse_args()
     if args.emulator_dir:
         _emulator_dir[0] = os.path.abspath(args.emulator_dir)

@@ -21,10 +21,10 @@ So each environment is a worker interpreter that lives on between invokes:
     credentials expire), and at most MAX_ENVIRONMENTS live at once (the least recently used
     idle one ends first); a sandbox reset ends them all.
 
-To keep a cold start short, one spare interpreter is started in the background (once the
-emulator's service behaviours are installed, and again each time a spare is taken) with boto3
-already imported, as it is in the Lambda runtime's image; the first invoke of a function takes
-it. The spare has no function's code, variables or credentials until it is taken.
+To keep a cold start short, one spare interpreter is started in the background (once a
+Python function is created, and again each time the spare is taken) with boto3 already
+imported, as it is in the Lambda runtime's image; the first invoke of a function takes it. The
+spare has no function's code, variables or credentials until it is taken.
 
 Each interpreter reads its orders on one pipe and answers on another; stdin is empty, and what
 the code prints during an invoke (fds 1 and 2) goes to that invoke's log. The source-endpoint
@@ -153,7 +153,25 @@ def install(_ctx: Any) -> None:
         _state["running"] = True
     control_api.on_reset(forget_all)
     threading.Thread(target=_reaper, name="function-workers", daemon=True).start()
-    _refill()
+    _spare_on_create_function()
+
+
+def _spare_on_create_function() -> None:
+    """A spare is started once a Python function exists: its first invoke usually follows."""
+    from moto.awslambda.models import LambdaBackend
+
+    if getattr(LambdaBackend.create_function, "_spare", False):
+        return
+    original = LambdaBackend.create_function
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        fn = original(self, spec)
+        if str(getattr(fn, "run_time", "") or "").startswith("python"):
+            _refill()
+        return fn
+
+    create_function._spare = True  # type: ignore[attr-defined]
+    LambdaBackend.create_function = create_function
 
 
 def stop_all() -> None:

@@ -17,12 +17,12 @@ So each environment is a worker interpreter that lives on between invokes:
   * a timeout or an exit of the interpreter ends the environment, as AWS resets it; so does an
     error importing the module (the next invoke tries init again). An exception from the
     handler does not;
-  * idle environments end after IDLE_SECONDS, any after MAX_AGE_SECONDS (before the role's
-    credentials expire), and at most MAX_ENVIRONMENTS live at once (the least recently used
+  * idle environments end after IDLE_SECONDS (an unused spare too), any after MAX_AGE_SECONDS
+    (before the role's credentials expire), and at most MAX_ENVIRONMENTS live at once (the least recently used
     idle one ends first); a sandbox reset ends them all.
 
 To keep a cold start short, one spare interpreter is started in the background (once a
-Python function is created, and again each time the spare is taken) with boto3 already
+Python function is created, and again after an invoke that took it) with boto3 already
 imported, as it is in the Lambda runtime's image; the first invoke of a function takes it. The
 spare has no function's code, variables or credentials until it is taken.
 
@@ -137,6 +137,7 @@ class _Worker:
 
 
 _lock = threading.Lock()
+_spare_ready = threading.Condition(_lock)
 _idle: dict[tuple[Any, ...], list[_Worker]] = {}
 _busy: set[_Worker] = set()
 _spares: list[_Worker] = []
@@ -219,9 +220,11 @@ def _spawn_spare() -> None:
     except OSError:
         with _lock:
             _state["spawning"] -= 1
+            _spare_ready.notify_all()
         return
     with _lock:
         _state["spawning"] -= 1
+        _spare_ready.notify_all()
         if _state["running"]:
             _spares.append(worker)
             return
@@ -234,7 +237,11 @@ def _reaper() -> None:
         with _lock:
             if not _state["running"]:
                 return
-            doomed = _expired(time.monotonic())
+            now = time.monotonic()
+            doomed = _expired(now)
+            # An unused spare goes too; the next function created or first invoked starts one.
+            doomed += [w for w in _spares if now - w.born > IDLE_SECONDS]
+            _spares[:] = [w for w in _spares if w not in doomed]
         for worker in doomed:
             worker.end()
 
@@ -286,8 +293,11 @@ def _take(fn: Any, key: tuple[Any, ...]) -> tuple[_Worker, list[_Worker]]:
                 return worker, doomed
             doomed.append(worker)
             idle = _idle.get(key)
+        # A spare on its way is further along than an interpreter started now.
+        deadline = time.monotonic() + INIT_DEADLINE
+        while not _spares and _state["spawning"] > 0 and time.monotonic() < deadline:
+            _spare_ready.wait(max(0.0, min(1.0, deadline - time.monotonic())))
         worker = _spares.pop(0) if _spares else None
-    _refill()
     if worker is None:
         worker = _Worker()
     worker.key, worker.arn = key, fn.function_arn
@@ -320,6 +330,8 @@ def invoke(fn: Any, event: Any, request_id: str) -> Any:
         return result
     finally:
         _give_back(worker, keep)
+        # After the invoke, so that a new spare's imports do not slow a cold start down.
+        _refill()
 
 
 def _invoke_in(lr: Any, worker: _Worker, fn: Any, event: Any, request_id: str) -> tuple[Any, bool]:

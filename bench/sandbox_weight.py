@@ -74,6 +74,14 @@ def children_rss_kib(pid: int) -> int:
     return sum(rss_kib(k) + children_rss_kib(k) for k in kids)
 
 
+def children_count(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return len(f.read().split())
+    except OSError:
+        return 0
+
+
 def wait_answer(url: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -301,6 +309,7 @@ def bench_data_plane(binary: str, runs: int) -> dict:
             SecretId=outputs["ApiKeySecretArn"])["SecretString"]
         rss_after = rss_kib(ready["pid"])
         workers_after = children_rss_kib(ready["pid"])
+        workers_count = children_count(ready["pid"])
         url = urllib.parse.urlsplit(outputs["ConsumerApiEndpoint"])
         plane = ready["data_plane"]
         keyed, unkeyed, peer = [], [], []
@@ -318,6 +327,7 @@ def bench_data_plane(binary: str, runs: int) -> dict:
             "deploy_test_checks_ms": checks,
             "sandbox_rss_mib_after_pattern1": round(rss_after / 1024, 1),
             "function_workers_rss_mib_after_pattern1": round(workers_after / 1024, 1),
+            "function_workers_after_pattern1": workers_count,
             "warm_keyed_get_s": round(statistics.median(keyed), 3),
             "warm_keyed_get_max_s": round(max(keyed), 3),
             "warm_unkeyed_get_s": round(statistics.median(unkeyed), 3),

@@ -65,21 +65,29 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def children_of(pid: int) -> list[int]:
+    """Every process whose parent is `pid` (started by any of its threads)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The fields after the command name, which is in parentheses and may hold spaces.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
 def children_rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            kids = [int(p) for p in f.read().split()]
-    except OSError:
-        return 0
-    return sum(rss_kib(k) + children_rss_kib(k) for k in kids)
+    return sum(rss_kib(k) + children_rss_kib(k) for k in children_of(pid))
 
 
 def children_count(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return len(f.read().split())
-    except OSError:
-        return 0
+    return len(children_of(pid))
 
 
 def wait_answer(url: str, deadline: float) -> None:

@@ -141,7 +141,7 @@ _spare_ready = threading.Condition(_lock)
 _idle: dict[tuple[Any, ...], list[_Worker]] = {}
 _busy: set[_Worker] = set()
 _spares: list[_Worker] = []
-_current: dict[str, tuple[Any, ...]] = {}  # function ARN -> the key of its configuration now
+_current: dict[str, tuple[Any, ...]] = {}  # function ARN and version -> its configuration's key
 _state = {"running": False, "spawning": 0}
 
 
@@ -279,9 +279,13 @@ def configuration_key(fn: Any) -> tuple[Any, ...]:
     )
 
 
+def _identity(fn: Any) -> str:
+    return f"{fn.function_arn}#{fn.version}"
+
+
 def _take(fn: Any, key: tuple[Any, ...]) -> tuple[_Worker, list[_Worker]]:
     with _lock:
-        _current[fn.function_arn] = key
+        _current[_identity(fn)] = key
         doomed = _expired(time.monotonic())
         idle = _idle.get(key)
         while idle:
@@ -298,9 +302,12 @@ def _take(fn: Any, key: tuple[Any, ...]) -> tuple[_Worker, list[_Worker]]:
         while not _spares and _state["spawning"] > 0 and time.monotonic() < deadline:
             _spare_ready.wait(max(0.0, min(1.0, deadline - time.monotonic())))
         worker = _spares.pop(0) if _spares else None
+        if worker is not None and worker.proc.poll() is not None:
+            doomed.append(worker)
+            worker = None
     if worker is None:
         worker = _Worker()
-    worker.key, worker.arn = key, fn.function_arn
+    worker.key, worker.arn = key, _identity(fn)
     with _lock:
         _busy.add(worker)
     return worker, doomed

@@ -9,7 +9,8 @@ Run with the sandbox's Python (it has moto and boto3):
   `moto_server` of the same moto; runs alternate between the two;
 - RSS of the emulator's process right after that first answer, and two seconds later (any
   background work done by then; the function workers it started are counted apart), vs the
-  plain moto server's;
+  plain moto server's; then the time of a first CloudFormation call (ListStacks) and the RSS
+  after it, for both: moto's CloudFormation parser imports every service moto has;
 - a function's first invoke (a Python function whose module imports boto3 at its top, as the
   patterns' functions do) and its next invokes, on a started emulator, and the first invoke of a
   function called right after another function's first invoke, vs a `python -c
@@ -144,10 +145,19 @@ def one_start(kind: str) -> dict:
             time.sleep(2)
             rss_later = rss_kib(proc.pid)
             workers = children_rss_kib(proc.pid)
+            # The first CloudFormation call: moto's parser imports every service of moto.
+            cfn = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=endpoint,
+                               aws_access_key_id=CONSUMER_KEYS[0],
+                               aws_secret_access_key=CONSUMER_KEYS[1])
+            t = time.monotonic()
+            cfn.list_stacks()
+            first_cfn = time.monotonic() - t
+            rss_cfn = rss_kib(proc.pid)
         finally:
             stop(proc)
     return {"first_answer_s": first, "first_signed_call_s": keyed, "rss_mib": rss / 1024,
-            "rss_mib_2s": rss_later / 1024, "workers_rss_mib_2s": workers / 1024}
+            "rss_mib_2s": rss_later / 1024, "workers_rss_mib_2s": workers / 1024,
+            "first_cloudformation_call_s": first_cfn, "rss_mib_after_cloudformation": rss_cfn / 1024}
 
 
 def bench_start(runs: int) -> dict:

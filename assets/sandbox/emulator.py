@@ -3,6 +3,8 @@
 Run as `python emulator.py --ready-file FILE [--port N] [--pace fast|realistic]`.
 moto is started through its own WSGI application (the same one `moto.server.main` serves);
 each module beside this one adds one AWS behaviour that moto lacks and exposes `install(ctx)`.
+Those that mend moto's services are installed before the first request that needs them, not at
+start (first_use.py), so the emulator starts about as fast and as small as moto's own server.
 When both servers listen, a JSON document describing them is written atomically to
 the ready file, which is how `xwizard sandbox up` and the tests learn the ports.
 """

@@ -83,6 +83,22 @@ def children_of(pid: int) -> list[int]:
     return kids
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages split among the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_pss_kib(pid: int) -> int:
+    return sum(pss_kib(k) + children_pss_kib(k) for k in children_of(pid))
+
+
 def children_rss_kib(pid: int) -> int:
     return sum(rss_kib(k) + children_rss_kib(k) for k in children_of(pid))
 
@@ -328,6 +344,7 @@ def bench_data_plane(binary: str, runs: int) -> dict:
         rss_after = rss_kib(ready["pid"])
         workers_after = children_rss_kib(ready["pid"])
         workers_count = children_count(ready["pid"])
+        workers_pss = children_pss_kib(ready["pid"])
         url = urllib.parse.urlsplit(outputs["ConsumerApiEndpoint"])
         plane = ready["data_plane"]
         keyed, unkeyed, peer = [], [], []
@@ -346,6 +363,7 @@ def bench_data_plane(binary: str, runs: int) -> dict:
             "sandbox_rss_mib_after_pattern1": round(rss_after / 1024, 1),
             "function_workers_rss_mib_after_pattern1": round(workers_after / 1024, 1),
             "function_workers_after_pattern1": workers_count,
+            "function_workers_pss_mib_after_pattern1": round(workers_pss / 1024, 1),
             "warm_keyed_get_s": round(statistics.median(keyed), 3),
             "warm_keyed_get_max_s": round(max(keyed), 3),
             "warm_unkeyed_get_s": round(statistics.median(unkeyed), 3),

@@ -168,3 +168,24 @@ def test_identity_first_then_a_service_later():
         python_function(sandbox, "producer", "later", "def handler(e, c):\n    return {'ok': 1}\n")
         out = client(sandbox, "lambda", "producer").invoke(FunctionName="later")
         assert json.loads(out["Payload"].read()) == {"ok": 1}
+
+
+def _moto_modules_after(code: str) -> set[str]:
+    here = os.path.dirname(EMULATOR)
+    script = (f"import sys; sys.path.insert(0, {here!r})\n{code}\n"
+              "print('\\n'.join(m for m in sys.modules if m.startswith('moto.')))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=DEADLINE, check=True)
+    return set(out.stdout.split())
+
+
+def test_the_start_imports_no_moto_service_more_than_moto_s_own_server():
+    plain = _moto_modules_after("import moto.moto_server.werkzeug_app")
+    ours = _moto_modules_after(
+        "import emulator, first_use, data_plane\n"
+        "ctx = emulator.Context(pace=emulator.PACES['fast'], data_dir='/nonexistent')\n"
+        "for module in emulator._behaviour_modules():\n"
+        "    module.install(ctx)\n"
+        "stages = first_use.Stages(emulator._identity_steps(ctx), emulator._service_steps(ctx))\n"
+        "stages.guard_data_plane(data_plane)\n")
+    assert ours - plain == set(), "imported at start: " + ", ".join(sorted(ours - plain))

@@ -443,9 +443,22 @@ def _install_network_hooks(plane: list[Any] | None, host_pattern: Any, vpce_head
     http.client.HTTPConnection.endheaders = endheaders
 
 
+def _watch_emulator() -> None:
+    """Ends this interpreter once the emulator is gone, even in the middle of an invoke."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="emulator-watch", daemon=True).start()
+
+
 def _worker_main(ctl_fd: int, reply_fd: int) -> None:
     import importlib
 
+    _watch_emulator()
     here = sys.path[0]
     import lambda_runtime as lr
 

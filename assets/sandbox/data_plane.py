@@ -52,6 +52,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import ssl
 import threading
 import time
@@ -1030,6 +1031,8 @@ class _TLSServer(ThreadingHTTPServer):
         # The handshake runs in the request's own thread, so a slow client blocks no one.
         try:
             request.settimeout(INTEGRATION_TIMEOUT + 5)
+            # Headers and body are written apart: unbatched, a reply is not held for an ACK.
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = self.tls.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return

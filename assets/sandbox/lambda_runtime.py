@@ -37,7 +37,9 @@ The network, as AWS's would be for a function:
 Not played: other runtimes, container images, layers, and functions without a Python source;
 they are answered exactly as moto answers them today (docker, or its echo when docker is off).
 The Python version is the virtualenv's, not the one named by Runtime. No concurrency limits, no
-cold starts, no reserved environment checks. Event invocations run in a background thread.
+reserved environment checks. Event invocations run in a background thread. In the emulator an
+invoke runs in a warm execution environment of the function (see function_workers.py): the
+subprocess above lives on between invokes, and the module's top level runs once per environment.
 """
 
 from __future__ import annotations
@@ -178,6 +180,10 @@ def invoke_function(fn: Any, event: Any) -> Invocation:
     if not runnable(fn):
         return _error(request_id, "Runtime.InvalidEntrypoint",
                       "The sandbox runs only Python functions with inline source.")
+    if _ctx is not None:
+        import function_workers  # a warm environment per function, as AWS keeps
+
+        return function_workers.invoke(fn, event, request_id)
     task_dir = tempfile.mkdtemp(prefix="xwizard-lambda-")
     try:
         with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as archive:

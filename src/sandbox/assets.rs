@@ -25,6 +25,8 @@ pub const FILES: &[(&str, &str)] = embed!(
     "control_api.py",
     "data_plane.py",
     "fault_injection.py",
+    "first_use.py",
+    "function_workers.py",
     "iam_managed_policies.py",
     "lambda_runtime.py",
     "privatelink.py",

@@ -414,35 +414,6 @@ def _logs(lr: Any, fn: Any, request_id: str, output: str, elapsed_ms: float,
 _network: dict[str, Any] = {}
 
 
-def _install_network_hooks(plane: list[Any] | None, host_pattern: Any, vpce_header: str,
-                           signature_header: str) -> None:
-    """As lambda_runtime's runner does, with the source endpoint read at each request, since
-    one environment serves many invokes, each with its own signed marker."""
-    import http.client
-    import socket
-
-    if plane:
-        real_getaddrinfo = socket.getaddrinfo
-
-        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            if isinstance(host, str) and host_pattern.match(host.lower()):
-                return real_getaddrinfo(plane[0], plane[1], *args, **kwargs)
-            return real_getaddrinfo(host, port, *args, **kwargs)
-
-        socket.getaddrinfo = getaddrinfo
-
-    real_endheaders = http.client.HTTPConnection.endheaders
-
-    def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
-        vpce, signature = _network.get("source_vpce"), _network.get("signature")
-        if vpce and host_pattern.match((self.host or "").lower()):
-            self.putheader(vpce_header, vpce)
-            self.putheader(signature_header, signature)
-        return real_endheaders(self, *args, **kwargs)
-
-    http.client.HTTPConnection.endheaders = endheaders
-
-
 def _watch_emulator() -> None:
     """Ends this interpreter once the emulator is gone, even in the middle of an invoke."""
     parent = os.getppid()
@@ -495,8 +466,8 @@ def _worker_main(ctl_fd: int, reply_fd: int) -> None:
         _network.clear()
         _network.update(network)
         if not hooked:
-            _install_network_hooks(network.get("data_plane"), lr.EXECUTE_API_HOST,
-                                   lr.SOURCE_VPCE_HEADER, lr.SOURCE_SIGNATURE_HEADER)
+            lr.install_network_hooks(network.get("data_plane"),
+                                     lambda: _network.get("endpoints") or {})
             hooked = True
         sys.stdout.flush()
         sys.stderr.flush()

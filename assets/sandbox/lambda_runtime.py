@@ -62,7 +62,7 @@ import traceback
 import uuid
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 SOURCE_VPCE_HEADER = "x-xwizard-sandbox-source-vpce"
 SOURCE_SIGNATURE_HEADER = "x-xwizard-sandbox-source-signature"
@@ -400,37 +400,38 @@ class _Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _install_network_hooks(network: dict[str, Any]) -> None:
+def install_network_hooks(plane: list[Any] | None,
+                          endpoints: Callable[[], dict[str, Any]]) -> None:
+    """Makes the function's calls go where the VPC would send them: execute-api names resolve
+    to the data plane (as private DNS resolves them to the endpoint's ENIs), and each request
+    carries the signed marker of the endpoint the name connected to picks. `endpoints` is read
+    at each request: a warm environment serves many invokes, each with its own markers."""
     import http.client
     import socket
 
-    plane = network.get("data_plane")
     if plane:
         real_getaddrinfo = socket.getaddrinfo
 
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            # The execute-api names resolve to the data plane, as private DNS would resolve
-            # them to the endpoint's ENIs.
-            if isinstance(host, str) and (EXECUTE_API_HOST.match(host.lower())
-                                          or ENDPOINT_HOST.match(host.lower())):
+            name = host.lower() if isinstance(host, str) else ""
+            if EXECUTE_API_HOST.match(name) or ENDPOINT_HOST.match(name):
                 return real_getaddrinfo(plane[0], plane[1], *args, **kwargs)
             return real_getaddrinfo(host, port, *args, **kwargs)
 
         socket.getaddrinfo = getaddrinfo
 
-    endpoints = network.get("endpoints") or {}
-    if endpoints:
-        real_endheaders = http.client.HTTPConnection.endheaders
+    real_endheaders = http.client.HTTPConnection.endheaders
 
-        def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
-            # The name connected to (not a Host header the code may set) picks the endpoint.
-            vpce = source_endpoint(self.host or "", endpoints)
-            if vpce:
-                self.putheader(SOURCE_VPCE_HEADER, vpce)
-                self.putheader(SOURCE_SIGNATURE_HEADER, endpoints[vpce]["signature"])
-            return real_endheaders(self, *args, **kwargs)
+    def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # The name connected to (not a Host header the code may set) picks the endpoint.
+        known = endpoints()
+        vpce = source_endpoint(self.host or "", known)
+        if vpce:
+            self.putheader(SOURCE_VPCE_HEADER, vpce)
+            self.putheader(SOURCE_SIGNATURE_HEADER, known[vpce]["signature"])
+        return real_endheaders(self, *args, **kwargs)
 
-        http.client.HTTPConnection.endheaders = endheaders
+    http.client.HTTPConnection.endheaders = endheaders
 
 
 def _run_handler(job: dict[str, Any]) -> dict[str, Any]:
@@ -480,7 +481,9 @@ def _runner_main() -> None:
     job = json.loads(sys.stdin.buffer.read())
     # The sandbox's own directory must not shadow or extend the function's imports.
     sys.path[0] = job["task_dir"]
-    _install_network_hooks(job.pop("network"))
+    network = job.pop("network")
+    endpoints = network.get("endpoints") or {}
+    install_network_hooks(network.get("data_plane"), lambda: endpoints)
     outcome = _run_handler(job)
     sys.stdout.flush()
     with open(job["result_file"], "w") as f:

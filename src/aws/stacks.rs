@@ -265,18 +265,9 @@ impl Stacks {
         let mut changes = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.count();
             let out = self
-                .client
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(change_set)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    explain(format!("cannot read change set {change_set} of {stack}"), e)
-                })?;
+                .change_set_page(stack, change_set, false, token.take())
+                .await?;
             let status = out.status().map(|s| s.as_str()).unwrap_or_default();
             let reason = out.status_reason().unwrap_or_default();
             match status {
@@ -314,24 +305,9 @@ impl Stacks {
     ) -> Result<()> {
         let mut token: Option<String> = None;
         loop {
-            self.count();
             let out = self
-                .client
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(change_set)
-                .include_property_values(true)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    explain(
-                        format!(
-                            "cannot read the property values of change set {change_set} of {stack}"
-                        ),
-                        e,
-                    )
-                })?;
+                .change_set_page(stack, change_set, true, token.take())
+                .await?;
             for rc in out.changes().iter().filter_map(|c| c.resource_change()) {
                 let valued = change_of(rc);
                 if let Some(c) = changes
@@ -347,6 +323,34 @@ impl Stacks {
                 _ => return Ok(()),
             }
         }
+    }
+
+    /// One page of DescribeChangeSet, with the property values or without.
+    async fn change_set_page(
+        &self,
+        stack: &str,
+        change_set: &str,
+        values: bool,
+        token: Option<String>,
+    ) -> Result<aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput>
+    {
+        self.count();
+        self.client
+            .describe_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .include_property_values(values)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                let what = if values {
+                    "the property values of change set"
+                } else {
+                    "change set"
+                };
+                explain(format!("cannot read {what} {change_set} of {stack}"), e)
+            })
     }
 
     pub async fn execute_change_set(&self, stack: &str, change_set: &str) -> Result<()> {

@@ -498,16 +498,12 @@ impl Engine<'_> {
             // events call so the wait never costs more than one call per pause.
             if idle > 0 && idle.is_multiple_of(STATUS_EVERY) {
                 idle += 1;
-                let read = match stacks.describe(stack_id).await {
-                    Ok(read) => read,
-                    Err(e)
-                        if self
-                            .sat_out(&e, &mut throttled_in_a_row, &mut interval)
-                            .await =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
+                let polled = stacks.describe(stack_id).await;
+                let Some(read) = self
+                    .polled(polled, &mut throttled_in_a_row, &mut interval)
+                    .await?
+                else {
+                    continue;
                 };
                 throttled_in_a_row = 0;
                 started |= read.as_ref().is_some_and(StackInfo::in_progress);
@@ -525,19 +521,17 @@ impl Engine<'_> {
                 tokio::time::sleep(interval).await;
                 continue;
             }
-            let fresh = match stacks.new_events(stack_id, &seen).await {
-                Ok(fresh) => fresh,
-                Err(e)
-                    if self
-                        .sat_out(&e, &mut throttled_in_a_row, &mut interval)
-                        .await =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e),
+            let polled = stacks.new_events(stack_id, &seen).await;
+            let Some(fresh) = self
+                .polled(polled, &mut throttled_in_a_row, &mut interval)
+                .await?
+            else {
+                continue;
             };
             let progressed = !fresh.is_empty();
             if progressed {
+                // Only progress ends a throttled run: an empty answer between throttled status
+                // reads would otherwise let them go on for ever.
                 throttled_in_a_row = 0;
                 idle = 0;
             } else {
@@ -563,6 +557,21 @@ impl Engine<'_> {
             }
             interval = self.opts.poll.next_follow(interval, progressed);
             tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// A poll's answer; `None` when it was throttled and sat out (ask again), an error when it
+    /// failed otherwise or was throttled too often in a row.
+    async fn polled<T>(
+        &self,
+        answer: Result<T>,
+        in_a_row: &mut u32,
+        interval: &mut Duration,
+    ) -> Result<Option<T>> {
+        match answer {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if self.sat_out(&e, in_a_row, interval).await => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

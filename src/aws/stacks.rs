@@ -1,5 +1,6 @@
 //! CloudFormation: change sets, stack status, events and deletion, for one account.
 
+use crate::stack_status::Status;
 use anyhow::Result;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
@@ -25,13 +26,13 @@ impl StackInfo {
     /// An operation is running on the stack (REVIEW_IN_PROGRESS is not one: it is a stack
     /// made by a change set that was never executed, waiting for one that is).
     pub fn in_progress(&self) -> bool {
-        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+        Status(&self.status).operating()
     }
 
     /// Whether a wait on the stack is over. A change set just executed can still read as
     /// REVIEW_IN_PROGRESS (its execution has not shown yet): that is not an end.
     pub fn settled(&self) -> bool {
-        !self.status.ends_with("_IN_PROGRESS")
+        !Status(&self.status).in_progress()
     }
 }
 
@@ -41,7 +42,7 @@ fn stack_info(stack: &aws_sdk_cloudformation::types::Stack) -> Option<StackInfo>
         .stack_status()
         .map(|s| s.as_str().to_string())
         .unwrap_or_default();
-    if status == "DELETE_COMPLETE" {
+    if Status(&status).deleted() {
         return None;
     }
     Some(StackInfo {

@@ -418,13 +418,7 @@ impl<'a> Engine<'a> {
         let stacks = Stacks::new(self.sessions.of(step.role));
         let name = plan::stack_name(&self.deployment().name, spec);
         match stacks.describe(&name).await? {
-            Some(info)
-                if info.status.ends_with("_COMPLETE")
-                    && !info.status.contains("ROLLBACK_COMPLETE") =>
-            {
-                Ok(true)
-            }
-            Some(info) if info.status == "UPDATE_ROLLBACK_COMPLETE" => Ok(true),
+            Some(info) if crate::stack_status::Status(&info.status).stands() => Ok(true),
             other => {
                 let what = other.map_or("no longer exists".to_string(), |i| {
                     format!("is now {}", i.status)

@@ -1,5 +1,6 @@
 //! A stack step: change set, review, execute, follow the events, take the outputs.
 
+use crate::stack_status::{DELETE_COMPLETE, REVIEW_IN_PROGRESS, Status};
 use anyhow::Result;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -53,26 +54,11 @@ pub fn change_views(changes: &[Change]) -> Vec<ChangeView> {
         .collect()
 }
 
-/// Terminal states from which a stack cannot be updated, only deleted and made again.
-fn needs_delete(status: &str) -> bool {
-    matches!(
-        status,
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" | "DELETE_FAILED"
-    )
-}
-
 /// The stack-level event that ends an operation (e.g. CREATE_COMPLETE, ROLLBACK_COMPLETE).
 fn is_final_stack_event(e: &StackEvent, stack_id: &str) -> bool {
     e.resource_type == "AWS::CloudFormation::Stack"
         && e.physical_id == stack_id
-        && !e.status.ends_with("_IN_PROGRESS")
-}
-
-fn succeeded(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
-    )
+        && !Status(&e.status).in_progress()
 }
 
 impl Engine<'_> {
@@ -165,13 +151,16 @@ impl Engine<'_> {
                     .await?;
             }
         }
-        if let Some(info) = existing.clone().filter(|i| needs_delete(&i.status)) {
+        if let Some(info) = existing
+            .clone()
+            .filter(|i| Status(&i.status).needs_delete())
+        {
             self.delete_failed_stack(step, &stacks, &info).await?;
             existing = None;
         }
         let update = existing
             .as_ref()
-            .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
+            .is_some_and(|i| i.status != REVIEW_IN_PROGRESS);
         let mut parameters = Vec::new();
         // Decided once per stack, and kept for its updates: an update must not flip it.
         let mut logging: Option<(String, String)> = None;
@@ -312,7 +301,7 @@ impl Engine<'_> {
             .settle(step, &stacks, &info.id, &seen, awaiting)
             .await?;
         match info {
-            Some(i) if succeeded(&i.status) => {
+            Some(i) if Status(&i.status).succeeded() => {
                 let calls = self.take_outputs(step, &stacks, Some(i))?;
                 if update {
                     self.redeploy(step, spec).await?;
@@ -322,7 +311,7 @@ impl Engine<'_> {
             other => {
                 let status = other
                     .as_ref()
-                    .map_or("DELETE_COMPLETE".to_string(), |i| i.status.clone());
+                    .map_or(DELETE_COMPLETE.to_string(), |i| i.status.clone());
                 let cause = root_cause(&events);
                 let message = match &cause {
                     Some(c) => format!("{name} ended {status} because {} failed", c.logical_id),
@@ -630,7 +619,7 @@ impl Engine<'_> {
                 |read| {
                     let now = match read {
                         Ok(Some(info)) => info.status.as_str(),
-                        Ok(None) => "DELETE_COMPLETE",
+                        Ok(None) => DELETE_COMPLETE,
                         Err(_) => return None,
                     };
                     (now != wanted).then(|| format!("reads {now}, events say {wanted}"))
@@ -685,7 +674,7 @@ impl Awaiting {
             (Awaiting::Delete | Awaiting::UnderWay, None) => true,
             // Not visible (yet): a lagging read of a stack just made.
             (_, None) => false,
-            (_, Some(s)) if s.ends_with("_IN_PROGRESS") => false,
+            (_, Some(s)) if Status(s).in_progress() => false,
             (Awaiting::Create, Some(s)) => s.starts_with("CREATE_") || s.starts_with("ROLLBACK_"),
             (Awaiting::Update, Some(s)) => s.starts_with("UPDATE_"),
             (Awaiting::Delete, Some(s)) => s == "DELETE_FAILED",
@@ -738,12 +727,5 @@ mod tests {
         assert!(Awaiting::Create.can_end_in(Some("ROLLBACK_COMPLETE")));
         assert!(Awaiting::Update.can_end_in(Some("UPDATE_ROLLBACK_COMPLETE")));
         assert!(Awaiting::UnderWay.can_end_in(Some("CREATE_COMPLETE")));
-    }
-
-    #[test]
-    fn stacks_that_must_be_deleted_before_a_retry() {
-        assert!(needs_delete("ROLLBACK_COMPLETE"));
-        assert!(!needs_delete("UPDATE_ROLLBACK_COMPLETE"));
-        assert!(!needs_delete("CREATE_COMPLETE"));
     }
 }

@@ -94,7 +94,7 @@ pub fn render(event: &Event) -> Option<String> {
                 "  {time} {step:<16} {:<28} {} ({})",
                 event.status, event.logical_id, event.resource_type
             );
-            if !event.reason.is_empty() && event.status.contains("FAILED") {
+            if !event.reason.is_empty() && crate::stack_status::Status(&event.status).failed() {
                 let _ = write!(line, "\n           {}", event.reason);
             }
             line

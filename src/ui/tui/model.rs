@@ -207,7 +207,7 @@ pub struct ResourceRow {
 impl ResourceRow {
     /// Time since its first event; frozen once it reached a final state.
     pub fn elapsed(&self, now: Instant) -> Duration {
-        let end = if self.status.ends_with("IN_PROGRESS") {
+        let end = if crate::stack_status::Status(&self.status).in_progress() {
             now
         } else {
             self.last_seen

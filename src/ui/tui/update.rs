@@ -1,6 +1,7 @@
 //! Everything that changes the interface goes through `update`: engine events, questions,
 //! keys and clock ticks in; at most one `Action` for the runner out. No I/O here.
 
+use crate::stack_status::Status;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -314,7 +315,7 @@ fn on_event(model: &mut Model, event: Event) {
                 // What each stack of the wave is deleting now, and since when.
                 c.in_progress
                     .retain(|(s, id, _, _)| !(*s == stack && *id == event.logical_id));
-                if event.status.ends_with("IN_PROGRESS") && event.resource_type != STACK_TYPE {
+                if Status(&event.status).in_progress() && event.resource_type != STACK_TYPE {
                     c.in_progress.push((
                         stack.clone(),
                         event.logical_id.clone(),

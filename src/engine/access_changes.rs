@@ -374,6 +374,16 @@ fn conditions(c: &Value) -> Vec<String> {
 
 /// A security-group rule: `ingress tcp 443 from 10.0.0.0/16`, `egress all traffic to sg-…`.
 fn rule(direction: &str, r: &Value) -> String {
+    // The rule a group keeps to allow no egress at all (the one CDK writes for
+    // `allowAllOutbound: false`): ICMP type 252 code 86 to the broadcast address, which no
+    // packet matches.
+    if plain(&r["IpProtocol"]) == "icmp"
+        && plain(&r["FromPort"]) == "252"
+        && plain(&r["ToPort"]) == "86"
+        && plain(&r["CidrIp"]) == "255.255.255.255/32"
+    {
+        return format!("{direction}: none (a rule no packet matches)");
+    }
     let protocol = match plain(&r["IpProtocol"]).to_ascii_lowercase().as_str() {
         "-1" | "all" => "all traffic".to_string(),
         "6" => "tcp".to_string(),
@@ -575,13 +585,15 @@ mod tests {
         // A group that must allow no egress at all keeps one rule no packet matches.
         let after = context(json!({"SecurityGroupEgress": [
             {"IpProtocol": "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32"},
-            {"IpProtocol": "1", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8"}]}));
+            {"IpProtocol": "1", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8"},
+            {"IpProtocol": "icmp", "FromPort": 3, "ToPort": 4, "CidrIp": "10.0.0.0/8"}]}));
         let rows = access_rows("AWS::EC2::SecurityGroup", None, after.as_deref());
         assert_eq!(
             lines(&rows),
             [
-                "+ egress icmp type 252 code 86 to 255.255.255.255/32",
+                "+ egress: none (a rule no packet matches)",
                 "+ egress icmp to 10.0.0.0/8",
+                "+ egress icmp type 3 code 4 to 10.0.0.0/8",
             ]
         );
     }

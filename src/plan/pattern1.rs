@@ -18,12 +18,13 @@ pub const AFTERCARE: super::Aftercare = super::Aftercare {
 pub const ABOUT: super::About = super::About {
     diagram: include_str!("../../assets/diagrams/pattern1.txt"),
     narrow_diagram: include_str!("../../assets/diagrams/pattern1-narrow.txt"),
-    creates: "consumer: VPC over 2 AZs with a NAT gateway, execute-api endpoint, internal NLB, \
-              API-key secret (KMS), regional API with a VPC link, Lambda · producer: private \
-              REST API with key authorizer",
-    cost: "NAT gateway ~$0.045/h · interface endpoint ~$0.01/h per AZ · NLB ~$0.0225/h: \
-           ≈ $0.09/h while it exists, plus traffic (approx., us-east-1, see AWS pricing); \
-           cleanup removes it all",
+    creates: "consumer: VPC over 2 AZs with a NAT gateway, execute-api endpoint (and a probe \
+              endpoint the producer never admits, for the test), internal NLB, API-key secret \
+              (KMS), regional API with a VPC link, Lambda · producer: private REST API with key \
+              authorizer",
+    cost: "NAT gateway ~$0.045/h · two interface endpoints ~$0.01/h per AZ each · NLB \
+           ~$0.0225/h: ≈ $0.11/h while it exists, plus traffic (approx., us-east-1, see AWS \
+           pricing); cleanup removes it all",
     needs: "two AWS profiles, one per account, allowed to use CloudFormation, IAM, EC2, ELB, \
             API Gateway, Lambda, Secrets Manager and KMS (`xwizard permissions` lists the \
             actions)",

@@ -119,15 +119,19 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             attempt_lines(&mut lines, earlier);
         }
         let status = c.status.map_or("no answer".to_string(), |s| s.to_string());
-        lines.push(Line::styled(
-            format!(
-                "  → {status} in {} ms{}, expected {}",
-                c.latency_ms,
-                c.attempts_note(),
-                c.expected
-            ),
-            if c.passed { t.text } else { t.fail },
-        ));
+        // What was expected is read whole: it says what tells the refusal apart.
+        let verdict = format!(
+            "→ {status} in {} ms{}, expected {}",
+            c.latency_ms,
+            c.attempts_note(),
+            c.expected
+        );
+        for row in wrap(&verdict, width.saturating_sub(2), 2) {
+            lines.push(Line::styled(
+                format!("  {row}"),
+                if c.passed { t.text } else { t.fail },
+            ));
+        }
         // A failed check's answer in full; a passing one's on a line, where there is room.
         let body = c.body.trim().replace('\n', " ");
         if c.passed {

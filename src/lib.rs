@@ -12,6 +12,7 @@ pub mod plan;
 pub mod preset;
 pub mod run;
 pub mod sandbox;
+pub mod stack_status;
 pub mod state;
 pub mod tui_runner;
 pub mod ui;

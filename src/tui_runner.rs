@@ -199,8 +199,16 @@ impl Runner {
         // terminal is restored and the run is kept for `xwizard resume`.
         let signalled = run::stop_signal();
         tokio::pin!(signalled);
+        // Drawn only when something changed, or once a second while a timer is on screen:
+        // waiting on a stack costs next to no CPU.
+        let mut dirty = true;
+        let mut drawn_at = Instant::now();
         loop {
-            terminal.draw(|frame| tui::view(&self.model, frame))?;
+            if dirty {
+                terminal.draw(|frame| tui::view(&self.model, frame))?;
+                dirty = false;
+                drawn_at = Instant::now();
+            }
             let feed = tokio::select! {
                 Some(feed) = self.rx.recv() => feed,
                 input = terminal_events.next() => match input {
@@ -217,11 +225,19 @@ impl Runner {
                     return Ok(());
                 }
             };
+            dirty |= match &feed {
+                Feed::Show(Message::Tick(now)) => {
+                    self.model.clock_shown()
+                        && now.saturating_duration_since(drawn_at) >= Duration::from_secs(1)
+                }
+                _ => true,
+            };
             if self.take(feed) == Flow::Quit {
                 return Ok(());
             }
             // A stack's events come in bursts: fold them all in, then draw once.
             while let Ok(feed) = self.rx.try_recv() {
+                dirty = true;
                 if self.take(feed) == Flow::Quit {
                     return Ok(());
                 }

@@ -36,7 +36,7 @@ async fn a_deployment_its_update_and_its_cleanup_survive_lagging_reads() {
             _ => None,
         })
         .collect();
-    assert_eq!(checks, [true; 4]);
+    assert_eq!(checks, [true; 6]);
     let before = run.store.load(&run.deployment.name).unwrap();
 
     // The consumer's stacks go behind xwizard's back; a resume makes them again and updates
@@ -49,9 +49,32 @@ async fn a_deployment_its_update_and_its_cleanup_survive_lagging_reads() {
     let outcome = engine_for(&run, before.clone(), &rec).run().await;
     assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
     let after = run.store.load(&before.name).unwrap();
-    assert_ne!(
+    let (old_endpoint, new_endpoint) = (
+        output(&before, "consumer-vpc", "ConsumerVpcEndpointId"),
         output(&after, "consumer-vpc", "ConsumerVpcEndpointId"),
-        output(&before, "consumer-vpc", "ConsumerVpcEndpointId")
+    );
+    assert_ne!(new_endpoint, old_endpoint);
+    // The producer's review shows the API policy moving from the old endpoint to the new one.
+    let api = rec
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::ChangeSet { step, changes, .. } if step == "producer" => {
+                changes.into_iter().find(|c| c.logical_id == "Api")
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no change of the producer's API: {}", rec.json()));
+    assert_eq!(api.action, "Modify");
+    assert_eq!(api.replacement.as_deref(), Some("False"));
+    let rows: Vec<String> = api.details.iter().map(|d| d.line()).collect();
+    let deny = "Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠";
+    assert_eq!(
+        rows,
+        [
+            format!("- {deny} {old_endpoint}"),
+            format!("+ {deny} {new_endpoint}")
+        ]
     );
 
     // Cleanup waits for each deletion through the lag, and finds nothing left.

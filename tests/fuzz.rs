@@ -169,6 +169,7 @@ proptest! {
                 changes: vec![ChangeView {
                     action: c.clone(), logical_id: d.clone(), resource_type: a.clone(),
                     replacement: flag.then(|| b.clone()), access: flag,
+                    replaced_by: vec![c.clone()], details: Vec::new(),
                 }],
             },
             _ => Event::StepStarted {

@@ -68,6 +68,53 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
             assert!(row.get("replacement").is_some(), "{row}");
         }
     }
+    // The producer's review says what the stack grants: the API answers only through the
+    // consumer's endpoint, and the authorizer's role is for Lambda to assume.
+    let endpoint = of_type(&events, "outputs")
+        .into_iter()
+        .find(|e| e["step"] == "consumer-vpc")
+        .and_then(|e| e["outputs"]["ConsumerVpcEndpointId"].as_str())
+        .expect("the consumer VPC's endpoint id")
+        .to_string();
+    let producer = of_type(&events, "change_set")
+        .into_iter()
+        .find(|e| e["step"] == "producer")
+        .expect("the producer's change set");
+    let details = |logical: &str| -> Vec<(String, String, String)> {
+        let row = producer["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["logical_id"] == logical)
+            .unwrap_or_else(|| panic!("{logical} in {producer:#}"));
+        row["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let field = |k: &str| d[k].as_str().unwrap().to_string();
+                (field("change"), field("kind"), field("text"))
+            })
+            .collect()
+    };
+    let api = details("Api");
+    assert!(
+        api.contains(&(
+            "added".into(),
+            "resource_policy".into(),
+            format!("Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ {endpoint}")
+        )),
+        "{api:#?}"
+    );
+    let trust = details("AuthorizerRole");
+    assert!(
+        trust.contains(&(
+            "added".into(),
+            "trust".into(),
+            "Allow sts:AssumeRole ← lambda.amazonaws.com".into()
+        )),
+        "{trust:#?}"
+    );
     let name = of_type(&events, "run_started")[0]["deployment"]
         .as_str()
         .unwrap()
@@ -101,7 +148,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
         "live stack events are streamed"
     );
     let checks = of_type(&events, "check");
-    assert_eq!(checks.len(), 4);
+    assert_eq!(checks.len(), 6);
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
     assert_eq!(
         of_type(&events, "run_finished").last().unwrap()["status"],
@@ -121,7 +168,7 @@ fn ci_deploys_retests_and_destroys_with_yes_and_json() {
     json_run(dir.path(), &["sandbox", "fault", "unavailable", "2"]);
     let retest = json_run(dir.path(), &["test", &name, "--json"]);
     let checks = of_type(&retest, "check");
-    assert_eq!(checks.len(), 4);
+    assert_eq!(checks.len(), 6);
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
     assert_eq!(checks[0]["attempts"], 3, "{:#}", checks[0]);
     assert!(checks[1..].iter().all(|c| c["attempts"] == 1));
@@ -261,6 +308,10 @@ fn the_schema_refuses_what_the_events_never_are() {
         json!({"type": "info", "step": "x", "message": "m", "extra": 1}),
         json!({"type": "run_finished", "deployment": "d", "status": "maybe"}),
         json!({"type": "nonsense"}),
+        json!({"type": "change_set", "step": "p", "stack": "s", "changes": [{
+            "action": "Add", "logical_id": "Role", "resource_type": "AWS::IAM::Role",
+            "replacement": null, "access": true, "replaced_by": [],
+            "details": [{"change": "granted", "kind": "trust", "text": "t"}]}]}),
     ] {
         let refused = std::panic::catch_unwind(|| common::schema::assert_valid_event(&wrong));
         assert!(refused.is_err(), "{wrong} passed the schema");

@@ -55,14 +55,28 @@ fn a_line_mode_run_answers_the_prompts_and_finishes() {
         identities.contains("consumer: sandbox-consumer → account 222222222222"),
         "{identities}"
     );
+    // Each access change shows what it grants: here the key's grant to the producer account.
+    assert!(
+        identities
+            .contains("+ Allow kms:Decrypt, kms:DescribeKey ← arn:aws:iam::111111111111:root on *"),
+        "{identities}"
+    );
     p.send("y").unwrap();
     p.send(ENTER).unwrap();
+    let mut transcript = String::new();
     for _ in 0..2 {
-        wait_for(&mut p, "Apply this change set");
+        transcript += &wait_for(&mut p, "Apply this change set");
         p.send("y").unwrap();
         p.send(ENTER).unwrap();
     }
     let tests = wait_for(&mut p, "Delete every stack of");
+    transcript += &tests;
+    // The producer's review: its API answers only through the consumer's endpoint.
+    assert!(
+        transcript
+            .contains("+ Deny execute-api:Invoke ← * on execute-api:/* if aws:SourceVpce ≠ vpce-"),
+        "{transcript}"
+    );
     assert!(
         tests.contains("PASS consumer API with the API key"),
         "{tests}"

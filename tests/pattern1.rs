@@ -118,9 +118,10 @@ async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
         output(&d, "producer", "ApiExecuteArn")
     );
 
-    // The test calls: the key works, no key and a wrong key are refused, the function answers.
+    // The test calls: the key works, no key and a wrong key are refused, the function answers,
+    // and the producer refuses by itself both another endpoint and a wrong key.
     let checks = checks_of(&rec);
-    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert_eq!(checks.len(), 6, "{checks:#?}");
     assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
     assert_eq!(checks[0].status, Some(200));
     assert_eq!(
@@ -129,6 +130,37 @@ async fn pattern1_deploys_tests_and_cleans_up_across_two_accounts() {
     );
     assert_eq!(checks[1].status, Some(401));
     assert_eq!(checks[2].status, Some(403));
+    let probe_endpoint = output(&d, "consumer-vpc", "ProbeEndpointId");
+    assert_ne!(probe_endpoint, endpoint_id);
+    let other = &checks[4];
+    assert_eq!(
+        other.name,
+        "producer refuses a call through another endpoint"
+    );
+    assert!(other.request.contains(&probe_endpoint), "{other:#?}");
+    assert_eq!(other.status, Some(403));
+    let message = serde_json::from_str::<serde_json::Value>(&other.body).unwrap()["Message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with(&format!(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: \
+             arn:aws:execute-api:us-east-1:{}:{}/prod/GET/widgets",
+            d.producer.account_id,
+            output(&d, "producer", "ApiId")
+        )) && message.ends_with("with an explicit deny"),
+        "{message}"
+    );
+    let wrong = &checks[5];
+    assert_eq!(wrong.name, "producer refuses a wrong key");
+    assert_eq!(
+        (wrong.status, wrong.body.as_str()),
+        (
+            Some(403),
+            r#"{"Message": "User is not authorized to access this resource with an explicit deny"}"#
+        )
+    );
 
     // The API key never reaches the state file or the event stream.
     let key = xwizard::aws::secrets::read(consumer, &output(&d, "consumer-vpc", "ApiKeySecretArn"))
@@ -394,10 +426,145 @@ async fn stacks_deleted_behind_our_back_are_made_again_and_the_steps_using_them_
         );
     }
     let checks = checks_of(&rec);
-    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert_eq!(checks.len(), 6, "{checks:#?}");
     assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
 
     let rec = Recorder::default();
     let mut engine = engine_for(&run, after, &rec);
+    assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
+}
+
+#[tokio::test]
+async fn an_opened_producer_policy_fails_the_check_that_another_endpoint_is_refused() {
+    use aws_sdk_apigateway::types::{Op, PatchOperation};
+
+    let sb = sandbox();
+    let run = prepare(sb).await;
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
+    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let d = run.store.load(&run.deployment.name).unwrap();
+
+    // Someone opens the producer API to every caller, as one could in the console, and deploys
+    // it again so that the policy applies.
+    let apigw = aws_sdk_apigateway::Client::new(&run.sessions.producer.config);
+    let api_id = output(&d, "producer", "ApiId");
+    let opened = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+        }],
+    });
+    apigw
+        .update_rest_api()
+        .rest_api_id(&api_id)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/policy")
+                .value(opened.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+
+    // `xwizard test NAME --json` fails that check, says so and exits 2.
+    let state_dir = run.store.dir().parent().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(state_dir)
+        .args(["test", &d.name, "--json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    events.iter().for_each(common::schema::assert_valid_event);
+    let checks: Vec<&serde_json::Value> = events.iter().filter(|e| e["type"] == "check").collect();
+    assert_eq!(checks.len(), 6, "{stdout}");
+    let (failed, passed): (Vec<_>, Vec<_>) = checks.into_iter().partition(|c| c["passed"] == false);
+    assert_eq!(passed.len(), 5, "{stdout}");
+    let opened_check = failed[0];
+    assert_eq!(
+        opened_check["name"],
+        "producer refuses a call through another endpoint"
+    );
+    // What the user sees: the producer answered the widget through an endpoint it should refuse.
+    assert_eq!(opened_check["status"], 200, "{opened_check}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(opened_check["body"].as_str().unwrap()).unwrap(),
+        serde_json::json!({"id":"1","value":"4.99"})
+    );
+    assert!(
+        opened_check["expected"]
+            .as_str()
+            .unwrap()
+            .starts_with("403 from the producer's resource policy"),
+        "{opened_check}"
+    );
+    let failure = events
+        .iter()
+        .find(|e| e["type"] == "step_failed")
+        .unwrap_or_else(|| panic!("no step_failed: {stdout}"));
+    assert_eq!(failure["message"], "1 of 6 test checks failed", "{failure}");
+    assert!(
+        failure["next"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`xwizard test {}`", d.name)),
+        "{failure}"
+    );
+
+    // The key is in neither stream.
+    let key = xwizard::aws::secrets::read(
+        &run.sessions.consumer,
+        &output(&d, "consumer-vpc", "ApiKeySecretArn"),
+    )
+    .await
+    .unwrap();
+    assert!(!stdout.contains(key.expose()) && !stderr.contains(key.expose()));
+
+    // A record whose consumer-vpc stack has no probe endpoint (made by an earlier xwizard) is
+    // told what is missing and what makes it, before any call.
+    let mut older = run.store.load(&d.name).unwrap();
+    let outputs = &mut older.step_mut("consumer-vpc").outputs;
+    outputs.remove("ProbeEndpointId");
+    outputs.remove("ProbeEndpointDnsName");
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, older, &rec).test_again().await.unwrap();
+    assert_eq!(outcome, Outcome::Failed);
+    let events = rec.events();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Check { .. })),
+        "{}",
+        rec.json()
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::StepFailed { message, next, .. }
+            if message.contains("no probe endpoint") && next.contains("xwizard destroy"))),
+        "{}",
+        rec.json()
+    );
+
+    let rec = Recorder::default();
+    let mut engine = engine_for(&run, run.store.load(&d.name).unwrap(), &rec);
     assert_eq!(engine.destroy().await.unwrap(), Outcome::Completed);
 }

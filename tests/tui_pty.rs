@@ -472,7 +472,7 @@ fn the_shared_sandbox_workshop_flow_passes_from_the_home_screen() {
         .filter(|l| l.contains("\"type\":\"check\""))
         .filter(|l| l.contains("\"passed\":true"))
         .count();
-    assert_eq!(checks, 4, "{retest:?}");
+    assert_eq!(checks, 6, "{retest:?}");
     shell.ok(&["destroy", "workshop", "--yes"]);
 }
 

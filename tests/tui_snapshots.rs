@@ -10,6 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use xwizard::aws::stacks::StackEvent;
+use xwizard::engine::access_changes::{AccessKind, AccessRow, RowChange};
 use xwizard::engine::{
     ChangeView, CheckView, Event, KeptItem, Phase, Question, RunStatus, StackToDelete,
 };
@@ -335,6 +336,24 @@ fn tested(one_fails: bool) -> Run {
         r#"{"statusCode": 200, "body": "{\"widgets\": [...]}"}"#,
         true,
     ));
+    r.send(check(
+        "producer refuses a call through another endpoint",
+        &format!(
+            "Lambda Invoke xw-{NAME}-consumer-fn {{\"dns_name\":\"vpce-0b2c-x1.execute-api.us-east-1.vpce.amazonaws.com\",\"endpoint_id\":\"vpce-0b2c\",\"probe\":\"other-endpoint\"}}"
+        ),
+        403,
+        "403 from the producer's resource policy",
+        r#"{"Message": "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:111111111111:abc123/prod/GET/widgets with an explicit deny"}"#,
+        true,
+    ));
+    r.send(check(
+        "producer refuses a wrong key",
+        &format!("Lambda Invoke xw-{NAME}-consumer-fn {{\"probe\":\"wrong-key\"}}"),
+        403,
+        "403 from the producer's authorizer",
+        r#"{"Message": "User is not authorized to access this resource with an explicit deny"}"#,
+        true,
+    ));
     r.at(240).done("test", 2.4);
     r.finished(if one_fails {
         RunStatus::Failed
@@ -600,6 +619,13 @@ fn change_set_question() -> Question {
         resource_type: ty.into(),
         replacement: None,
         access,
+        replaced_by: Vec::new(),
+        details: Vec::new(),
+    };
+    let added = |kind: AccessKind, text: &str| AccessRow {
+        change: RowChange::Added,
+        kind,
+        text: text.into(),
     };
     let mut changes = vec![
         change("Add", "Vpc", "AWS::EC2::VPC", false),
@@ -608,14 +634,27 @@ fn change_set_question() -> Question {
         change("Add", "PrivateSubnet1", "AWS::EC2::Subnet", false),
         change("Add", "PrivateSubnet2", "AWS::EC2::Subnet", false),
         change("Add", "NatGateway", "AWS::EC2::NatGateway", false),
-        change(
-            "Add",
-            "EndpointSecurityGroup",
-            "AWS::EC2::SecurityGroup",
-            true,
-        ),
+        ChangeView {
+            details: vec![added(
+                AccessKind::Ingress,
+                "ingress tcp 443 from 10.0.0.0/16",
+            )],
+            ..change(
+                "Add",
+                "EndpointSecurityGroup",
+                "AWS::EC2::SecurityGroup",
+                true,
+            )
+        },
         change("Add", "ConsumerVpcEndpoint", "AWS::EC2::VPCEndpoint", false),
-        change("Add", "ApiKeyKmsKey", "AWS::KMS::Key", true),
+        ChangeView {
+            details: vec![added(
+                AccessKind::ResourcePolicy,
+                "Allow kms:Decrypt ← arn:aws:iam::111111111111:root on * \
+                 if kms:ViaService = secretsmanager.us-east-1.amazonaws.com",
+            )],
+            ..change("Add", "ApiKeyKmsKey", "AWS::KMS::Key", true)
+        },
         change("Add", "ApiKeySecret", "AWS::SecretsManager::Secret", false),
         change(
             "Add",
@@ -623,7 +662,19 @@ fn change_set_question() -> Question {
             "AWS::SecretsManager::ResourcePolicy",
             true,
         ),
-        change("Add", "RotationFunctionRole", "AWS::IAM::Role", true),
+        ChangeView {
+            details: vec![
+                added(
+                    AccessKind::Trust,
+                    "Allow sts:AssumeRole ← lambda.amazonaws.com",
+                ),
+                added(
+                    AccessKind::ManagedPolicy,
+                    "managed AWSLambdaVPCAccessExecutionRole",
+                ),
+            ],
+            ..change("Add", "RotationFunctionRole", "AWS::IAM::Role", true)
+        },
         change(
             "Add",
             "ConsumerNlb",
@@ -646,6 +697,7 @@ fn change_set_question() -> Question {
     ];
     changes.push(ChangeView {
         replacement: Some("True".into()),
+        replaced_by: vec!["VpcId (from Vpc)".into()],
         ..change("Modify", "PrivateRouteTable", "AWS::EC2::RouteTable", false)
     });
     Question::ApplyChangeSet {
@@ -662,6 +714,45 @@ fn review_change_set_with_access_changes() {
     r.at(0).started().step("consumer-vpc", Role::Consumer);
     update(&mut r.model, Message::Ask(change_set_question()));
     insta::assert_snapshot!(draw(&r.model, 80, 24));
+}
+
+/// At 100 columns and more every type shows whole, and the end of the list (the replacement
+/// and its cause) is reached by scrolling.
+#[test]
+fn review_change_set_wide_scrolled_to_the_end() {
+    let mut r = Run::new();
+    r.at(0).started().step("consumer-vpc", Role::Consumer);
+    update(&mut r.model, Message::Ask(change_set_question()));
+    for _ in 0..30 {
+        r.key(KeyCode::Down);
+    }
+    insta::assert_snapshot!(draw(&r.model, 100, 24));
+}
+
+/// From 100 columns every type shows whole, however wide; narrower, a review still draws.
+#[test]
+fn review_types_are_whole_from_100_columns() {
+    let mut r = Run::new();
+    r.at(0).started().step("consumer-vpc", Role::Consumer);
+    update(&mut r.model, Message::Ask(change_set_question()));
+    for _ in 0..30 {
+        r.key(KeyCode::Down);
+    }
+    for width in [24, 40, 60, 80, 99, 100, 101, 120, 160, 240] {
+        let screen = draw(&r.model, width, 24);
+        let whole = [
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            "AWS::EC2::RouteTable",
+        ]
+        .iter()
+        .all(|ty| screen.contains(ty));
+        assert!(whole || width < 100, "at {width} columns:\n{screen}");
+        assert!(
+            screen.contains("VpcId (from Vpc)") || width < 60,
+            "{screen}"
+        );
+    }
 }
 
 #[test]

@@ -1331,6 +1331,22 @@ def _deployment_get_att(self: Any, attribute_name: str) -> Any:
     raise UnformattedGetAttTemplateException()
 
 
+def _endpoint_get_att(self: Any, attribute_name: str) -> Any:
+    """AWS::EC2::VPCEndpoint's attributes, which moto 5.2.5 does not have. DnsEntries items
+    read "<hosted zone id>:<DNS name>", the regional name first, as AWS lists them."""
+    if attribute_name == "DnsEntries":
+        return [f"{d.get('hosted_zone_id')}:{d.get('dns_name')}" for d in self.dns_entries or []]
+    if attribute_name == "NetworkInterfaceIds":
+        return list(self.network_interface_ids or [])
+    if attribute_name == "Id":
+        return self.id
+    if attribute_name == "CreationTimestamp":
+        return str(self.creation_timestamp)
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    raise UnformattedGetAttTemplateException()
+
+
 def _patch_ec2_models() -> None:
     from moto.ec2.models.elastic_ip_addresses import ElasticAddress
     from moto.ec2.models.flow_logs import FlowLogs
@@ -1348,9 +1364,14 @@ def _patch_ec2_models() -> None:
                 **cloudformation_json,
                 "Properties": {**props, "PolicyDocument": json.dumps(document)},
             }
-        return create_endpoint(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        endpoint = create_endpoint(cls, resource_name, cloudformation_json, account_id, region_name,
+                                   **kwargs)
+        # moto 5.2.5 drops the endpoint's Tags.
+        endpoint.add_tags(_tags_dict(props.get("Tags")))
+        return endpoint
 
     VPCEndPoint.create_from_cloudformation_json = classmethod(endpoint_from_cloudformation)
+    VPCEndPoint.get_cfn_attribute = _endpoint_get_att
 
     # Removal with the stack, which moto 5.2.5 does not do for these.
     VPCEndPoint.delete = lambda self, account_id, region: _ec2(

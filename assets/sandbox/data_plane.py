@@ -7,8 +7,11 @@ lambda_runtime are pointed at it by their resolver) by reading moto's in-process
 request, so it never answers for more than the emulator holds:
 
   * routing: the Host header `<apiId>.execute-api.<region>.amazonaws.com` (or, for a private
-    API, `<apiId>-<vpceId>.execute-api...`) names an API in whichever account holds it; the
-    path is `/<stage>/<resource path>`. Unknown API or stage: 403 `{"message":"Forbidden"}`;
+    API, `<apiId>-<vpceId>.execute-api...`, or an interface endpoint's own name
+    `vpce-<id>-<random>.execute-api.<region>.vpce.amazonaws.com` with the API named by the
+    `x-apigw-api-id` header) names an API in whichever account holds it; the path is
+    `/<stage>/<resource path>`. The endpoint a host name leads to must be the one the request
+    came through. Unknown API or stage: 403 `{"message":"Forbidden"}`;
     no resource or method: 403 `Missing Authentication Token`, as API Gateway answers.
   * private APIs answer only requests that came through an execute-api interface endpoint; the
     endpoint's policy and the API's resource policy are evaluated with `aws:SourceVpce` /
@@ -36,7 +39,9 @@ Not reproduced: REQUEST / Cognito / AWS_IAM authorization (answered 500, never a
 authorizer result caching, usage plans and API keys, VTL mapping templates, request
 validation, custom gateway responses, custom domains, throttling, non-execute-api HTTP
 backends (no internet from the sandbox), and deployment snapshots: the live configuration of
-the API is served once a stage points at any deployment.
+the API is served once a stage points at any deployment. `<apiId>-<vpceId>` names answer for
+any endpoint of the caller's VPC, where AWS makes that Route 53 alias only for an endpoint
+associated with the API.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import ssl
 import threading
 import time
@@ -67,6 +73,11 @@ REGIONS = (
 API_HOST = re.compile(
     r"^(?P<api>[a-z0-9]+)(?:-(?P<vpce>vpce-[0-9a-f]+))?\.execute-api\."
     r"(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
+)
+# An interface endpoint's own name (regional, or zonal with the zone after the random part).
+ENDPOINT_HOST = re.compile(
+    r"^(?P<vpce>vpce-[0-9a-f]+)-[a-z0-9]+(?:-[a-z0-9-]+)?\.execute-api\."
+    r"(?P<region>[a-z0-9-]+)\.vpce\.amazonaws\.com$"
 )
 LAMBDA_URI = re.compile(r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/[^/]+/functions/(?P<arn>.+)/invocations$")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -400,13 +411,14 @@ def _source_arn_ok(condition: dict[str, Any], source_arn: str) -> bool:
 
 def dispatch(req: Request) -> Response:
     """Answer one request the way API Gateway's front door would."""
-    match = API_HOST.match(req.host.split(":")[0].lower())
-    if not match:
+    named = _api_named(req)
+    if named is None:
         return forbidden()
-    api = find_api(match["api"], match["region"])
+    api_id, region, host_vpce = named
+    api = find_api(api_id, region)
     if api is None:
         return forbidden()
-    refusal = _check_network(api, req, match["vpce"])
+    refusal = _check_network(api, req, host_vpce)
     if refusal:
         return refusal
     if endpoint_type(api) == "PRIVATE" and not req.source_vpce:
@@ -421,10 +433,33 @@ def dispatch(req: Request) -> Response:
     return _authorized_call(target, req)
 
 
+def _api_named(req: Request) -> tuple[str, str, str | None] | None:
+    """(API id, region, endpoint the host name leads to) of a request, or None.
+
+    `<apiId>.execute-api…` names the API; `<apiId>-<vpceId>.execute-api…` names it through one
+    endpoint. An endpoint's own name (`vpce-…-….execute-api.<region>.vpce.amazonaws.com`) leads
+    to that endpoint only, and the API is the one its `x-apigw-api-id` header names, as AWS
+    documents for an endpoint without private DNS; without that header there is no API."""
+    host = req.host.split(":")[0].lower()
+    match = API_HOST.match(host)
+    if match:
+        return match["api"], match["region"], match["vpce"]
+    match = ENDPOINT_HOST.match(host)
+    if not match:
+        return None
+    endpoint = find_endpoint(match["vpce"])
+    names = {d.get("dns_name") for d in getattr(endpoint, "dns_entries", None) or []}
+    api_id = (req.headers.get("x-apigw-api-id") or "").strip().lower()
+    if endpoint is None or host not in names or not re.fullmatch(r"[a-z0-9]+", api_id):
+        return None
+    return api_id, match["region"], match["vpce"]
+
+
 def _check_network(api: Any, req: Request, host_vpce: str | None) -> Response | None:
     private = endpoint_type(api) == "PRIVATE"
     if host_vpce and (not private or host_vpce != req.source_vpce):
-        # `<api>-<vpce>` names resolve to that endpoint's ENIs, reachable only from its VPC.
+        # `<api>-<vpce>` names and the endpoint's own names resolve to that endpoint's ENIs,
+        # reachable only from its VPC.
         return forbidden()
     if req.source_vpce and not private:
         # Private DNS sends every execute-api name to the endpoint, which serves private APIs only.
@@ -879,6 +914,8 @@ def issue_server_certificate(data_dir: str, ca_cert: Any, ca_key: Any) -> tuple[
 
     key = ec.generate_private_key(ec.SECP256R1())
     names = [x509.DNSName(f"*.execute-api.{r}.amazonaws.com") for r in REGIONS]
+    # What an execute-api interface endpoint presents for its own names.
+    names += [x509.DNSName(f"*.execute-api.{r}.vpce.amazonaws.com") for r in REGIONS]
     names += [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder()
@@ -994,6 +1031,8 @@ class _TLSServer(ThreadingHTTPServer):
         # The handshake runs in the request's own thread, so a slow client blocks no one.
         try:
             request.settimeout(INTEGRATION_TIMEOUT + 5)
+            # Headers and body are written apart: unbatched, a reply is not held for an ACK.
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = self.tls.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return

@@ -3,6 +3,8 @@
 Run as `python emulator.py --ready-file FILE [--port N] [--pace fast|realistic]`.
 moto is started through its own WSGI application (the same one `moto.server.main` serves);
 each module beside this one adds one AWS behaviour that moto lacks and exposes `install(ctx)`.
+Those that mend moto's services are installed before the first request that needs them, not at
+start (first_use.py), so the emulator starts about as fast and as small as moto's own server.
 When both servers listen, a JSON document describing them is written atomically to
 the ready file, which is how `xwizard sandbox up` and the tests learn the ports.
 """
@@ -10,6 +12,7 @@ the ready file, which is how `xwizard sandbox up` and the tests learn the ports.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import signal
@@ -30,6 +33,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 import accounts  # noqa: E402
+import first_use  # noqa: E402
 
 PACES = {
     # Seconds a resource stays IN_PROGRESS before it completes: a floor for every
@@ -56,37 +60,54 @@ class Context:
 
 
 def _behaviour_modules() -> list[Any]:
+    """Installed at start: what they add costs nothing until it is used."""
     # Imported here so that a module's import-time failure names itself clearly.
     import action_log
-    import async_cloudformation
-    import cfn_intrinsics
-    import cfn_resource_types
     import control_api
-    import data_plane
     import fault_injection
-    import iam_managed_policies
-    import lambda_runtime
-    import privatelink
-    import secrets_cross_account
-    import secrets_rotation
     import stale_reads
     import sts_mfa
 
+    return [stale_reads, sts_mfa, fault_injection, action_log, control_api]
+
+
+def _identity_steps(ctx: Context) -> list[Any]:
+    """Run before the first request that needs moto's IAM (see first_use.py)."""
+
+    def accounts_and_mfa() -> None:
+        import iam_managed_policies
+        import sts_mfa
+
+        accounts.create()
+        iam_managed_policies.install(ctx)
+        sts_mfa.create()
+
+    return [accounts_and_mfa]
+
+
+def _service_steps(ctx: Context) -> list[Any]:
+    """Run, in this order, before the first request for any other service (see first_use.py).
+    Each module is imported only here: most import moto's service backends at their top."""
+
+    def installing(name: str, entry: str = "install") -> Any:
+        def step() -> None:
+            module = importlib.import_module(name)
+            getattr(module, entry)(ctx)
+
+        return step
+
     return [
-        cfn_intrinsics,
-        cfn_resource_types,
-        async_cloudformation,
-        stale_reads,
-        iam_managed_policies,
-        secrets_cross_account,
-        secrets_rotation,
-        privatelink,
-        lambda_runtime,
-        sts_mfa,
-        fault_injection,
-        action_log,
-        control_api,
-        data_plane,
+        installing("cfn_intrinsics"),
+        installing("cfn_resource_types"),
+        installing("async_cloudformation"),
+        installing("change_set_details"),
+        installing("stale_reads", "install_moto"),
+        installing("secrets_cross_account"),
+        installing("secrets_rotation"),
+        installing("privatelink"),
+        installing("lambda_runtime"),
+        installing("function_workers"),
+        installing("data_plane"),
     ]
 
 
@@ -130,14 +151,18 @@ def main(argv: list[str] | None = None) -> None:
     os.makedirs(args.data_dir, exist_ok=True)
 
     ctx = Context(pace=PACES[args.pace], data_dir=args.data_dir)
-    ctx.accounts = accounts.install(ctx)
+    ctx.accounts = accounts.describe()
     modules = _behaviour_modules()
     for module in modules:
         module.install(ctx)
+    stages = first_use.Stages(_identity_steps(ctx), _service_steps(ctx))
+    ctx.extra["stages"] = stages
 
     app: Any = DomainDispatcherApplication(create_backend_app)
     for wrap in ctx.middlewares:
         app = wrap(app)
+    # Outermost: every other middleware may already read moto's state.
+    app = stages.middleware(app)
 
     # werkzeug reports a taken port itself and exits; say it our way, naming the flag to change.
     try:
@@ -158,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import data_plane
 
+    stages.guard_data_plane(data_plane)
     try:
         plane = data_plane.start(ctx, args.host, args.data_plane_port)
     except OSError as err:
@@ -188,6 +214,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     server.serve_forever()
     data_plane.stop()
+    if stages.services.done:
+        import function_workers
+
+        function_workers.stop_all()
 
 
 if __name__ == "__main__":

@@ -19,10 +19,14 @@ module (inline `ZipFile`, a zip given to CreateFunction, or an S3 object moto ke
     CloudWatch log group, and the last 4 KB to `X-Amz-Log-Result` when asked with LogType=Tail.
 
 The network, as AWS's would be for a function:
-  * `*.execute-api.<region>.amazonaws.com` resolves to the sandbox data plane (loopback), and the
-    sandbox CA is trusted (SSL_CERT_FILE / REQUESTS_CA_BUNDLE point at certifi's bundle plus it);
-  * a function attached to a VPC (VpcConfig) whose VPC holds an available execute-api interface
-    endpoint with private DNS enabled reaches API Gateway through that endpoint. On AWS the
+  * `*.execute-api.<region>.amazonaws.com` and `*.execute-api.<region>.vpce.amazonaws.com`
+    resolve to the sandbox data plane (loopback), and the sandbox CA is trusted (SSL_CERT_FILE /
+    REQUESTS_CA_BUNDLE point at certifi's bundle plus it);
+  * a function attached to a VPC (VpcConfig) reaches API Gateway through the execute-api
+    interface endpoints of its VPC, chosen by the name it calls, as DNS would choose them: an
+    endpoint's own names (`vpce-…-….execute-api.<region>.vpce.amazonaws.com`, regional or
+    zonal) and `<apiId>-<vpceId>.execute-api…` lead to that endpoint; any other execute-api
+    name leads to the endpoint with private DNS enabled, if the VPC has one. On AWS the
     network itself tells API Gateway which endpoint a request came through; here the runner
     adds that endpoint id as a header, signed with a key that only the emulator and the runner
     know. The key reaches the runner on its stdin (never in the environment the handler can read)
@@ -33,7 +37,9 @@ The network, as AWS's would be for a function:
 Not played: other runtimes, container images, layers, and functions without a Python source;
 they are answered exactly as moto answers them today (docker, or its echo when docker is off).
 The Python version is the virtualenv's, not the one named by Runtime. No concurrency limits, no
-cold starts, no reserved environment checks. Event invocations run in a background thread.
+reserved environment checks. Event invocations run in a background thread. In the emulator an
+invoke runs in a warm execution environment of the function (see function_workers.py): the
+subprocess above lives on between invokes, and the module's top level runs once per environment.
 """
 
 from __future__ import annotations
@@ -56,11 +62,16 @@ import traceback
 import uuid
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 SOURCE_VPCE_HEADER = "x-xwizard-sandbox-source-vpce"
 SOURCE_SIGNATURE_HEADER = "x-xwizard-sandbox-source-signature"
 EXECUTE_API_HOST = re.compile(r"^[a-z0-9-]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com$")
+# An interface endpoint's own names: regional `vpce-<id>-<random>` or zonal `…-<random>-<zone>`.
+ENDPOINT_HOST = re.compile(r"^vpce-[0-9a-f]+-[a-z0-9]+(?:-[a-z0-9-]+)?\.execute-api\."
+                           r"[a-z0-9-]+\.vpce\.amazonaws\.com$")
+# `<apiId>-<vpceId>.execute-api…`: the name of a private API through one endpoint.
+API_THROUGH_ENDPOINT_HOST = re.compile(r"^[a-z0-9]+-(vpce-[0-9a-f]+)\.execute-api\.")
 
 # Signs source-endpoint markers; one per emulator process, never written anywhere.
 _MARKER_KEY = secrets.token_bytes(32)
@@ -169,6 +180,10 @@ def invoke_function(fn: Any, event: Any) -> Invocation:
     if not runnable(fn):
         return _error(request_id, "Runtime.InvalidEntrypoint",
                       "The sandbox runs only Python functions with inline source.")
+    if _ctx is not None:
+        import function_workers  # a warm environment per function, as AWS keeps
+
+        return function_workers.invoke(fn, event, request_id)
     task_dir = tempfile.mkdtemp(prefix="xwizard-lambda-")
     try:
         with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as archive:
@@ -317,32 +332,50 @@ def _network(fn: Any) -> dict[str, Any]:
     network: dict[str, Any] = {}
     if _data_plane:
         network["data_plane"] = [_data_plane["host"], _data_plane["port"]]
-    vpce = execute_api_endpoint_of_function(fn)
-    if vpce:
-        network["source_vpce"] = vpce
-        expires = int(time.time() + float(fn.timeout or 3)) + 5
-        network["signature"] = sign_source(vpce, expires)
+    expires = int(time.time() + float(fn.timeout or 3)) + 5
+    endpoints = {}
+    for endpoint in execute_api_endpoints_of_function(fn):
+        endpoints[endpoint.id] = {
+            "signature": sign_source(endpoint.id, expires),
+            "names": [d.get("dns_name") for d in endpoint.dns_entries or [] if d.get("dns_name")],
+            "private_dns": _truthy(endpoint.private_dns_enabled),
+        }
+    if endpoints:
+        network["endpoints"] = endpoints
     return network
 
 
-def execute_api_endpoint_of_function(fn: Any) -> str | None:
-    """The execute-api interface endpoint a VPC function's API calls go through, if any."""
+def execute_api_endpoints_of_function(fn: Any) -> list[Any]:
+    """The available execute-api interface endpoints of a VPC function's VPC."""
     subnets = (getattr(fn, "_vpc_config", None) or {}).get("SubnetIds") or []
     if not subnets:
-        return None
+        return []
     from moto.ec2.models import ec2_backends
 
     ec2 = ec2_backends[fn.account_id][fn.region]
     try:
         vpc_id = ec2.get_subnet(subnets[0]).vpc_id
     except Exception:  # noqa: BLE001 - a subnet moto no longer holds: no VPC path
-        return None
+        return []
     service = f"com.amazonaws.{fn.region}.execute-api"
-    for endpoint in ec2.vpc_end_points.values():
-        if (endpoint.vpc_id == vpc_id and endpoint.service_name == service
-                and (endpoint.vpc_endpoint_type or "").lower() == "interface"
-                and endpoint.state == "available" and _truthy(endpoint.private_dns_enabled)):
-            return endpoint.id
+    return [endpoint for endpoint in list(ec2.vpc_end_points.values())
+            if endpoint.vpc_id == vpc_id and endpoint.service_name == service
+            and (endpoint.vpc_endpoint_type or "").lower() == "interface"
+            and endpoint.state == "available"]
+
+
+def source_endpoint(host: str, endpoints: dict[str, Any]) -> str | None:
+    """Which of the VPC's endpoints a call to `host` goes through, as DNS in the VPC decides;
+    None for a name that reaches no endpoint of this VPC (then no marker is sent)."""
+    host = host.lower()
+    for vpce, endpoint in endpoints.items():
+        if host in endpoint.get("names", ()):
+            return vpce
+    through = API_THROUGH_ENDPOINT_HOST.match(host)
+    if through:
+        return through.group(1) if through.group(1) in endpoints else None
+    if EXECUTE_API_HOST.match(host):
+        return next((v for v, e in endpoints.items() if e.get("private_dns")), None)
     return None
 
 
@@ -367,34 +400,38 @@ class _Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _install_network_hooks(network: dict[str, Any]) -> None:
+def install_network_hooks(plane: list[Any] | None,
+                          endpoints: Callable[[], dict[str, Any]]) -> None:
+    """Makes the function's calls go where the VPC would send them: execute-api names resolve
+    to the data plane (as private DNS resolves them to the endpoint's ENIs), and each request
+    carries the signed marker of the endpoint the name connected to picks. `endpoints` is read
+    at each request: a warm environment serves many invokes, each with its own markers."""
     import http.client
     import socket
 
-    plane = network.get("data_plane")
     if plane:
         real_getaddrinfo = socket.getaddrinfo
 
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-            # The execute-api names resolve to the data plane, as private DNS would resolve
-            # them to the endpoint's ENIs.
-            if isinstance(host, str) and EXECUTE_API_HOST.match(host.lower()):
+            name = host.lower() if isinstance(host, str) else ""
+            if EXECUTE_API_HOST.match(name) or ENDPOINT_HOST.match(name):
                 return real_getaddrinfo(plane[0], plane[1], *args, **kwargs)
             return real_getaddrinfo(host, port, *args, **kwargs)
 
         socket.getaddrinfo = getaddrinfo
 
-    vpce, signature = network.get("source_vpce"), network.get("signature")
-    if vpce:
-        real_endheaders = http.client.HTTPConnection.endheaders
+    real_endheaders = http.client.HTTPConnection.endheaders
 
-        def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if EXECUTE_API_HOST.match((self.host or "").lower()):
-                self.putheader(SOURCE_VPCE_HEADER, vpce)
-                self.putheader(SOURCE_SIGNATURE_HEADER, signature)
-            return real_endheaders(self, *args, **kwargs)
+    def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # The name connected to (not a Host header the code may set) picks the endpoint.
+        known = endpoints()
+        vpce = source_endpoint(self.host or "", known)
+        if vpce:
+            self.putheader(SOURCE_VPCE_HEADER, vpce)
+            self.putheader(SOURCE_SIGNATURE_HEADER, known[vpce]["signature"])
+        return real_endheaders(self, *args, **kwargs)
 
-        http.client.HTTPConnection.endheaders = endheaders
+    http.client.HTTPConnection.endheaders = endheaders
 
 
 def _run_handler(job: dict[str, Any]) -> dict[str, Any]:
@@ -444,7 +481,9 @@ def _runner_main() -> None:
     job = json.loads(sys.stdin.buffer.read())
     # The sandbox's own directory must not shadow or extend the function's imports.
     sys.path[0] = job["task_dir"]
-    _install_network_hooks(job.pop("network"))
+    network = job.pop("network")
+    endpoints = network.get("endpoints") or {}
+    install_network_hooks(network.get("data_plane"), lambda: endpoints)
     outcome = _run_handler(job)
     sys.stdout.flush()
     with open(job["result_file"], "w") as f:

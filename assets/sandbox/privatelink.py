@@ -12,6 +12,9 @@ What AWS does and moto 5.2.5 does not:
 - DescribeVpcEndpointServices lists another account's service to the principals it allows.
 - An interface endpoint's ENIs (one per subnet) get addresses inside their subnet, as AWS assigns
   them; moto draws them from 10.0.0.0/8 regardless of the subnet.
+- An interface endpoint to an AWS service is named as AWS names it (`<endpoint id>-<random>.
+  <service>.<region>.vpce.amazonaws.com`, then one name per Availability Zone); lambda_runtime
+  and data_plane route those names to the endpoint.
 - A private DNS name must be verified: the service shows a TXT record to create
   (PrivateDnsNameConfiguration pendingVerification), and
   StartVpcEndpointServicePrivateDnsVerification ends `verified` only if the owner's Route 53 holds
@@ -177,6 +180,29 @@ def _endpoint_dns_entries(endpoint: Any, service_id: str, region: str) -> list[d
              "hosted_zone_id": "Z7HUB22UULQXV"}]
 
 
+def aws_service_dns_entries(backend: Any, endpoint: Any, service_name: str,
+                            region: str) -> list[dict[str, str]]:
+    """The names AWS gives an interface endpoint to an AWS service: the regional one first
+    (`vpce-0123…-ab12cd34.execute-api.us-east-1.vpce.amazonaws.com`), then one per Availability
+    Zone (`…-ab12cd34-us-east-1a.execute-api…`); each resolves, in public DNS, to the endpoint's
+    ENI addresses. moto names them `<endpoint id>-<random>.com.amazonaws.<region>.<service>`."""
+    service = service_name.split(f"com.amazonaws.{region}.", 1)[-1]
+    label = f"{endpoint.id}-{secrets.token_hex(4)}"
+    zone = "Z7HUB22UULQXV"
+    entries = [{"dns_name": f"{label}.{service}.{region}.vpce.amazonaws.com", "hosted_zone_id": zone}]
+    zones: list[str] = []
+    for subnet_id in endpoint.subnet_ids or []:
+        try:
+            az = backend.get_subnet(subnet_id).availability_zone
+        except Exception:  # noqa: BLE001 - a subnet moto no longer holds names no zone
+            continue
+        if az not in zones:
+            zones.append(az)
+    entries += [{"dns_name": f"{label}-{az}.{service}.{region}.vpce.amazonaws.com",
+                 "hosted_zone_id": zone} for az in zones]
+    return entries
+
+
 def _create_vpc_endpoint_checks_the_endpoint_service(original: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(original)
 
@@ -202,6 +228,9 @@ def _create_vpc_endpoint_checks_the_endpoint_service(original: Callable[..., Any
         endpoint = original(self, *args, **kwargs)
         if endpoint_type == "interface":
             place_endpoint_enis_in_their_subnets(self, endpoint)
+            if service is None:
+                endpoint.dns_entries = aws_service_dns_entries(self, endpoint, service_name,
+                                                               self.region_name)
         if service is not None:
             endpoint.xw_service_id = service.id
             endpoint.xw_connection_id = f"vpce-con-{uuid.uuid4().hex[:17]}"

@@ -18,12 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
-
-from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.models import CloudFormationBackend, Stack
+from typing import TYPE_CHECKING, Any, Callable
 
 import control_api
+
+if TYPE_CHECKING:
+    from moto.cloudformation.models import CloudFormationBackend, Stack
 
 _lock = threading.Lock()
 _default = {"seconds": 0.0}
@@ -196,6 +196,8 @@ def _deleted_in_window(backend: CloudFormationBackend, name: str) -> Stack | Non
 
 
 def _describe_stacks(original: Callable) -> Callable:
+    from moto.cloudformation.exceptions import ValidationError
+
     def call(backend: CloudFormationBackend, name_or_stack_id: str) -> list[Any]:
         try:
             stacks = original(backend, name_or_stack_id)
@@ -213,6 +215,8 @@ def _describe_stacks(original: Callable) -> Callable:
 
 
 def _describe_stack_events(original: Callable) -> Callable:
+    from moto.cloudformation.exceptions import ValidationError
+
     def call(backend: CloudFormationBackend, stack_name: str) -> list[Any]:
         try:
             stack = backend.get_stack(stack_name)
@@ -231,9 +235,17 @@ def _describe_stack_events(original: Callable) -> Callable:
 
 
 def install(ctx: Any) -> None:
+    """The window and its control: at start, as the control API may set it at once."""
     seconds = float(ctx.pace.get("stale_reads", 0.0))
     _default["seconds"] = seconds
     _window["seconds"] = seconds
+    control_api.on_reset(_reset)
+
+
+def install_moto(_ctx: Any) -> None:
+    """The lagging reads: once moto's CloudFormation is needed (see first_use.py)."""
+    from moto.cloudformation.models import CloudFormationBackend
+
     backend = CloudFormationBackend
     backend.create_stack = _new_stack_hidden(backend.create_stack)  # type: ignore[assignment]
     backend.create_change_set = _change_set_stack_hidden(  # type: ignore[assignment]
@@ -247,4 +259,3 @@ def install(ctx: Any) -> None:
     backend.describe_stacks = _describe_stacks(backend.describe_stacks)  # type: ignore[assignment]
     backend.describe_stack_events = _describe_stack_events(  # type: ignore[assignment]
         backend.describe_stack_events)
-    control_api.on_reset(_reset)

@@ -244,6 +244,6 @@ def middleware(app: Callable) -> Callable:
 
 
 def install(ctx: Any) -> None:
-    create()
+    # create() runs with the accounts, when moto's IAM is first needed (see first_use.py).
     control_api.on_reset(_reset)
     ctx.middlewares.append(middleware)

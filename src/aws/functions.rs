@@ -12,12 +12,17 @@ pub struct Invocation {
     pub function_error: Option<String>,
 }
 
-pub async fn invoke(session: &Session, function_name: &str) -> Result<Invocation> {
+/// Invokes `function_name` with `event` as its payload, waiting for its answer.
+pub async fn invoke(
+    session: &Session,
+    function_name: &str,
+    event: &serde_json::Value,
+) -> Result<Invocation> {
     let client = aws_sdk_lambda::Client::new(&session.config);
     let out = client
         .invoke()
         .function_name(function_name)
-        .payload(aws_smithy_types::Blob::new(b"{}".to_vec()))
+        .payload(aws_smithy_types::Blob::new(event.to_string().into_bytes()))
         .send()
         .await
         .map_err(|e| explain(format!("cannot invoke {function_name}"), e))?;

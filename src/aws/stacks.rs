@@ -1,5 +1,6 @@
 //! CloudFormation: change sets, stack status, events and deletion, for one account.
 
+use crate::stack_status::Status;
 use anyhow::Result;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
@@ -25,13 +26,13 @@ impl StackInfo {
     /// An operation is running on the stack (REVIEW_IN_PROGRESS is not one: it is a stack
     /// made by a change set that was never executed, waiting for one that is).
     pub fn in_progress(&self) -> bool {
-        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+        Status(&self.status).operating()
     }
 
     /// Whether a wait on the stack is over. A change set just executed can still read as
     /// REVIEW_IN_PROGRESS (its execution has not shown yet): that is not an end.
     pub fn settled(&self) -> bool {
-        !self.status.ends_with("_IN_PROGRESS")
+        !Status(&self.status).in_progress()
     }
 }
 
@@ -41,7 +42,7 @@ fn stack_info(stack: &aws_sdk_cloudformation::types::Stack) -> Option<StackInfo>
         .stack_status()
         .map(|s| s.as_str().to_string())
         .unwrap_or_default();
-    if status == "DELETE_COMPLETE" {
+    if Status(&status).deleted() {
         return None;
     }
     Some(StackInfo {
@@ -92,6 +93,62 @@ pub struct Change {
     pub resource_type: String,
     /// "True", "False" or "Conditional" for a Modify.
     pub replacement: Option<String>,
+    /// The resource's properties as AWS resolved them, before and after the change (a JSON
+    /// document: `{"Properties": {…}}`); `None` where there is no such side (an Add has no
+    /// before) or AWS gave none.
+    pub before_context: Option<String>,
+    pub after_context: Option<String>,
+    /// What changes on the resource, one entry per property (or other attribute) touched.
+    pub details: Vec<ChangeDetail>,
+}
+
+/// One `ResourceChangeDetail`: a touched attribute, whether changing it re-creates the
+/// resource, and what made it change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChangeDetail {
+    /// Properties, Metadata, Tags, …
+    pub attribute: String,
+    /// The property's name when the attribute is Properties.
+    pub name: Option<String>,
+    /// "Never", "Conditionally" or "Always".
+    pub requires_recreation: Option<String>,
+    /// DirectModification, ParameterReference, ResourceReference, ResourceAttribute, Automatic.
+    pub change_source: Option<String>,
+    /// The parameter or resource the change comes from, e.g. `VpcCidr` or `Vpc.CidrBlock`.
+    pub causing_entity: Option<String>,
+}
+
+fn change_of(rc: &aws_sdk_cloudformation::types::ResourceChange) -> Change {
+    Change {
+        action: rc
+            .action()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default(),
+        logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+        resource_type: rc.resource_type().unwrap_or_default().to_string(),
+        replacement: rc.replacement().map(|r| r.as_str().to_string()),
+        before_context: rc.before_context().map(str::to_string),
+        after_context: rc.after_context().map(str::to_string),
+        details: rc
+            .details()
+            .iter()
+            .map(|d| {
+                let target = d.target();
+                ChangeDetail {
+                    attribute: target
+                        .and_then(|t| t.attribute())
+                        .map(|a| a.as_str().to_string())
+                        .unwrap_or_default(),
+                    name: target.and_then(|t| t.name()).map(str::to_string),
+                    requires_recreation: target
+                        .and_then(|t| t.requires_recreation())
+                        .map(|r| r.as_str().to_string()),
+                    change_source: d.change_source().map(|c| c.as_str().to_string()),
+                    causing_entity: d.causing_entity().map(str::to_string),
+                }
+            })
+            .collect(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,42 +259,99 @@ impl Stacks {
         Ok(())
     }
 
+    /// The change set's state; once ready, every change (all pages), without property values:
+    /// asked with them, AWS leaves a failed change set's reason out (so "no changes" could not
+    /// be told from a failure) and drops a resource whose JSON property it cannot check.
     pub async fn change_set_state(&self, stack: &str, change_set: &str) -> Result<ChangeSetState> {
-        self.count();
-        let out = self
-            .client
-            .describe_change_set()
-            .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await
-            .map_err(|e| explain(format!("cannot read change set {change_set} of {stack}"), e))?;
-        let status = out.status().map(|s| s.as_str()).unwrap_or_default();
-        let reason = out.status_reason().unwrap_or_default();
-        Ok(match status {
-            "CREATE_COMPLETE" => ChangeSetState::Ready(
+        let mut changes = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .change_set_page(stack, change_set, false, token.take())
+                .await?;
+            let status = out.status().map(|s| s.as_str()).unwrap_or_default();
+            let reason = out.status_reason().unwrap_or_default();
+            match status {
+                "CREATE_COMPLETE" => {}
+                "FAILED"
+                    if reason.contains("didn't contain changes")
+                        || reason.contains("No updates") =>
+                {
+                    return Ok(ChangeSetState::NoChanges);
+                }
+                "FAILED" => return Ok(ChangeSetState::Failed(reason.to_string())),
+                _ => return Ok(ChangeSetState::Pending),
+            }
+            changes.extend(
                 out.changes()
                     .iter()
                     .filter_map(|c| c.resource_change())
-                    .map(|rc| Change {
-                        action: rc
-                            .action()
-                            .map(|a| a.as_str().to_string())
-                            .unwrap_or_default(),
-                        logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
-                        resource_type: rc.resource_type().unwrap_or_default().to_string(),
-                        replacement: rc.replacement().map(|r| r.as_str().to_string()),
-                    })
-                    .collect(),
-            ),
-            "FAILED"
-                if reason.contains("didn't contain changes") || reason.contains("No updates") =>
-            {
-                ChangeSetState::NoChanges
+                    .map(change_of),
+            );
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(ChangeSetState::Ready(changes)),
             }
-            "FAILED" => ChangeSetState::Failed(reason.to_string()),
-            _ => ChangeSetState::Pending,
-        })
+        }
+    }
+
+    /// Adds to `changes` the property values AWS resolved for a ready change set
+    /// (`IncludePropertyValues`): each resource's before and after context. A resource AWS
+    /// leaves out of that answer keeps none.
+    pub async fn add_property_values(
+        &self,
+        stack: &str,
+        change_set: &str,
+        changes: &mut [Change],
+    ) -> Result<()> {
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .change_set_page(stack, change_set, true, token.take())
+                .await?;
+            for rc in out.changes().iter().filter_map(|c| c.resource_change()) {
+                let valued = change_of(rc);
+                if let Some(c) = changes
+                    .iter_mut()
+                    .find(|c| c.logical_id == valued.logical_id)
+                {
+                    c.before_context = valued.before_context;
+                    c.after_context = valued.after_context;
+                }
+            }
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// One page of DescribeChangeSet, with the property values or without.
+    async fn change_set_page(
+        &self,
+        stack: &str,
+        change_set: &str,
+        values: bool,
+        token: Option<String>,
+    ) -> Result<aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput>
+    {
+        self.count();
+        self.client
+            .describe_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .include_property_values(values)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                let what = if values {
+                    "the property values of change set"
+                } else {
+                    "change set"
+                };
+                explain(format!("cannot read {what} {change_set} of {stack}"), e)
+            })
     }
 
     pub async fn execute_change_set(&self, stack: &str, change_set: &str) -> Result<()> {

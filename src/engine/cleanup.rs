@@ -46,11 +46,11 @@ pub async fn stacks_present(
 
 impl Engine<'_> {
     pub async fn destroy(&mut self) -> Result<Outcome> {
-        let steps = self.deployment.pattern.steps();
+        let steps = self.deployment().pattern.steps();
         let mut present = Vec::new();
         for step in &steps {
             let Some(spec) = step.stack() else { continue };
-            let name = plan::stack_name(&self.deployment.name, spec);
+            let name = plan::stack_name(&self.deployment().name, spec);
             let stacks = Stacks::new(self.sessions.of(step.role));
             match stacks.describe(&name).await? {
                 Some(info) => {
@@ -64,14 +64,14 @@ impl Engine<'_> {
         }
         if !present.is_empty() {
             let question = Question::Destroy {
-                deployment: self.deployment.name.clone(),
+                deployment: self.deployment().name.clone(),
                 stacks: present
                     .iter()
                     .map(|(s, i)| StackToDelete {
                         step: s.id.to_string(),
                         stack: i.name.clone(),
                         role: s.role,
-                        account_id: self.deployment.account(s.role).account_id.clone(),
+                        account_id: self.deployment().account(s.role).account_id.clone(),
                         wave: s.stack().map_or(0, |spec| spec.teardown_wave),
                     })
                     .collect(),
@@ -81,12 +81,12 @@ impl Engine<'_> {
                     "cleanup",
                     format!(
                         "nothing was deleted; `xwizard destroy {}` removes it later",
-                        self.deployment.name
+                        self.deployment().name
                     ),
                 );
                 // The run ends here, as every run does, with its verdict.
                 self.emit(Event::RunFinished {
-                    deployment: self.deployment.name.clone(),
+                    deployment: self.deployment().name.clone(),
                     status: RunStatus::Kept,
                 });
                 return Ok(Outcome::Completed);
@@ -138,15 +138,15 @@ impl Engine<'_> {
             clean: ok,
         });
         for (step, role, f, root_cause) in failures.iter() {
-            let name = &self.deployment.name;
+            let name = self.deployment().name.clone();
             let next = if needs_sign_in(f) {
-                let profile = &self.deployment.account(*role).profile;
-                sign_in_again(profile, &format!("`xwizard destroy {name}` again"))
+                let profile = self.deployment().account(*role).profile.clone();
+                sign_in_again(&profile, &format!("`xwizard destroy {name}` again"))
                     .replace(
                         SIGN_IN_PLACEHOLDER,
                         sign_in_advice(self.sessions.of(*role).kind),
                     )
-                    .replace("<profile>", profile)
+                    .replace("<profile>", &profile)
             } else {
                 format!("remove what blocks it, then `xwizard destroy {name}` again")
             };
@@ -159,7 +159,7 @@ impl Engine<'_> {
             });
         }
         self.emit(Event::RunFinished {
-            deployment: self.deployment.name.clone(),
+            deployment: self.deployment().name.clone(),
             status: if ok {
                 RunStatus::Destroyed
             } else {
@@ -173,12 +173,13 @@ impl Engine<'_> {
         })
     }
 
-    fn mark_destroyed(&mut self, step: &str) -> Result<()> {
-        let s = self.deployment.step_mut(step);
-        s.status = StepStatus::Destroyed;
-        s.updated_at = now();
-        s.failure = None;
-        self.save()
+    fn mark_destroyed(&self, step: &str) -> Result<()> {
+        self.change(|d| {
+            let s = d.step_mut(step);
+            s.status = StepStatus::Destroyed;
+            s.updated_at = now();
+            s.failure = None;
+        })
     }
 
     async fn delete_one(&self, step: &Step, stack_id: &str) -> Deleted {
@@ -188,16 +189,20 @@ impl Engine<'_> {
         let session = self.sessions.of(step.role);
         let stacks = Stacks::new(session);
         let result: Result<()> = async {
-            let stack = self.deployment.step(step.id).stack_name.unwrap_or_else(|| {
-                step.stack().map_or_else(String::new, |spec| {
-                    plan::stack_name(&self.deployment.name, spec)
-                })
-            });
+            let stack = self
+                .deployment()
+                .step(step.id)
+                .stack_name
+                .unwrap_or_else(|| {
+                    step.stack().map_or_else(String::new, |spec| {
+                        plan::stack_name(&self.deployment().name, spec)
+                    })
+                });
             self.emit(Event::StepStarted {
                 step: step.id.to_string(),
                 title: format!("Delete stack {stack}"),
                 role: step.role,
-                account_id: self.deployment.account(step.role).account_id.clone(),
+                account_id: self.deployment().account(step.role).account_id.clone(),
                 phase: Phase::Cleanup,
                 stack: Some(stack),
                 wave: step.stack().map(|spec| spec.teardown_wave),
@@ -260,41 +265,38 @@ impl Engine<'_> {
         }
     }
 
-    /// What the stacks keep when they go, by design: the API Gateway logging roles they made,
-    /// which every REST API of their account and region logs through from then on.
+    /// What the stacks keep when they go, by design (e.g. the API Gateway logging roles they
+    /// made, which every REST API of their account and region logs through from then on).
     fn kept_on_purpose(&self) -> Vec<KeptItem> {
         let mut kept = Vec::new();
-        for step in self.deployment.pattern.steps() {
-            if let Some(arn) = self
-                .deployment
-                .step(step.id)
-                .outputs
-                .get("ApiGatewayLoggingRoleArn")
-            {
-                kept.push(KeptItem {
-                    what: format!("{arn} ({})", self.deployment.region),
-                    why: "API Gateway's CloudWatch logging role: every REST API of its account \
-                          and region logs through it; delete it only after pointing API \
-                          Gateway's account settings at another role"
-                        .into(),
-                });
+        let d = self.deployment();
+        for step in d.pattern.steps() {
+            let outputs = d.step(step.id).outputs;
+            for (output, why) in d.pattern.aftercare().kept {
+                if let Some(what) = outputs.get(*output) {
+                    kept.push(KeptItem {
+                        what: format!("{what} ({})", d.region),
+                        why: why.to_string(),
+                    });
+                }
             }
         }
         kept
     }
 
-    /// Stacks, VPCs, endpoints and the API-key secret of the deployment still present.
+    /// Stacks, VPCs, endpoints and secrets of the deployment still present.
     async fn leftovers(&self) -> Result<Vec<String>> {
-        let mut left: Vec<String> = stacks_present(&self.deployment, self.sessions)
+        let d = self.deployment();
+        let mut left: Vec<String> = stacks_present(&d, self.sessions)
             .await?
             .into_iter()
             .map(|(name, _, status)| format!("stack {name} ({status})"))
             .collect();
         // Any other stack tagged for the deployment, whatever made it or named it.
         for role in Role::BOTH {
-            let account = &self.deployment.account(role).account_id;
+            let account = &d.account(role).account_id;
             for info in Stacks::new(self.sessions.of(role))
-                .tagged(DEPLOYMENT_TAG, &self.deployment.name)
+                .tagged(DEPLOYMENT_TAG, &d.name)
                 .await?
             {
                 let item = format!("stack {} ({})", info.name, info.status);
@@ -304,19 +306,21 @@ impl Engine<'_> {
             }
         }
         for role in Role::BOTH {
-            let account = &self.deployment.account(role).account_id;
+            let account = &d.account(role).account_id;
             for item in Endpoints::new(self.sessions.of(role))
-                .leftovers(DEPLOYMENT_TAG, &self.deployment.name)
+                .leftovers(DEPLOYMENT_TAG, &d.name)
                 .await?
             {
                 left.push(format!("{item} in account {account}"));
             }
         }
-        for step in self.deployment.steps.values() {
-            if let Some(arn) = step.outputs.get("ApiKeySecretArn")
-                && secrets::exists(self.sessions.of(Role::Consumer), arn).await?
-            {
-                left.push(format!("secret {arn}"));
+        for step in d.steps.values() {
+            for (output, role) in d.pattern.aftercare().secrets {
+                if let Some(arn) = step.outputs.get(*output)
+                    && secrets::exists(self.sessions.of(*role), arn).await?
+                {
+                    left.push(format!("secret {arn}"));
+                }
             }
         }
         Ok(left)

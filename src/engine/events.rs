@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use super::access_changes::AccessRow;
 use crate::aws::stacks::StackEvent;
 use crate::plan::Role;
 use crate::state::RootCause;
@@ -20,6 +21,11 @@ pub struct ChangeView {
     pub replacement: Option<String>,
     /// IAM, security group, resource policy or key changes: they widen or narrow access.
     pub access: bool,
+    /// For a replacement: the property changes that cause it, e.g. "CidrBlock".
+    pub replaced_by: Vec<String>,
+    /// For an access change: what it grants or takes away, one row per statement, rule or
+    /// grant (empty where AWS gave no property values).
+    pub details: Vec<AccessRow>,
 }
 
 /// One test call or check, with its evidence.

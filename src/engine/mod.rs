@@ -2,6 +2,7 @@
 //! run can be killed anywhere and resumed; reconciles saved state with what AWS really has.
 //! It reports `Event`s and asks `Question`s; it draws nothing.
 
+pub mod access_changes;
 pub mod cleanup;
 pub mod events;
 mod policy;
@@ -141,7 +142,9 @@ pub enum Outcome {
 }
 
 pub struct Engine<'a> {
-    pub deployment: Deployment,
+    /// The deployment's record: steps running side by side update it, each briefly, and it
+    /// is saved after every change.
+    record: std::sync::Mutex<Deployment>,
     store: &'a Store,
     sessions: &'a Sessions,
     reporter: &'a dyn Reporter,
@@ -150,6 +153,8 @@ pub struct Engine<'a> {
     /// Milliseconds spent waiting for the user's answers: a step's time is AWS's, not the
     /// time its change set was read for.
     answering_ms: AtomicU64,
+    /// One question at a time: steps running side by side queue theirs.
+    asking: tokio::sync::Mutex<()>,
 }
 
 impl<'a> Engine<'a> {
@@ -162,33 +167,52 @@ impl<'a> Engine<'a> {
         opts: Options,
     ) -> Self {
         Self {
-            deployment,
+            record: std::sync::Mutex::new(deployment),
             store,
             sessions,
             reporter,
             asker,
             opts,
             answering_ms: AtomicU64::new(0),
+            asking: tokio::sync::Mutex::new(()),
         }
     }
 
-    fn save(&mut self) -> Result<()> {
-        self.deployment.updated_at = now();
-        self.store.save(&self.deployment)
+    /// The record, locked. Only `deployment` and `change` take the lock, each for no longer
+    /// than they run: no caller can hold it across an await or take it twice.
+    fn record(&self) -> std::sync::MutexGuard<'_, Deployment> {
+        // A panic while the lock was held leaves the record as it was: still the best there is.
+        self.record.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn set_status(&mut self, step: &str, status: StepStatus) -> Result<()> {
-        let s = self.deployment.step_mut(step);
-        s.status = status;
-        s.updated_at = now();
-        if status != StepStatus::Failed {
-            s.failure = None;
-        }
-        self.save()
+    /// A copy of the record as it stands now.
+    pub fn deployment(&self) -> Deployment {
+        self.record().clone()
+    }
+
+    /// Changes the record and saves it, under one lock: two steps' changes never interleave
+    /// in the file.
+    fn change(&self, f: impl FnOnce(&mut Deployment)) -> Result<()> {
+        let mut record = self.record();
+        f(&mut record);
+        record.updated_at = now();
+        self.store.save(&record)
+    }
+
+    fn set_status(&self, step: &str, status: StepStatus) -> Result<()> {
+        self.change(|d| {
+            let s = d.step_mut(step);
+            s.status = status;
+            s.updated_at = now();
+            if status != StepStatus::Failed {
+                s.failure = None;
+            }
+        })
     }
 
     /// Asks the user; the time the question waits is left out of the step's time.
     async fn ask(&self, question: &Question) -> Result<bool> {
+        let _turn = self.asking.lock().await;
         let started = Instant::now();
         let answer = self.asker.confirm(question).await;
         let waited = started.elapsed().as_millis() as u64;
@@ -223,9 +247,9 @@ impl<'a> Engine<'a> {
     /// The value of a parameter source, from the deployment's record.
     fn resolve(&self, source: &Source) -> Result<String> {
         match source {
-            Source::DeploymentName => Ok(self.deployment.name.clone()),
-            Source::AccountId(role) => Ok(self.deployment.account(*role).account_id.clone()),
-            Source::Output { step, key } => match self.deployment.step(step).outputs.get(*key) {
+            Source::DeploymentName => Ok(self.deployment().name.clone()),
+            Source::AccountId(role) => Ok(self.deployment().account(*role).account_id.clone()),
+            Source::Output { step, key } => match self.deployment().step(step).outputs.get(*key) {
                 Some(value) => Ok(value.clone()),
                 None => bail!("step '{step}' has no output {key} yet; it must complete first"),
             },
@@ -240,7 +264,7 @@ impl<'a> Engine<'a> {
     /// state so far is saved, so a resume picks up from here.
     pub fn interrupted(&self) {
         let running = self
-            .deployment
+            .deployment()
             .steps
             .iter()
             .find(|(_, s)| s.status == StepStatus::Running)
@@ -252,58 +276,94 @@ impl<'a> Engine<'a> {
             );
         }
         self.emit(Event::RunFinished {
-            deployment: self.deployment.name.clone(),
+            deployment: self.deployment().name.clone(),
             status: RunStatus::Interrupted,
         });
     }
 
-    /// Runs every step not done yet, in order; stops at the first failure.
+    /// Runs every step not done yet, each as soon as the steps it needs are done, so steps
+    /// that need nothing of each other run side by side. After a failure no step starts; the
+    /// ones under way finish first (a stack operation is never left unfollowed).
     pub async fn run(&mut self) -> Result<Outcome> {
+        let d = self.deployment();
         self.emit(Event::RunStarted {
-            deployment: self.deployment.name.clone(),
-            pattern: self.deployment.pattern,
-            region: self.deployment.region.clone(),
-            producer_account: self.deployment.producer.account_id.clone(),
-            consumer_account: self.deployment.consumer.account_id.clone(),
+            deployment: d.name.clone(),
+            pattern: d.pattern,
+            region: d.region.clone(),
+            producer_account: d.producer.account_id.clone(),
+            consumer_account: d.consumer.account_id.clone(),
         });
-        for step in self.deployment.pattern.steps() {
-            if self.deployment.step(step.id).status == StepStatus::Done
-                && self.still_there(&step).await?
-                && self.inputs_unchanged(&step)
-            {
-                continue;
+        let plan = d.pattern.steps();
+        let mut finished: Vec<&'static str> = Vec::new();
+        let mut started: Vec<&'static str> = Vec::new();
+        let mut failed = false;
+        let mut under_way = futures_util::stream::FuturesUnordered::new();
+        loop {
+            if !failed {
+                for step in &plan {
+                    let ready = !started.contains(&step.id)
+                        && step.needs(&plan).iter().all(|n| finished.contains(n));
+                    if ready {
+                        started.push(step.id);
+                        let this = &*self;
+                        under_way.push(async move { (step.id, this.bring_up(step).await) });
+                    }
+                }
             }
-            if !self.run_step(&step, Record::Yes).await? {
-                self.emit(Event::RunFinished {
-                    deployment: self.deployment.name.clone(),
-                    status: RunStatus::Failed,
-                });
-                return Ok(Outcome::Failed);
+            let Some((id, outcome)) = futures_util::StreamExt::next(&mut under_way).await else {
+                break;
+            };
+            match outcome {
+                Ok(true) => finished.push(id),
+                Ok(false) => failed = true,
+                // An interruption or an error of the record: nothing more starts, and what is
+                // under way is dropped as a kill would leave it (resume reconciles).
+                Err(e) => return Err(e),
             }
         }
+        let status = if failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Deployed
+        };
         self.emit(Event::RunFinished {
-            deployment: self.deployment.name.clone(),
-            status: RunStatus::Deployed,
+            deployment: d.name.clone(),
+            status,
         });
-        Ok(Outcome::Completed)
+        Ok(if failed {
+            Outcome::Failed
+        } else {
+            Outcome::Completed
+        })
+    }
+
+    /// A step of a run: skipped when done, still there and fed the same inputs; run otherwise.
+    /// False when it failed.
+    async fn bring_up(&self, step: &Step) -> Result<bool> {
+        let done = self.deployment().step(step.id).status == StepStatus::Done;
+        if done && self.still_there(step).await? && self.inputs_unchanged(step) {
+            return Ok(true);
+        }
+        self.run_step(step, Record::Yes).await
     }
 
     /// Runs only the test step again (`xwizard test`).
     pub async fn test_again(&mut self) -> Result<Outcome> {
-        let steps = self.deployment.pattern.steps();
+        let steps = self.deployment().pattern.steps();
         let Some(step) = steps
             .iter()
             .find(|s| matches!(s.kind, StepKind::TestCall { .. }))
         else {
             bail!("this pattern has no test step");
         };
+        let d = self.deployment();
         for earlier in steps.iter().take_while(|s| s.id != step.id) {
-            if self.deployment.step(earlier.id).status != StepStatus::Done {
+            if d.step(earlier.id).status != StepStatus::Done {
                 bail!(
                     "step '{}' of {} is not done yet; finish the deployment with `xwizard resume {}` first",
                     earlier.id,
-                    self.deployment.name,
-                    self.deployment.name
+                    d.name,
+                    d.name
                 );
             }
         }
@@ -333,7 +393,7 @@ impl<'a> Engine<'a> {
     /// Whether a done step would run with the inputs it ran with. An earlier step made again
     /// (its stack deleted behind our back, say) gives new ids: the steps using them run again.
     fn inputs_unchanged(&self, step: &Step) -> bool {
-        let ran_with = self.deployment.step(step.id).inputs;
+        let ran_with = self.deployment().step(step.id).inputs;
         let changed: Vec<String> = self
             .current_inputs(step)
             .into_iter()
@@ -351,20 +411,14 @@ impl<'a> Engine<'a> {
     }
 
     /// A done stack step whose stack was deleted behind our back is run again.
-    async fn still_there(&mut self, step: &Step) -> Result<bool> {
+    async fn still_there(&self, step: &Step) -> Result<bool> {
         let Some(spec) = step.stack() else {
             return Ok(true);
         };
         let stacks = Stacks::new(self.sessions.of(step.role));
-        let name = plan::stack_name(&self.deployment.name, spec);
+        let name = plan::stack_name(&self.deployment().name, spec);
         match stacks.describe(&name).await? {
-            Some(info)
-                if info.status.ends_with("_COMPLETE")
-                    && !info.status.contains("ROLLBACK_COMPLETE") =>
-            {
-                Ok(true)
-            }
-            Some(info) if info.status == "UPDATE_ROLLBACK_COMPLETE" => Ok(true),
+            Some(info) if crate::stack_status::Status(&info.status).stands() => Ok(true),
             other => {
                 let what = other.map_or("no longer exists".to_string(), |i| {
                     format!("is now {}", i.status)
@@ -379,21 +433,20 @@ impl<'a> Engine<'a> {
     }
 
     /// Runs one step and records its outcome; false when it failed.
-    async fn run_step(&mut self, step: &Step, record: Record) -> Result<bool> {
+    async fn run_step(&self, step: &Step, record: Record) -> Result<bool> {
         let started = Instant::now();
         let answered_before = self.answering();
         if record == Record::Yes {
             self.set_status(step.id, StepStatus::Running)?;
         }
+        let d = self.deployment();
         self.emit(Event::StepStarted {
             step: step.id.to_string(),
             title: step.title.to_string(),
             role: step.role,
-            account_id: self.deployment.account(step.role).account_id.clone(),
+            account_id: d.account(step.role).account_id.clone(),
             phase: Phase::Deploy,
-            stack: step
-                .stack()
-                .map(|spec| plan::stack_name(&self.deployment.name, spec)),
+            stack: step.stack().map(|spec| plan::stack_name(&d.name, spec)),
             wave: None,
         });
         let result = match &step.kind {
@@ -416,8 +469,16 @@ impl<'a> Engine<'a> {
                 api_url,
                 api_key_secret_arn,
                 function_name,
+                probe_endpoint_id,
+                probe_endpoint_dns_name,
             } => self
-                .run_tests(step, api_url, api_key_secret_arn, function_name)
+                .run_tests(
+                    step,
+                    api_url,
+                    api_key_secret_arn,
+                    function_name,
+                    (probe_endpoint_id, probe_endpoint_dns_name),
+                )
                 .await
                 .map(|()| 0),
         };
@@ -425,7 +486,7 @@ impl<'a> Engine<'a> {
             Ok(api_calls) => {
                 if record == Record::Yes {
                     let inputs = self.current_inputs(step);
-                    self.deployment.step_mut(step.id).inputs = inputs;
+                    self.change(|d| d.step_mut(step.id).inputs = inputs)?;
                     self.set_status(step.id, StepStatus::Done)?;
                 }
                 self.emit(Event::StepDone {
@@ -441,7 +502,8 @@ impl<'a> Engine<'a> {
                 Err(anyhow::Error::new(Interrupted))
             }
             Err(err) => {
-                let endpoint = if self.deployment.profile_files.is_some() {
+                let d = self.deployment();
+                let endpoint = if d.profile_files.is_some() {
                     "the sandbox's emulator (stopped or killed? `xwizard sandbox status` says; \
                      a sandbox that was stopped has forgotten this deployment, and `xwizard \
                      forget <name>` removes its record)"
@@ -455,18 +517,19 @@ impl<'a> Engine<'a> {
                         SIGN_IN_PLACEHOLDER,
                         sign_in_advice(self.sessions.of(step.role).kind),
                     )
-                    .replace("<name>", &self.deployment.name)
-                    .replace("<profile>", &self.deployment.account(step.role).profile);
+                    .replace("<name>", &d.name)
+                    .replace("<profile>", &d.account(step.role).profile);
                 if record == Record::Yes {
-                    let s = self.deployment.step_mut(step.id);
-                    s.status = StepStatus::Failed;
-                    s.updated_at = now();
-                    s.failure = Some(StepFailure {
-                        message: err.message.clone(),
-                        root_cause: err.root_cause.as_deref().cloned(),
-                        next: next.clone(),
-                    });
-                    self.save()?;
+                    self.change(|d| {
+                        let s = d.step_mut(step.id);
+                        s.status = StepStatus::Failed;
+                        s.updated_at = now();
+                        s.failure = Some(StepFailure {
+                            message: err.message.clone(),
+                            root_cause: err.root_cause.as_deref().cloned(),
+                            next: next.clone(),
+                        });
+                    })?;
                 }
                 self.emit(Event::StepFailed {
                     step: step.id.to_string(),

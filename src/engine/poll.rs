@@ -8,19 +8,31 @@ use std::time::{Duration, Instant};
 pub struct PollPolicy {
     pub min: Duration,
     pub max: Duration,
+    /// The longest pause between two calls while following a stack: a finished stack is
+    /// noticed within it, and a stack costs at most one call per this much time.
+    pub follow_max: Duration,
 }
 
 impl PollPolicy {
-    /// Real AWS: resources take seconds to minutes.
+    /// Real AWS: resources take seconds to minutes. A stack is followed at one call a second
+    /// (each call answers both "new events?" and "done?"), which notices its end in half a
+    /// second on average; retries of other calls back off from 2 to 10 seconds.
     pub const AWS: PollPolicy = PollPolicy {
         min: Duration::from_secs(2),
         max: Duration::from_secs(10),
+        follow_max: Duration::from_secs(1),
     };
     /// The local sandbox at its fast pace.
     pub const SANDBOX: PollPolicy = PollPolicy {
         min: Duration::from_millis(100),
         max: Duration::from_millis(800),
+        follow_max: Duration::from_millis(800),
     };
+
+    /// The pause before the next call while following a stack.
+    pub fn next_follow(&self, last: Duration, progressed: bool) -> Duration {
+        self.next(last, progressed).min(self.follow_max)
+    }
 
     /// The next interval: back to `min` after progress, else 1.5 × the last, up to `max`.
     pub fn next(&self, last: Duration, progressed: bool) -> Duration {
@@ -72,6 +84,7 @@ mod tests {
     const QUICK: PollPolicy = PollPolicy {
         min: Duration::from_millis(1),
         max: Duration::from_millis(2),
+        follow_max: Duration::from_millis(2),
     };
 
     #[tokio::test]
@@ -105,6 +118,18 @@ mod tests {
             .await;
         assert_eq!(last, "503");
         assert!(attempts > 1, "it retried before giving up");
+    }
+
+    #[test]
+    fn following_a_stack_on_aws_never_pauses_more_than_a_second() {
+        let p = PollPolicy::AWS;
+        let mut d = p.min.min(p.follow_max);
+        for progressed in [false, false, true, false, false, false] {
+            d = p.next_follow(d, progressed);
+            assert!(d <= Duration::from_secs(1), "{d:?}");
+        }
+        // Other retries still back off to their own ceiling.
+        assert_eq!(p.next(p.max, false), p.max);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub fn root_cause(events: &[StackEvent]) -> Option<RootCause> {
         status: e.status.clone(),
         reason: e.reason.clone(),
     };
-    let failed = |e: &&StackEvent| e.status.ends_with("_FAILED");
+    let failed = |e: &&StackEvent| crate::stack_status::Status(&e.status).failed();
     events
         .iter()
         .filter(failed)

@@ -45,7 +45,7 @@ impl Engine<'_> {
     }
 
     pub(super) async fn register_targets(
-        &mut self,
+        &self,
         step: &Step,
         endpoint: &Source,
         target_group: &Source,
@@ -76,8 +76,10 @@ impl Engine<'_> {
                 "run `xwizard resume <name>` to register them again",
             ));
         }
-        self.deployment.step_mut(step.id).outputs =
-            BTreeMap::from([("TargetIps".to_string(), ips.join(","))]);
+        self.change(|d| {
+            d.step_mut(step.id).outputs =
+                BTreeMap::from([("TargetIps".to_string(), ips.join(","))]);
+        })?;
         self.info(
             step.id,
             format!("registered {} targets on port 443", ips.len()),
@@ -86,7 +88,7 @@ impl Engine<'_> {
     }
 
     pub(super) async fn scope_endpoint_policy(
-        &mut self,
+        &self,
         step: &Step,
         endpoint: &Source,
         api_arn: &Source,

@@ -1,15 +1,17 @@
 //! A stack step: change set, review, execute, follow the events, take the outputs.
 
+use crate::stack_status::{DELETE_COMPLETE, REVIEW_IN_PROGRESS, Status};
 use anyhow::Result;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::access_changes;
 use super::events::{ChangeView, Event, Question};
 use super::root_cause::root_cause;
 use super::{Engine, StepError};
 use crate::aws::api_logging::{self, LoggingRole};
 use crate::aws::apis;
-use crate::aws::error::throttled;
+use crate::aws::error::{needs_sign_in, throttled, unreachable};
 use crate::aws::stacks::{Change, ChangeSetState, StackEvent, StackInfo, Stacks};
 use crate::plan::{self, DEPLOYMENT_TAG, Source, StackSpec, Step};
 
@@ -38,30 +40,25 @@ pub fn change_views(changes: &[Change]) -> Vec<ChangeView> {
             resource_type: c.resource_type.clone(),
             replacement: c.replacement.clone(),
             access: touches_access(&c.resource_type),
+            replaced_by: access_changes::replacement_causes(&c.details),
+            details: if touches_access(&c.resource_type) {
+                access_changes::access_rows(
+                    &c.resource_type,
+                    c.before_context.as_deref(),
+                    c.after_context.as_deref(),
+                )
+            } else {
+                Vec::new()
+            },
         })
         .collect()
-}
-
-/// Terminal states from which a stack cannot be updated, only deleted and made again.
-fn needs_delete(status: &str) -> bool {
-    matches!(
-        status,
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" | "DELETE_FAILED"
-    )
 }
 
 /// The stack-level event that ends an operation (e.g. CREATE_COMPLETE, ROLLBACK_COMPLETE).
 fn is_final_stack_event(e: &StackEvent, stack_id: &str) -> bool {
     e.resource_type == "AWS::CloudFormation::Stack"
         && e.physical_id == stack_id
-        && !e.status.ends_with("_IN_PROGRESS")
-}
-
-fn succeeded(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
-    )
+        && !Status(&e.status).in_progress()
 }
 
 impl Engine<'_> {
@@ -72,8 +69,8 @@ impl Engine<'_> {
     /// takes a while to make a new role usable by API Gateway, and a stack that made it and
     /// set it at once would fail now and then ("does not have required permissions").
     async fn api_logging_role(&self, step: &Step) -> Result<(String, String), StepError> {
-        let account = &self.deployment.account(step.role).account_id;
-        let region = &self.deployment.region;
+        let account = self.deployment().account(step.role).account_id.clone();
+        let region = self.deployment().region.clone();
         let message = match api_logging::current(self.sessions.of(step.role)).await? {
             LoggingRole::Working { arn, unchecked } => {
                 let note = unchecked
@@ -93,7 +90,7 @@ impl Engine<'_> {
                 "API Gateway in {account} ({region}) logs through {arn}, which no longer exists"
             ),
         };
-        let name = format!("xw-{}-apigw-cloudwatch", self.deployment.name);
+        let name = format!("xw-{}-apigw-cloudwatch", self.deployment().name);
         let made = api_logging::ensure_role(self.sessions.of(step.role), &name).await?;
         self.info(
             step.id,
@@ -110,7 +107,7 @@ impl Engine<'_> {
     /// stack is deleted (after asking, as any failed stack is) and the role, older now, set
     /// again. At most `LOGGING_ROLE_ATTEMPTS` times, each after a longer pause, saying why.
     pub(super) async fn run_stack_retrying(
-        &mut self,
+        &self,
         step: &Step,
         spec: &StackSpec,
     ) -> Result<u32, StepError> {
@@ -138,15 +135,10 @@ impl Engine<'_> {
     }
 
     /// Returns the CloudFormation calls made while waiting on the stack.
-    pub(super) async fn run_stack(
-        &mut self,
-        step: &Step,
-        spec: &StackSpec,
-    ) -> Result<u32, StepError> {
-        let name = plan::stack_name(&self.deployment.name, spec);
+    pub(super) async fn run_stack(&self, step: &Step, spec: &StackSpec) -> Result<u32, StepError> {
+        let name = plan::stack_name(&self.deployment().name, spec);
         let stacks = Stacks::new(self.sessions.of(step.role));
-        self.deployment.step_mut(step.id).stack_name = Some(name.clone());
-        self.save()?;
+        self.change(|d| d.step_mut(step.id).stack_name = Some(name.clone()))?;
 
         let mut existing = stacks.describe(&name).await?;
         if let Some(info) = &existing {
@@ -159,13 +151,16 @@ impl Engine<'_> {
                     .await?;
             }
         }
-        if let Some(info) = existing.clone().filter(|i| needs_delete(&i.status)) {
+        if let Some(info) = existing
+            .clone()
+            .filter(|i| Status(&i.status).needs_delete())
+        {
             self.delete_failed_stack(step, &stacks, &info).await?;
             existing = None;
         }
         let update = existing
             .as_ref()
-            .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
+            .is_some_and(|i| i.status != REVIEW_IN_PROGRESS);
         let mut parameters = Vec::new();
         // Decided once per stack, and kept for its updates: an update must not flip it.
         let mut logging: Option<(String, String)> = None;
@@ -202,7 +197,7 @@ impl Engine<'_> {
                 .map(|d| d.as_nanos())
                 .unwrap_or_default()
         );
-        let tags = vec![(DEPLOYMENT_TAG.to_string(), self.deployment.name.clone())];
+        let tags = vec![(DEPLOYMENT_TAG.to_string(), self.deployment().name.clone())];
         stacks
             .create_change_set(
                 &name,
@@ -213,7 +208,7 @@ impl Engine<'_> {
                 update,
             )
             .await?;
-        let changes = loop {
+        let mut changes = loop {
             match stacks.change_set_state(&name, &change_set).await? {
                 ChangeSetState::Pending => tokio::time::sleep(self.opts.poll.min).await,
                 ChangeSetState::Ready(changes) => break changes,
@@ -234,6 +229,24 @@ impl Engine<'_> {
                 }
             }
         };
+        // What each access change grants comes from the values AWS resolved (asked for only
+        // when there is one); without them the review still lists every change.
+        let values = if changes.iter().any(|c| touches_access(&c.resource_type)) {
+            stacks
+                .add_property_values(&name, &change_set, &mut changes)
+                .await
+        } else {
+            Ok(())
+        };
+        match values {
+            Ok(()) => {}
+            // Signed out or unreachable: the next call would fail the same way.
+            Err(e) if needs_sign_in(&e) || unreachable(&e) => return Err(e.into()),
+            Err(e) => self.info(
+                step.id,
+                format!("the access changes are listed without what they grant: {e:#}"),
+            ),
+        }
         let views = change_views(&changes);
         self.emit(Event::ChangeSet {
             step: step.id.to_string(),
@@ -243,7 +256,7 @@ impl Engine<'_> {
         let question = Question::ApplyChangeSet {
             step: step.id.to_string(),
             stack: name.clone(),
-            account_id: self.deployment.account(step.role).account_id.clone(),
+            account_id: self.deployment().account(step.role).account_id.clone(),
             changes: views,
         };
         if !self.ask(&question).await? {
@@ -278,8 +291,7 @@ impl Engine<'_> {
                 "run `xwizard resume <name>`",
             ));
         };
-        self.deployment.step_mut(step.id).stack_id = Some(info.id.clone());
-        self.save()?;
+        self.change(|d| d.step_mut(step.id).stack_id = Some(info.id.clone()))?;
         let awaiting = if update {
             Awaiting::Update
         } else {
@@ -289,7 +301,7 @@ impl Engine<'_> {
             .settle(step, &stacks, &info.id, &seen, awaiting)
             .await?;
         match info {
-            Some(i) if succeeded(&i.status) => {
+            Some(i) if Status(&i.status).succeeded() => {
                 let calls = self.take_outputs(step, &stacks, Some(i))?;
                 if update {
                     self.redeploy(step, spec).await?;
@@ -299,7 +311,7 @@ impl Engine<'_> {
             other => {
                 let status = other
                     .as_ref()
-                    .map_or("DELETE_COMPLETE".to_string(), |i| i.status.clone());
+                    .map_or(DELETE_COMPLETE.to_string(), |i| i.status.clone());
                 let cause = root_cause(&events);
                 let message = match &cause {
                     Some(c) => format!("{name} ended {status} because {} failed", c.logical_id),
@@ -312,7 +324,7 @@ impl Engine<'_> {
                     next: format!(
                         "fix the cause, then `xwizard resume <name>` (the failed stack is deleted first, after asking); \
                          or `xwizard destroy <name>` to remove everything in account {}",
-                        self.deployment.account(step.role).account_id
+                        self.deployment().account(step.role).account_id
                     ),
                 })
             }
@@ -326,7 +338,7 @@ impl Engine<'_> {
             return Ok(());
         };
         let Some(api_id) = self
-            .deployment
+            .deployment()
             .step(step.id)
             .outputs
             .get(target.api_id_output)
@@ -349,7 +361,7 @@ impl Engine<'_> {
 
     pub(super) fn refuse_foreign(&self, info: &StackInfo) -> Result<(), StepError> {
         match info.tags.get(DEPLOYMENT_TAG) {
-            Some(owner) if *owner == self.deployment.name => Ok(()),
+            Some(owner) if *owner == self.deployment().name => Ok(()),
             owner => Err(StepError::new(
                 format!(
                     "stack {} exists but belongs to {}; xwizard will not touch it",
@@ -364,7 +376,7 @@ impl Engine<'_> {
     }
 
     async fn delete_failed_stack(
-        &mut self,
+        &self,
         step: &Step,
         stacks: &Stacks,
         info: &StackInfo,
@@ -372,7 +384,7 @@ impl Engine<'_> {
         let question = Question::DeleteFailedStack {
             step: step.id.to_string(),
             stack: info.name.clone(),
-            account_id: self.deployment.account(step.role).account_id.clone(),
+            account_id: self.deployment().account(step.role).account_id.clone(),
             status: info.status.clone(),
         };
         if !self.ask(&question).await? {
@@ -408,7 +420,7 @@ impl Engine<'_> {
     }
 
     fn take_outputs(
-        &mut self,
+        &self,
         step: &Step,
         stacks: &Stacks,
         info: Option<StackInfo>,
@@ -419,10 +431,11 @@ impl Engine<'_> {
                 "run `xwizard resume <name>`",
             ));
         };
-        let s = self.deployment.step_mut(step.id);
-        s.stack_id = Some(info.id.clone());
-        s.outputs = info.outputs.clone();
-        self.save()?;
+        self.change(|d| {
+            let s = d.step_mut(step.id);
+            s.stack_id = Some(info.id.clone());
+            s.outputs = info.outputs.clone();
+        })?;
         self.emit(Event::Outputs {
             step: step.id.to_string(),
             outputs: info.outputs,
@@ -447,11 +460,14 @@ impl Engine<'_> {
     ) -> Result<Vec<StackEvent>> {
         let mut seen = seen.clone();
         let mut all = Vec::new();
-        let mut interval = self.opts.poll.min;
+        let mut interval = self.opts.poll.min.min(self.opts.poll.follow_max);
+        // Polls in a row that brought no event: every STATUS_EVERY-th of them reads the
+        // stack's status instead, so each poll is one call.
+        let mut idle = 0u32;
         let mut started = awaiting == Awaiting::UnderWay;
         let called = std::time::Instant::now();
         let stack_name = self
-            .deployment
+            .deployment()
             .step(step.id)
             .stack_name
             .unwrap_or_else(|| stack_id.to_string());
@@ -466,20 +482,49 @@ impl Engine<'_> {
         // its slowest, for a while. Whichever call was refused counts.
         let mut throttled_in_a_row = 0;
         loop {
-            let fresh = match stacks.new_events(stack_id, &seen).await {
-                Ok(fresh) => fresh,
-                Err(e)
-                    if self
-                        .sat_out(&e, &mut throttled_in_a_row, &mut interval)
-                        .await =>
-                {
+            // While events flow the stack is still moving; its status is read only when idle,
+            // in case its final event was missed (e.g. a page boundary), and in place of an
+            // events call so the wait never costs more than one call per pause.
+            if idle > 0 && idle.is_multiple_of(STATUS_EVERY) {
+                idle += 1;
+                let polled = stacks.describe(stack_id).await;
+                let Some(read) = self
+                    .polled(polled, &mut throttled_in_a_row, &mut interval)
+                    .await?
+                else {
                     continue;
+                };
+                throttled_in_a_row = 0;
+                started |= read.as_ref().is_some_and(StackInfo::in_progress);
+                if (started || awaiting == Awaiting::Delete)
+                    && awaiting.can_end_in(read.as_ref().map(|i| i.status.as_str()))
+                {
+                    // One last read: the final events can land after the status changed.
+                    for e in stacks.new_events(stack_id, &seen).await? {
+                        report(&e);
+                        all.push(e);
+                    }
+                    return Ok(all);
                 }
-                Err(e) => return Err(e),
+                interval = self.opts.poll.next_follow(interval, false);
+                tokio::time::sleep(interval).await;
+                continue;
+            }
+            let polled = stacks.new_events(stack_id, &seen).await;
+            let Some(fresh) = self
+                .polled(polled, &mut throttled_in_a_row, &mut interval)
+                .await?
+            else {
+                continue;
             };
             let progressed = !fresh.is_empty();
             if progressed {
+                // Only progress ends a throttled run: an empty answer between throttled status
+                // reads would otherwise let them go on for ever.
                 throttled_in_a_row = 0;
+                idle = 0;
+            } else {
+                idle += 1;
             }
             started |= progressed;
             // The stack's own final event ends the wait without another call.
@@ -492,33 +537,6 @@ impl Engine<'_> {
             if finished {
                 return Ok(all);
             }
-            // While events flow the stack is still moving; ask for its status only when idle,
-            // in case its final event was missed (e.g. a page boundary).
-            let settled = !progressed && {
-                let read = match stacks.describe(stack_id).await {
-                    Ok(read) => read,
-                    Err(e)
-                        if self
-                            .sat_out(&e, &mut throttled_in_a_row, &mut interval)
-                            .await =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                throttled_in_a_row = 0;
-                started |= read.as_ref().is_some_and(StackInfo::in_progress);
-                (started || awaiting == Awaiting::Delete)
-                    && awaiting.can_end_in(read.as_ref().map(|i| i.status.as_str()))
-            };
-            if settled {
-                // One last read: the final events can land after the status changed.
-                for e in stacks.new_events(stack_id, &seen).await? {
-                    report(&e);
-                    all.push(e);
-                }
-                return Ok(all);
-            }
             if !started && called.elapsed() > NO_SIGN_OF_THE_OPERATION {
                 anyhow::bail!(
                     "CloudFormation shows no sign of the operation on {stack_name} after {} \
@@ -526,8 +544,23 @@ impl Engine<'_> {
                     NO_SIGN_OF_THE_OPERATION.as_secs() / 60
                 );
             }
-            interval = self.opts.poll.next(interval, progressed);
+            interval = self.opts.poll.next_follow(interval, progressed);
             tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// A poll's answer; `None` when it was throttled and sat out (ask again), an error when it
+    /// failed otherwise or was throttled too often in a row.
+    async fn polled<T>(
+        &self,
+        answer: Result<T>,
+        in_a_row: &mut u32,
+        interval: &mut Duration,
+    ) -> Result<Option<T>> {
+        match answer {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if self.sat_out(&e, in_a_row, interval).await => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -586,7 +619,7 @@ impl Engine<'_> {
                 |read| {
                     let now = match read {
                         Ok(Some(info)) => info.status.as_str(),
-                        Ok(None) => "DELETE_COMPLETE",
+                        Ok(None) => DELETE_COMPLETE,
                         Err(_) => return None,
                     };
                     (now != wanted).then(|| format!("reads {now}, events say {wanted}"))
@@ -609,6 +642,9 @@ fn logging_role_not_ready(err: &StepError) -> bool {
                 .contains("does not have required permissions set to API Gateway")
     })
 }
+
+/// Of the polls in a row that bring no event, every this many-th reads the stack's status.
+const STATUS_EVERY: u32 = 3;
 
 /// Throttled polls in a row a wait sits out before it gives up (each after the SDK's own
 /// retries, at the slowest poll interval).
@@ -638,7 +674,7 @@ impl Awaiting {
             (Awaiting::Delete | Awaiting::UnderWay, None) => true,
             // Not visible (yet): a lagging read of a stack just made.
             (_, None) => false,
-            (_, Some(s)) if s.ends_with("_IN_PROGRESS") => false,
+            (_, Some(s)) if Status(s).in_progress() => false,
             (Awaiting::Create, Some(s)) => s.starts_with("CREATE_") || s.starts_with("ROLLBACK_"),
             (Awaiting::Update, Some(s)) => s.starts_with("UPDATE_"),
             (Awaiting::Delete, Some(s)) => s == "DELETE_FAILED",
@@ -691,12 +727,5 @@ mod tests {
         assert!(Awaiting::Create.can_end_in(Some("ROLLBACK_COMPLETE")));
         assert!(Awaiting::Update.can_end_in(Some("UPDATE_ROLLBACK_COMPLETE")));
         assert!(Awaiting::UnderWay.can_end_in(Some("CREATE_COMPLETE")));
-    }
-
-    #[test]
-    fn stacks_that_must_be_deleted_before_a_retry() {
-        assert!(needs_delete("ROLLBACK_COMPLETE"));
-        assert!(!needs_delete("UPDATE_ROLLBACK_COMPLETE"));
-        assert!(!needs_delete("CREATE_COMPLETE"));
     }
 }

@@ -1,5 +1,8 @@
 //! The test step: the consumer API with the key, without it and with a wrong one, then the
-//! consumer function. Every call is shown with its evidence; the key itself never is.
+//! consumer function, and the producer's own refusals through it: a call through an endpoint
+//! the producer's policy does not name, and a wrong key, each refused by the producer itself
+//! (the consumer API's refusals come from the consumer's authorizer). Every call is shown with
+//! its evidence; the key itself never is.
 
 use super::events::{CheckView, Event};
 use super::{Engine, StepError};
@@ -25,15 +28,30 @@ const WRONG_KEY: &str = "xwizardWrongKey0000000000000000x";
 
 impl Engine<'_> {
     pub(super) async fn run_tests(
-        &mut self,
+        &self,
         step: &Step,
         api_url: &Source,
         secret: &Source,
         function: &Source,
+        probe: (&Source, &Source),
     ) -> Result<(), StepError> {
         let url = self.resolve(api_url)?;
         let secret_arn = self.resolve(secret)?;
         let function_name = self.resolve(function)?;
+        let (endpoint_id, endpoint_dns_name) = match (self.resolve(probe.0), self.resolve(probe.1))
+        {
+            (Ok(id), Ok(dns_name)) => (id, dns_name),
+            // A consumer-vpc stack made by an xwizard without the probe endpoint: nothing
+            // here can show that the producer refuses other endpoints.
+            _ => {
+                return Err(StepError::new(
+                    "the consumer-vpc stack has no probe endpoint (outputs ProbeEndpointId and \
+                     ProbeEndpointDnsName), so the producer's own refusals cannot be checked",
+                    "it was made by an earlier xwizard: `xwizard destroy <name>`, then deploy \
+                     again, makes it with one",
+                ));
+            }
+        };
         let session = self.sessions.of(step.role);
         let key = secrets::read(session, &secret_arn).await?;
 
@@ -108,12 +126,77 @@ impl Engine<'_> {
             failed += usize::from(!self.report_check(step, view));
         }
 
+        let function = FunctionCall {
+            name: &function_name,
+            key: key.expose(),
+        };
+        let function_cases = [
+            (
+                "consumer function",
+                serde_json::json!({}),
+                "statusCode 200 with the widget",
+                passes_with_widget as fn(u16, &str) -> bool,
+            ),
+            (
+                "producer refuses a call through another endpoint",
+                // The real key, through an endpoint the producer's policy does not name.
+                serde_json::json!({
+                    "probe": "other-endpoint",
+                    "endpoint_id": endpoint_id,
+                    "dns_name": endpoint_dns_name,
+                }),
+                "403 from the producer's resource policy (\"User: anonymous is not authorized \
+                 to perform: execute-api:Invoke on resource: … with an explicit deny\")",
+                refused_by_resource_policy,
+            ),
+            (
+                "producer refuses a wrong key",
+                // Through the admitted endpoint, with a key that is not the real one.
+                serde_json::json!({"probe": "wrong-key"}),
+                "403 from the producer's authorizer (\"User is not authorized to access this \
+                 resource with an explicit deny\")",
+                refused_by_authorizer,
+            ),
+        ];
+        let total = cases.len() + function_cases.len();
+        for (name, event, expected, passes) in function_cases {
+            let view = self
+                .function_check(step, &function, name, &event, expected, passes)
+                .await;
+            failed += usize::from(!self.report_check(step, view));
+        }
+
+        if failed > 0 {
+            return Err(StepError::new(
+                format!("{failed} of {total} test checks failed"),
+                "read the checks above; after fixing, `xwizard test <name>` runs them again",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Invokes the consumer function with `event` and judges what it passed on.
+    async fn function_check(
+        &self,
+        step: &Step,
+        function: &FunctionCall<'_>,
+        name: &str,
+        event: &serde_json::Value,
+        expected: &str,
+        passes: fn(u16, &str) -> bool,
+    ) -> CheckView {
+        let session = self.sessions.of(step.role);
+        let request = if event.as_object().is_some_and(|o| o.is_empty()) {
+            format!("Lambda Invoke {}", function.name)
+        } else {
+            format!("Lambda Invoke {} {event}", function.name)
+        };
         let started = std::time::Instant::now();
         let (invoked, attempts) = self
             .settled(
                 step,
-                "consumer function",
-                || functions::invoke(session, &function_name),
+                name,
+                || functions::invoke(session, function.name, event),
                 |r| match r {
                     // The function passes the producer's answer on: a 5xx there is the same
                     // warming-up as above.
@@ -127,7 +210,7 @@ impl Engine<'_> {
                 },
             )
             .await;
-        let view = match invoked {
+        match invoked {
             Ok(inv) => {
                 let status = inv
                     .payload
@@ -141,45 +224,77 @@ impl Engine<'_> {
                     .unwrap_or_default()
                     .to_string();
                 CheckView {
-                    name: "consumer function".into(),
-                    request: format!("Lambda Invoke {function_name}"),
-                    expected: "statusCode 200 with the widget".into(),
+                    name: name.into(),
+                    request,
+                    expected: expected.into(),
                     passed: inv.function_error.is_none()
-                        && status == Some(200)
-                        && check::same_json(&body, &widget()),
+                        && status.is_some_and(|s| passes(s, &body)),
                     status,
                     body: redact(
                         &match inv.function_error {
                             Some(kind) => format!("{kind}: {}", inv.payload),
                             None => body,
                         },
-                        key.expose(),
+                        function.key,
                     ),
                     latency_ms: started.elapsed().as_millis() as u64,
                     attempts,
                 }
             }
             Err(err) => CheckView {
-                name: "consumer function".into(),
-                request: format!("Lambda Invoke {function_name}"),
-                expected: "statusCode 200 with the widget".into(),
+                name: name.into(),
+                request,
+                expected: expected.into(),
                 status: None,
-                body: redact(&format!("{err:#}"), key.expose()),
+                body: redact(&format!("{err:#}"), function.key),
                 latency_ms: started.elapsed().as_millis() as u64,
                 passed: false,
                 attempts,
             },
-        };
-        failed += usize::from(!self.report_check(step, view));
-
-        if failed > 0 {
-            return Err(StepError::new(
-                format!("{failed} of 4 test checks failed"),
-                "read the checks above; after fixing, `xwizard test <name>` runs them again",
-            ));
         }
-        Ok(())
     }
+}
+
+/// The consumer function, and the key its answers must never show.
+struct FunctionCall<'a> {
+    name: &'a str,
+    key: &'a str,
+}
+
+fn passes_with_widget(status: u16, body: &str) -> bool {
+    status == 200 && check::same_json(body, &widget())
+}
+
+/// API Gateway's message in a refusal body: `{"Message": …}` (some answers spell it
+/// `message`).
+fn refusal_message(body: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(body).ok()?;
+    let object = doc.as_object()?;
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("message"))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_string)
+}
+
+/// The producer's resource policy refused: its explicit deny of an anonymous caller on the
+/// API's own ARN, not a refusal by the endpoint's policy or by the authorizer.
+fn refused_by_resource_policy(status: u16, body: &str) -> bool {
+    status == 403
+        && refusal_message(body).is_some_and(|m| {
+            m.starts_with(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:",
+        ) && m.contains("with an explicit deny")
+            && !m.contains("VPC endpoint policy")
+        })
+}
+
+/// The producer's authorizer refused: API Gateway's answer to a Deny policy from a Lambda
+/// authorizer.
+fn refused_by_authorizer(status: u16, body: &str) -> bool {
+    status == 403
+        && refusal_message(body).as_deref()
+            == Some("User is not authorized to access this resource with an explicit deny")
 }
 
 /// Answers a just-made API gives while it warms up (a stage, a VPC link, targets passing
@@ -235,5 +350,66 @@ fn redact(text: &str, secret: &str) -> String {
         text.to_string()
     } else {
         text.replace(secret, "<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY_DENY: &str = "User: anonymous is not authorized to perform: execute-api:Invoke \
+        on resource: arn:aws:execute-api:us-east-1:111111111111:abc123/prod/GET/widgets with an \
+        explicit deny";
+
+    #[test]
+    fn only_the_producer_policy_s_denial_passes_the_other_endpoint_check() {
+        let body = |key: &str, m: &str| serde_json::json!({ key: m }).to_string();
+        assert!(refused_by_resource_policy(
+            403,
+            &body("Message", POLICY_DENY)
+        ));
+        assert!(refused_by_resource_policy(
+            403,
+            &body("message", POLICY_DENY)
+        ));
+        // Answered, or refused by something else: the producer's policy did not refuse.
+        assert!(!refused_by_resource_policy(
+            200,
+            r#"{"id":"1","value":"4.99"}"#
+        ));
+        assert!(!refused_by_resource_policy(
+            403,
+            r#"{"message":"Forbidden"}"#
+        ));
+        assert!(!refused_by_resource_policy(
+            403,
+            &body(
+                "Message",
+                "User is not authorized to access this resource with an explicit deny"
+            )
+        ));
+        assert!(!refused_by_resource_policy(
+            403,
+            &body(
+                "Message",
+                &format!("{POLICY_DENY} in a VPC endpoint policy")
+            )
+        ));
+        assert!(!refused_by_resource_policy(403, "not JSON"));
+    }
+
+    #[test]
+    fn only_the_authorizer_s_deny_passes_the_wrong_key_check() {
+        let deny = "User is not authorized to access this resource with an explicit deny";
+        assert!(refused_by_authorizer(
+            403,
+            &serde_json::json!({ "Message": deny }).to_string()
+        ));
+        assert!(!refused_by_authorizer(401, r#"{"message":"Unauthorized"}"#));
+        assert!(!refused_by_authorizer(
+            403,
+            &serde_json::json!({ "Message": POLICY_DENY }).to_string()
+        ));
+        assert!(!refused_by_authorizer(200, r#"{"id":"1","value":"4.99"}"#));
     }
 }

@@ -61,6 +61,23 @@ impl Pattern {
             Pattern::VpcEndpoint => pattern1::ABOUT,
         }
     }
+
+    /// What a cleanup looks at besides the stacks.
+    pub fn aftercare(self) -> Aftercare {
+        match self {
+            Pattern::VpcEndpoint => pattern1::AFTERCARE,
+        }
+    }
+}
+
+/// The outputs a cleanup reads once the stacks are gone.
+#[derive(Debug, Clone, Copy)]
+pub struct Aftercare {
+    /// (output, why): what the stacks leave in place on purpose when deleted, named by an
+    /// output, and why it stays.
+    pub kept: &'static [(&'static str, &'static str)],
+    /// (output, account): secrets that must be gone once the stacks are, and where they are.
+    pub secrets: &'static [(&'static str, Role)],
 }
 
 /// A pattern as the user chooses it: a picture, what it makes, what it costs, what it needs.
@@ -182,11 +199,15 @@ pub enum StepKind {
         api_execute_arn: Source,
     },
     /// The built-in test calls: the API with the key, without it, with a wrong one, and the
-    /// consumer function.
+    /// consumer function; then the producer's own refusals, shown through the consumer
+    /// function: a call through `probe_endpoint_id` (an endpoint the producer's policy does not
+    /// name, reached by its DNS name `probe_endpoint_dns_name`) and a call with a wrong key.
     TestCall {
         api_url: Source,
         api_key_secret_arn: Source,
         function_name: Source,
+        probe_endpoint_id: Source,
+        probe_endpoint_dns_name: Source,
     },
 }
 
@@ -205,6 +226,28 @@ impl Step {
             StepKind::Stack(spec) => Some(spec),
             _ => None,
         }
+    }
+
+    /// The steps that must be done before this one starts: those whose outputs it takes, and,
+    /// for the test calls, every step before them (they test the whole). Steps needing
+    /// nothing of each other run side by side.
+    pub fn needs(&self, plan: &[Step]) -> Vec<&'static str> {
+        if matches!(self.kind, StepKind::TestCall { .. }) {
+            return plan
+                .iter()
+                .take_while(|s| s.id != self.id)
+                .map(|s| s.id)
+                .collect();
+        }
+        let mut needs: Vec<&'static str> = Vec::new();
+        for (_, source) in self.inputs() {
+            if let Source::Output { step, .. } = source
+                && !needs.contains(step)
+            {
+                needs.push(step);
+            }
+        }
+        needs
     }
 
     /// Every value the step takes, by name: a stack's parameters, an SDK step's inputs.
@@ -229,10 +272,14 @@ impl Step {
                 api_url,
                 api_key_secret_arn,
                 function_name,
+                probe_endpoint_id,
+                probe_endpoint_dns_name,
             } => vec![
                 ("api_url", api_url),
                 ("api_key_secret_arn", api_key_secret_arn),
                 ("function_name", function_name),
+                ("probe_endpoint_id", probe_endpoint_id),
+                ("probe_endpoint_dns_name", probe_endpoint_dns_name),
             ],
         }
     }
@@ -339,6 +386,40 @@ pub fn validate_region(region: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pattern_1_runs_the_targets_beside_the_producer_and_the_policy_beside_the_consumer_api() {
+        let plan = Pattern::VpcEndpoint.steps();
+        let needs = |id: &str| {
+            let step = plan
+                .iter()
+                .find(|s| s.id == id)
+                .expect("a step of the plan");
+            let mut needs = step.needs(&plan);
+            needs.sort_unstable();
+            needs
+        };
+        assert!(needs("consumer-vpc").is_empty());
+        assert_eq!(needs("register-targets"), ["consumer-vpc"]);
+        assert_eq!(needs("producer"), ["consumer-vpc"]);
+        assert_eq!(needs("scope-endpoint-policy"), ["consumer-vpc", "producer"]);
+        assert_eq!(needs("consumer-api"), ["consumer-vpc", "producer"]);
+        assert_eq!(
+            needs("test").len(),
+            plan.len() - 1,
+            "the test waits for all"
+        );
+        // Every step needs only steps before it: the plan's order is one the graph allows.
+        for (i, step) in plan.iter().enumerate() {
+            for need in step.needs(&plan) {
+                assert!(
+                    plan[..i].iter().any(|s| s.id == need),
+                    "{} needs {need}",
+                    step.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn region_names_are_checked() {

@@ -2,16 +2,29 @@
 //! (The seed's `vpc-endpoint/`: ConsumerVpcStack, ProducerStack, ConsumerApiStack and the two
 //! custom resources that became steps 2 and 4.)
 
+/// A stack that made API Gateway's logging role keeps it; the API-key secret goes with the
+/// consumer network stack.
+pub const AFTERCARE: super::Aftercare = super::Aftercare {
+    kept: &[(
+        "ApiGatewayLoggingRoleArn",
+        "API Gateway's CloudWatch logging role: every REST API of its account and region logs \
+         through it; delete it only after pointing API Gateway's account settings at another \
+         role",
+    )],
+    secrets: &[("ApiKeySecretArn", Role::Consumer)],
+};
+
 /// The pattern screen's text: the costs are approximate us-east-1 prices.
 pub const ABOUT: super::About = super::About {
     diagram: include_str!("../../assets/diagrams/pattern1.txt"),
     narrow_diagram: include_str!("../../assets/diagrams/pattern1-narrow.txt"),
-    creates: "consumer: VPC over 2 AZs with a NAT gateway, execute-api endpoint, internal NLB, \
-              API-key secret (KMS), regional API with a VPC link, Lambda · producer: private \
-              REST API with key authorizer",
-    cost: "NAT gateway ~$0.045/h · interface endpoint ~$0.01/h per AZ · NLB ~$0.0225/h: \
-           ≈ $0.09/h while it exists, plus traffic (approx., us-east-1, see AWS pricing); \
-           cleanup removes it all",
+    creates: "consumer: VPC over 2 AZs with a NAT gateway, execute-api endpoint (and a probe \
+              endpoint the producer never admits, for the test), internal NLB, API-key secret \
+              (KMS), regional API with a VPC link, Lambda · producer: private REST API with key \
+              authorizer",
+    cost: "NAT gateway ~$0.045/h · two interface endpoints ~$0.01/h per AZ each · NLB \
+           ~$0.0225/h: ≈ $0.11/h while it exists, plus traffic (approx., us-east-1, see AWS \
+           pricing); cleanup removes it all",
     needs: "two AWS profiles, one per account, allowed to use CloudFormation, IAM, EC2, ELB, \
             API Gateway, Lambda, Secrets Manager and KMS (`xwizard permissions` lists the \
             actions)",
@@ -181,6 +194,9 @@ pub fn steps() -> Vec<Step> {
                     step: "consumer-api",
                     key: "ConsumerFunctionName",
                 },
+                // Never named by the producer's policy nor scoped by the endpoint-policy step.
+                probe_endpoint_id: vpc("ProbeEndpointId"),
+                probe_endpoint_dns_name: vpc("ProbeEndpointDnsName"),
             },
         },
     ]

@@ -35,6 +35,30 @@ pub fn change_summary(stack: &str, changes: &[ChangeView]) -> String {
                 "\n    {:<6} {} ({})",
                 c.action, c.logical_id, c.resource_type
             );
+            for d in &c.details {
+                let _ = write!(out, "\n           {}", d.line());
+            }
+        }
+    }
+    let causes: Vec<&ChangeView> = changes
+        .iter()
+        .filter(|c| !c.replaced_by.is_empty())
+        .collect();
+    if !causes.is_empty() {
+        let _ = write!(out, "\n  replacements:");
+        for c in causes {
+            let word = if c.replacement.as_deref() == Some("Conditional") {
+                "may be replaced"
+            } else {
+                "replaced"
+            };
+            let _ = write!(
+                out,
+                "\n    {} ({}) {word}: {} changes",
+                c.logical_id,
+                c.resource_type,
+                c.replaced_by.join(", ")
+            );
         }
     }
     out
@@ -70,7 +94,7 @@ pub fn render(event: &Event) -> Option<String> {
                 "  {time} {step:<16} {:<28} {} ({})",
                 event.status, event.logical_id, event.resource_type
             );
-            if !event.reason.is_empty() && event.status.contains("FAILED") {
+            if !event.reason.is_empty() && crate::stack_status::Status(&event.status).failed() {
                 let _ = write!(line, "\n           {}", event.reason);
             }
             line
@@ -82,7 +106,8 @@ pub fn render(event: &Event) -> Option<String> {
             }
             text
         }
-        Event::Info { message, .. } => format!("  {message}"),
+        // Steps run side by side: each line names its own.
+        Event::Info { step, message } => format!("  {step}: {message}"),
         Event::CheckRetry {
             check,
             attempt,
@@ -214,4 +239,53 @@ pub fn status(d: &crate::state::Deployment) -> String {
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod change_summary_tests {
+    use super::*;
+    use crate::engine::access_changes::{AccessKind, AccessRow, RowChange};
+
+    #[test]
+    fn access_changes_list_their_rows_and_replacements_their_causes() {
+        let role = ChangeView {
+            action: "Modify".into(),
+            logical_id: "AuthorizerRole".into(),
+            resource_type: "AWS::IAM::Role".into(),
+            replacement: Some("False".into()),
+            access: true,
+            replaced_by: Vec::new(),
+            details: vec![
+                AccessRow {
+                    change: RowChange::Removed,
+                    kind: AccessKind::Trust,
+                    text: "Allow sts:AssumeRole ← ec2.amazonaws.com".into(),
+                },
+                AccessRow {
+                    change: RowChange::Added,
+                    kind: AccessKind::Trust,
+                    text: "Allow sts:AssumeRole ← lambda.amazonaws.com".into(),
+                },
+            ],
+        };
+        let subnet = ChangeView {
+            action: "Modify".into(),
+            logical_id: "SubnetA".into(),
+            resource_type: "AWS::EC2::Subnet".into(),
+            replacement: Some("True".into()),
+            access: false,
+            replaced_by: vec!["CidrBlock (from SubnetCidr)".into()],
+            details: Vec::new(),
+        };
+        assert_eq!(
+            change_summary("xw-demo-producer", &[subnet, role]),
+            "  change set for xw-demo-producer: 0 to add, 2 to modify, 0 to remove, 1 replaced\n\
+             \x20 access changes (IAM, security groups, policies, keys):\n\
+             \x20   Modify AuthorizerRole (AWS::IAM::Role)\n\
+             \x20          - Allow sts:AssumeRole ← ec2.amazonaws.com\n\
+             \x20          + Allow sts:AssumeRole ← lambda.amazonaws.com\n\
+             \x20 replacements:\n\
+             \x20   SubnetA (AWS::EC2::Subnet) replaced: CidrBlock (from SubnetCidr) changes"
+        );
+    }
 }

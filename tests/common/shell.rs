@@ -150,7 +150,7 @@ pub const PRESET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/sandbox.
 
 pub fn checks_passed(events: &[serde_json::Value]) {
     let checks: Vec<_> = events.iter().filter(|e| e["type"] == "check").collect();
-    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert_eq!(checks.len(), 6, "{checks:#?}");
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
 }
 

@@ -837,3 +837,27 @@ def test_update_changes_permissions_and_secret_in_place(fresh):
     assert described["ARN"] == out["Secret"] and described["Description"] == "two"
     assert sm.get_secret_value(SecretId="kept")["SecretString"] == value
     destroy(fresh, "producer", stack_id)
+
+
+def test_an_interface_endpoint_has_its_dns_entries_and_tags(fresh):
+    endpoint = {"ProbeEndpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "VpcId": ref("Vpc"), "ServiceName": "com.amazonaws.us-east-1.execute-api",
+        "VpcEndpointType": "Interface", "PrivateDnsEnabled": False,
+        "SubnetIds": [ref("SubnetA"), ref("SubnetB")],
+        "Tags": [{"Key": "Name", "Value": "probe"}]}}}
+    regional = {"Fn::Select": [1, {"Fn::Split": [":", {"Fn::Select": [
+        0, att("ProbeEndpoint", "DnsEntries")]}]}]}
+    stack_id, out = deploy(fresh, "consumer", network(endpoint), outputs={
+        "Id": ref("ProbeEndpoint"), "DnsName": regional})
+    ec2 = fresh.client("ec2", "consumer")
+    found = ec2.describe_vpc_endpoints(VpcEndpointIds=[out["Id"]])["VpcEndpoints"][0]
+    # The regional name first, as AWS lists them, and as DescribeVpcEndpoints shows them.
+    assert out["DnsName"] == found["DnsEntries"][0]["DnsName"]
+    assert out["DnsName"].startswith(out["Id"] + "-")
+    assert out["DnsName"].endswith(".execute-api.us-east-1.vpce.amazonaws.com")
+    assert {"Key": "Name", "Value": "probe"} in found["Tags"]
+    assert found["PrivateDnsEnabled"] is False
+    destroy(fresh, "consumer", stack_id)
+    # Deleted with its stack (AWS lists a deleted endpoint for a while, as `deleted`).
+    gone = ec2.describe_vpc_endpoints(VpcEndpointIds=[out["Id"]])["VpcEndpoints"]
+    assert [e["State"] for e in gone] in ([], ["deleted"])

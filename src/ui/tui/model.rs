@@ -207,7 +207,7 @@ pub struct ResourceRow {
 impl ResourceRow {
     /// Time since its first event; frozen once it reached a final state.
     pub fn elapsed(&self, now: Instant) -> Duration {
-        let end = if self.status.ends_with("IN_PROGRESS") {
+        let end = if crate::stack_status::Status(&self.status).in_progress() {
             now
         } else {
             self.last_seen
@@ -446,6 +446,22 @@ impl Model {
     /// A run is under way: quitting must say how to resume.
     pub fn running(&self) -> bool {
         self.run.is_some() && self.finished.is_none()
+    }
+
+    /// Whether a timer on screen moves with the clock: a step or a deletion under way, with
+    /// no question stopping the clock.
+    pub fn clock_shown(&self) -> bool {
+        if self.asked_since.is_some() {
+            return false;
+        }
+        let stepping = matches!(self.screen, Screen::Deploy)
+            && self.steps.iter().any(|s| s.status == StepStatus::Running);
+        let deleting = matches!(self.screen, Screen::Cleanup)
+            && self
+                .cleanup
+                .as_ref()
+                .is_some_and(|c| c.stacks.iter().any(|s| s.state == Deletion::Deleting));
+        stepping || deleting
     }
 
     /// The run ended with `status`.

@@ -2,6 +2,7 @@
 //! emphasis by bold and reverse video only, so meaning never rests on colour alone — every
 //! state also has a symbol or a word on screen.
 
+use crate::stack_status::Status;
 use ratatui::style::{Color, Modifier, Style};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,13 +67,14 @@ impl Theme {
 
     /// The colour of a CloudFormation status, by what it means to the user.
     pub fn status(&self, status: &str) -> Style {
-        if status.ends_with("FAILED") {
+        let status = Status(status);
+        if status.failed() {
             self.fail
-        } else if status.contains("ROLLBACK") {
+        } else if status.rolling_back() {
             self.warn
-        } else if status.ends_with("IN_PROGRESS") {
+        } else if status.in_progress() {
             self.busy
-        } else if status.ends_with("COMPLETE") {
+        } else if status.complete() {
             self.ok
         } else {
             self.text

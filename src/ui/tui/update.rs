@@ -1,6 +1,7 @@
 //! Everything that changes the interface goes through `update`: engine events, questions,
 //! keys and clock ticks in; at most one `Action` for the runner out. No I/O here.
 
+use crate::stack_status::Status;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -270,7 +271,11 @@ fn on_event(model: &mut Model, event: Event) {
                 model.screen = Screen::Cleanup;
                 return;
             }
-            model.stack = None;
+            // A step beside a stack step (registering targets while the producer stack is
+            // made) leaves that stack in sight.
+            if stack.is_some() {
+                model.stack = None;
+            }
             if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                 row.status = StepStatus::Running;
                 row.started = Some(now);
@@ -310,7 +315,7 @@ fn on_event(model: &mut Model, event: Event) {
                 // What each stack of the wave is deleting now, and since when.
                 c.in_progress
                     .retain(|(s, id, _, _)| !(*s == stack && *id == event.logical_id));
-                if event.status.ends_with("IN_PROGRESS") && event.resource_type != STACK_TYPE {
+                if Status(&event.status).in_progress() && event.resource_type != STACK_TYPE {
                     c.in_progress.push((
                         stack.clone(),
                         event.logical_id.clone(),
@@ -947,6 +952,29 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_moves_the_screen_only_while_a_timer_runs_unasked() {
+        let t0 = Instant::now();
+        let idle = Model::new(Theme::plain(), t0);
+        assert!(!idle.clock_shown(), "the home screen has no timer");
+        let mut m = started(t0);
+        assert!(m.clock_shown(), "a running step's timer");
+        update(&mut m, apply_question());
+        assert!(!m.clock_shown(), "stopped while the change set is read");
+        update(&mut m, key('y'));
+        assert!(m.clock_shown());
+        update(
+            &mut m,
+            Message::Engine(Event::StepDone {
+                step: "consumer-vpc".into(),
+                phase: Phase::Deploy,
+                seconds: 1.0,
+                api_calls: 1,
+            }),
+        );
+        assert!(!m.clock_shown(), "nothing runs");
+    }
+
+    #[test]
     fn step_failed_shows_the_error_screen_with_the_root_cause() {
         let mut m = started(Instant::now());
         let cause = RootCause {
@@ -987,6 +1015,8 @@ mod tests {
                 resource_type: "AWS::IAM::Role".into(),
                 replacement: None,
                 access: true,
+                replaced_by: Vec::new(),
+                details: Vec::new(),
             }],
         })
     }

@@ -44,8 +44,26 @@ fn remedy(form: &ProfilesForm, profile: &str) -> String {
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let form = &model.profiles;
+    // The list is as wide as its longest name and kind, up to two fifths of the screen.
+    let name_width = form
+        .profiles
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(16, 40);
+    let kind_width = form
+        .profiles
+        .iter()
+        .map(|p| p.kind.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let list_width = (name_width + kind_width + 5) as u16;
+    let list_width = list_width.clamp(28, (area.width * 2 / 5).max(28));
+    let name_width = usize::from(list_width).saturating_sub(kind_width + 5);
     let [list_area, roles_area] =
-        Layout::horizontal([Constraint::Length(28), Constraint::Min(30)]).areas(area);
+        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(30)]).areas(area);
 
     let items: Vec<ListItem> = if form.profiles.is_empty() {
         vec![
@@ -65,7 +83,11 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
                 } else {
                     " "
                 };
-                let text = format!("{mark} {:<16} {:<7}", ellipsize(&p.name, 16), p.kind);
+                let text = format!(
+                    "{mark} {:<name_width$} {:<kind_width$}",
+                    ellipsize(&p.name, name_width),
+                    p.kind
+                );
                 let item = ListItem::new(text);
                 if i == form.cursor {
                     item.style(t.selected)

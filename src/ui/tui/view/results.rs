@@ -75,6 +75,17 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         (None, 0) => Line::styled(format!("✔ all {total} checks passed"), t.ok),
         (None, failed) => Line::styled(format!("✘ {failed} of {total} checks failed"), t.fail),
     }];
+    // Every check stays in sight: where the screen is short, a passed check gives up its body,
+    // then its request, keeping its verdict, status and expectation; a failed one keeps all.
+    let room = area.height.saturating_sub(2) as usize;
+    let all_lines = 1 + 4 * total; // the summary, then four lines a check
+    let (passed_body, passed_request) = if all_lines <= room {
+        (true, true)
+    } else if all_lines - passed <= room {
+        (false, true)
+    } else {
+        (false, false)
+    };
     // Each answer a check had before its verdict, in full: why it asked again.
     let attempt_lines = |lines: &mut Vec<Line>, attempts: &[(u32, String)]| {
         for (attempt, cause) in attempts {
@@ -98,30 +109,38 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             Span::styled(ellipsize(&c.name, width.saturating_sub(7)), t.title),
         ]));
         // The middle of a URL matters least; its path and the credential sent matter most.
-        lines.push(Line::raw(format!(
-            "  {}",
-            ellipsize_middle(&c.request, width.saturating_sub(2))
-        )));
+        if passed_request || !c.passed {
+            lines.push(Line::raw(format!(
+                "  {}",
+                ellipsize_middle(&c.request, width.saturating_sub(2))
+            )));
+        }
         if let Some(earlier) = model.check_attempts.get(i) {
             attempt_lines(&mut lines, earlier);
         }
         let status = c.status.map_or("no answer".to_string(), |s| s.to_string());
-        lines.push(Line::styled(
-            format!(
-                "  → {status} in {} ms{}, expected {}",
-                c.latency_ms,
-                c.attempts_note(),
-                c.expected
-            ),
-            if c.passed { t.text } else { t.fail },
-        ));
-        // A failed check's answer in full; a passing one's on a line.
+        // What was expected is read whole: it says what tells the refusal apart.
+        let verdict = format!(
+            "→ {status} in {} ms{}, expected {}",
+            c.latency_ms,
+            c.attempts_note(),
+            c.expected
+        );
+        for row in wrap(&verdict, width.saturating_sub(2), 2) {
+            lines.push(Line::styled(
+                format!("  {row}"),
+                if c.passed { t.text } else { t.fail },
+            ));
+        }
+        // A failed check's answer in full; a passing one's on a line, where there is room.
         let body = c.body.trim().replace('\n', " ");
         if c.passed {
-            lines.push(Line::styled(
-                ellipsize(&format!("    {body}"), width),
-                t.dim,
-            ));
+            if passed_body {
+                lines.push(Line::styled(
+                    ellipsize(&format!("    {body}"), width),
+                    t.dim,
+                ));
+            }
         } else {
             for row in wrap(&body, width.saturating_sub(4), 0) {
                 lines.push(Line::styled(format!("    {row}"), t.dim));
@@ -136,10 +155,16 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             t.dim,
         ));
     }
-    // The newest lines stay in sight as checks arrive.
+    // The summary and the newest lines stay in sight as checks arrive.
     let height = area.height.saturating_sub(2) as usize;
     let skip = lines.len().saturating_sub(height);
-    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    let lines: Vec<Line> = if skip == 0 {
+        lines
+    } else {
+        let mut lines = lines.into_iter();
+        let summary = lines.next();
+        summary.into_iter().chain(lines.skip(skip)).collect()
+    };
     frame.render_widget(
         Paragraph::new(lines).block(block(t, " Test calls from the consumer ")),
         area,

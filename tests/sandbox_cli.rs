@@ -159,3 +159,32 @@ fn the_first_command_without_a_terminal_runs_through_and_cleans_up() {
     assert!(said.contains("Sandbox stopped"), "{said}");
     assert!(!dir.path().join("sandbox/ready.json").exists());
 }
+
+/// An interpreter given by the environment is checked only when the emulator does not start
+/// with it (a check first would cost every start a Python start): the error then says why.
+#[test]
+fn an_interpreter_without_moto_is_named_as_the_cause() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let python = dir.path().join("python");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\necho 'No module named moto' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["sandbox", "up"])
+        .env("XWIZARD_SANDBOX_PYTHON", &python)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("cannot run the sandbox: moto is not importable there"),
+        "{said}"
+    );
+}

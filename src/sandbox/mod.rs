@@ -165,7 +165,10 @@ pub fn up(opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Running> {
         data_plane_port: opts.data_plane_port,
         exit_with_parent: opts.exit_with_parent,
     };
-    let info = process::launch(&launch, Duration::from_secs(90))?;
+    let info = match process::launch(&launch, Duration::from_secs(90)) {
+        Ok(info) => info,
+        Err(e) => return Err(python::explain_start_failure(&python).unwrap_or(e)),
+    };
     let profiles = profiles::write(&opts.run_dir, &info, &opts.region)?;
     Ok(Running {
         info,

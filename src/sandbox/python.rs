@@ -17,10 +17,9 @@ const MIN_VERSION: (u32, u32) = (3, 10);
 /// `progress` receives one line per slow step so the user knows why they wait.
 pub fn ensure(cache_dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<PathBuf> {
     if let Some(python) = std::env::var_os(PYTHON_ENV) {
-        let python = PathBuf::from(python);
-        check_moto(&python)
-            .with_context(|| format!("{PYTHON_ENV}={} cannot run the sandbox", python.display()))?;
-        return Ok(python);
+        // Checked only when the emulator does not start (`explain_start_failure`): importing
+        // moto first would add a Python start, 0.3 s, to every sandbox start.
+        return Ok(PathBuf::from(python));
     }
     let venv = cache_dir.join(format!("sandbox-venv-{}", assets::requirements_id()));
     let python = venv.join("bin").join("python");
@@ -174,6 +173,15 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// Why the emulator did not start, when the interpreter given by the environment is the
+/// cause: it cannot import moto. `None` when it can (the start failed for another reason).
+pub fn explain_start_failure(python: &Path) -> Option<anyhow::Error> {
+    std::env::var_os(PYTHON_ENV)?;
+    check_moto(python)
+        .with_context(|| format!("{PYTHON_ENV}={} cannot run the sandbox", python.display()))
+        .err()
+}
+
 fn check_moto(python: &Path) -> Result<()> {
     let out = Command::new(python)
         .args(["-c", "import moto, werkzeug; print(moto.__version__)"])
@@ -184,6 +192,28 @@ fn check_moto(python: &Path) -> Result<()> {
         bail!(
             "moto is not importable there; install assets/sandbox/requirements.txt into it \
              or unset {PYTHON_ENV}"
+        );
+    }
+    let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let pinned = assets::REQUIREMENTS
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("moto==")
+                .or_else(|| l.strip_prefix("moto[server]=="))
+        })
+        .map(|v| {
+            v.split_whitespace()
+                .next()
+                .unwrap_or(v)
+                .trim_end_matches('\\')
+                .trim()
+        });
+    if let Some(pinned) = pinned
+        && found != pinned
+    {
+        bail!(
+            "it has moto {found}, the sandbox needs moto {pinned}; install \
+             assets/sandbox/requirements.txt into it or unset {PYTHON_ENV}"
         );
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::deploy::{Recorder, engine_for, output, prepare, stack_exists};
+use common::deploy::{Recorder, deployed, engine_for, output, prepare, stack_exists};
 use common::sandbox;
 use xwizard::aws::Session;
 use xwizard::engine::{CheckView, Event, Outcome, Phase};
@@ -391,11 +391,7 @@ async fn a_stack_of_the_same_name_that_is_not_ours_is_never_touched() {
 #[tokio::test]
 async fn stacks_deleted_behind_our_back_are_made_again_and_the_steps_using_them_follow() {
     let sb = sandbox();
-    let run = prepare(sb).await;
-    let rec = Recorder::default();
-    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
-    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
-    let before = run.store.load(&run.deployment.name).unwrap();
+    let (run, before, _) = deployed(sb).await;
     let consumer = &run.sessions.consumer;
 
     // Someone removes the consumer's stacks in the console; the producer's stays.
@@ -439,11 +435,7 @@ async fn an_opened_producer_policy_fails_the_check_that_another_endpoint_is_refu
     use aws_sdk_apigateway::types::{Op, PatchOperation};
 
     let sb = sandbox();
-    let run = prepare(sb).await;
-    let rec = Recorder::default();
-    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
-    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
-    let d = run.store.load(&run.deployment.name).unwrap();
+    let (run, d, _) = deployed(sb).await;
 
     // Someone opens the producer API to every caller, as one could in the console, and deploys
     // it again so that the policy applies.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::deploy::{Recorder, delete_consumer_stacks_behind_its_back, engine_for, prepare};
+use common::deploy::{Recorder, delete_consumer_stacks_behind_its_back, deployed, engine_for};
 use common::sandbox;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -70,13 +70,9 @@ fn resource_types(pattern: Pattern, role: Role) -> BTreeSet<String> {
 #[tokio::test]
 async fn the_documented_policies_cover_a_full_run_and_the_templates() {
     let sb = sandbox();
-    let run = prepare(sb).await;
-    let rec = Recorder::default();
-    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
-    assert_eq!(outcome.unwrap(), Outcome::Completed, "{}", rec.json());
+    let (run, d, _) = deployed(sb).await;
 
     // A resume that updates: the consumer's stacks made again behind its back.
-    let d = run.store.load(&run.deployment.name).unwrap();
     delete_consumer_stacks_behind_its_back(&run, &d).await;
     let rec = Recorder::default();
     let outcome = engine_for(&run, d.clone(), &rec).run().await;

@@ -140,6 +140,18 @@ fn facts(resource_type: &str, props: &Value) -> Vec<(AccessKind, String)> {
             out.push((kind, statement(&st, kind != AccessKind::Policy)));
         }
     };
+    // What a role, a user and a group hold alike: inline policies and managed ones.
+    let held = |out: &mut Vec<(AccessKind, String)>| {
+        for p in list(&props["Policies"]) {
+            policy(out, &p["PolicyDocument"], AccessKind::Policy);
+        }
+        for arn in list(&props["ManagedPolicyArns"]) {
+            out.push((
+                AccessKind::ManagedPolicy,
+                format!("managed {}", policy_name(&arn)),
+            ));
+        }
+    };
     match resource_type {
         "AWS::IAM::Role" => {
             policy(
@@ -147,15 +159,7 @@ fn facts(resource_type: &str, props: &Value) -> Vec<(AccessKind, String)> {
                 &props["AssumeRolePolicyDocument"],
                 AccessKind::Trust,
             );
-            for p in list(&props["Policies"]) {
-                policy(&mut out, &p["PolicyDocument"], AccessKind::Policy);
-            }
-            for arn in list(&props["ManagedPolicyArns"]) {
-                out.push((
-                    AccessKind::ManagedPolicy,
-                    format!("managed {}", policy_name(&arn)),
-                ));
-            }
+            held(&mut out);
             if !props["PermissionsBoundary"].is_null() {
                 out.push((
                     AccessKind::ManagedPolicy,
@@ -163,17 +167,7 @@ fn facts(resource_type: &str, props: &Value) -> Vec<(AccessKind, String)> {
                 ));
             }
         }
-        "AWS::IAM::User" | "AWS::IAM::Group" => {
-            for p in list(&props["Policies"]) {
-                policy(&mut out, &p["PolicyDocument"], AccessKind::Policy);
-            }
-            for arn in list(&props["ManagedPolicyArns"]) {
-                out.push((
-                    AccessKind::ManagedPolicy,
-                    format!("managed {}", policy_name(&arn)),
-                ));
-            }
-        }
+        "AWS::IAM::User" | "AWS::IAM::Group" => held(&mut out),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {
             policy(&mut out, &props["PolicyDocument"], AccessKind::Policy);
             for (key, what) in [("Roles", "role"), ("Users", "user"), ("Groups", "group")] {

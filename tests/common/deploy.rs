@@ -119,3 +119,19 @@ pub async fn stack_exists(session: &Session, name: &str) -> bool {
         .unwrap()
         .is_some()
 }
+
+/// A deployment made to its end on `sb`: the run, the record as saved, and what the engine
+/// said on the way.
+pub async fn deployed(sb: &TestSandbox) -> (Run, Deployment, Recorder) {
+    let run = prepare(sb).await;
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, run.deployment.clone(), &rec).run().await;
+    assert_eq!(
+        outcome.unwrap(),
+        xwizard::engine::Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+    let d = run.store.load(&run.deployment.name).unwrap();
+    (run, d, rec)
+}

@@ -3,9 +3,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::{block, centered};
+use super::dialog;
 use crate::ui::tui::model::{CodeEntry, Model};
 
 pub(super) fn render(model: &Model, entry: &CodeEntry, frame: &mut Frame) {
@@ -36,12 +35,5 @@ pub(super) fn render(model: &Model, entry: &CodeEntry, frame: &mut Frame) {
             Span::raw(" give none"),
         ]),
     ];
-    let area = centered(frame.area(), 68, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(t, " MFA code ")),
-        area,
-    );
+    dialog(t, frame, " MFA code ", lines);
 }

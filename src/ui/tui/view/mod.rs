@@ -196,6 +196,19 @@ pub(crate) fn who(model: &Model, account_id: &str) -> String {
     format!("account {account_id}")
 }
 
+/// A question over the screen: `lines` in a titled box in its middle, what is under it
+/// cleared, long lines wrapped.
+pub(crate) fn dialog(t: &Theme, frame: &mut Frame, title: &str, lines: Vec<Line<'_>>) {
+    let area = centered(frame.area(), 68, lines.len() as u16 + 2);
+    frame.render_widget(ratatui::widgets::Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block(t, title)),
+        area,
+    );
+}
+
 /// A box of `width` × `height` in the middle of `area`, kept inside it.
 pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);

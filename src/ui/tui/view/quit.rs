@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::{block, centered};
+use super::dialog;
 use crate::ui::tui::model::Model;
 
 pub(super) fn render(model: &Model, frame: &mut Frame) {
@@ -56,12 +55,5 @@ pub(super) fn render(model: &Model, frame: &mut Frame) {
         Span::styled("n", t.key),
         Span::raw(" stay"),
     ]));
-    let area = centered(frame.area(), 68, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(t, " Quit xwizard? ")),
-        area,
-    );
+    dialog(t, frame, " Quit xwizard? ", lines);
 }

@@ -4,9 +4,11 @@
 //! that the integration tests in `tests/` drive the same code.
 
 pub mod aws;
+pub mod ca;
 pub mod check;
 pub mod cli;
 pub mod engine;
+pub mod keys;
 pub mod paths;
 pub mod plan;
 pub mod preset;

@@ -233,7 +233,13 @@ impl KeyStore {
         }
     }
 
-    fn entry(&self, store: &Arc<CredentialStore>, user: &str, action: &'static str) -> Result<Entry> {
+    fn entry(
+        &self,
+        store: &Arc<CredentialStore>,
+        user: &str,
+        action: &'static str,
+    ) -> Result<Entry> {
+        settle_thread(store);
         Entry::new_in_store(store, SERVICE, user)
             .map_err(|e| self.failed(action, user, store_error(&e)))
     }
@@ -259,7 +265,9 @@ impl KeyStore {
             self.put_unchecked(deployment, &name, &value)?;
             match self.get_unchecked(deployment, &name)? {
                 Some(read) if read == value => {}
-                Some(_) => return Err("a probe key read back different from what was written".into()),
+                Some(_) => {
+                    return Err("a probe key read back different from what was written".into());
+                }
                 None => return Err("a probe key was written but could not be read back".into()),
             }
             Ok(())
@@ -269,7 +277,12 @@ impl KeyStore {
         deleted.map(|_| ())
     }
 
-    fn put_unchecked(&self, deployment: &str, name: &str, secret: &str) -> std::result::Result<(), String> {
+    fn put_unchecked(
+        &self,
+        deployment: &str,
+        name: &str,
+        secret: &str,
+    ) -> std::result::Result<(), String> {
         match &self.backend {
             Backend::Os { store, .. } => os_entry(store, deployment, name)?
                 .set_password(secret)
@@ -283,27 +296,35 @@ impl KeyStore {
         }
     }
 
-    fn get_unchecked(&self, deployment: &str, name: &str) -> std::result::Result<Option<String>, String> {
+    fn get_unchecked(
+        &self,
+        deployment: &str,
+        name: &str,
+    ) -> std::result::Result<Option<String>, String> {
         match &self.backend {
             Backend::Os { store, .. } => match os_entry(store, deployment, name)?.get_password() {
                 Ok(v) => Ok(Some(v)),
                 Err(keyring_core::Error::NoEntry) => Ok(None),
                 Err(e) => Err(format!("reading a probe key failed: {}", store_error(&e))),
             },
-            Backend::Files { dir } => match std::fs::read_to_string(dir.join(deployment).join(name)) {
-                Ok(v) => Ok(Some(v)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(format!("reading a probe file failed: {e}")),
-            },
+            Backend::Files { dir } => {
+                match std::fs::read_to_string(dir.join(deployment).join(name)) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(format!("reading a probe file failed: {e}")),
+                }
+            }
         }
     }
 
     fn delete_unchecked(&self, deployment: &str, name: &str) -> std::result::Result<(), String> {
         match &self.backend {
-            Backend::Os { store, .. } => match os_entry(store, deployment, name)?.delete_credential() {
-                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-                Err(e) => Err(format!("deleting a probe key failed: {}", store_error(&e))),
-            },
+            Backend::Os { store, .. } => {
+                match os_entry(store, deployment, name)?.delete_credential() {
+                    Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                    Err(e) => Err(format!("deleting a probe key failed: {}", store_error(&e))),
+                }
+            }
             Backend::Files { dir } => {
                 let d = dir.join(deployment);
                 match std::fs::remove_file(d.join(name)) {
@@ -319,9 +340,40 @@ impl KeyStore {
     }
 }
 
-fn os_entry(store: &Arc<CredentialStore>, deployment: &str, name: &str) -> std::result::Result<Entry, String> {
+fn os_entry(
+    store: &Arc<CredentialStore>,
+    deployment: &str,
+    name: &str,
+) -> std::result::Result<Entry, String> {
+    settle_thread(store);
     Entry::new_in_store(store, SERVICE, &format!("{deployment}/{name}"))
         .map_err(|e| format!("the store refused an entry: {}", store_error(&e)))
+}
+
+/// Makes the calling thread's keyrings what the keyutils store expects before it builds a
+/// real entry. Building an entry resolves the session keyring and then asks the kernel for the
+/// persistent keyring, linked into "the session keyring". In a thread that has no session
+/// keyring of its own (a headless process: SSH, CI, a service) the first step answers the
+/// user-session keyring, but the second makes the kernel give the thread a new anonymous
+/// session keyring, so the first entry a thread builds adds its key to a keyring the thread
+/// no longer possesses, and linking that key into the persistent keyring is refused
+/// (EACCES). A throwaway entry built first takes the thread through that change; every
+/// entry after it resolves the thread's settled session keyring, which holds the persistent
+/// keyring. Harmless where a login session keyring exists (nothing changes there), and a
+/// no-op for the other platforms' stores.
+fn settle_thread(store: &Arc<CredentialStore>) {
+    #[cfg(target_os = "linux")]
+    {
+        thread_local! {
+            static SETTLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if !SETTLED.with(std::cell::Cell::get) {
+            let _ = Entry::new_in_store(store, SERVICE, ".probe/settle");
+            SETTLED.with(|s| s.set(true));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = store;
 }
 
 fn probe_name() -> String {

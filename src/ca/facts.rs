@@ -87,10 +87,7 @@ pub(crate) fn first_certificate(what: &'static str, text: &str) -> Result<Vec<u8
     }
 }
 
-pub(crate) fn parse<'a>(
-    what: &'static str,
-    der: &'a [u8],
-) -> Result<X509Certificate<'a>, CaError> {
+pub(crate) fn parse<'a>(what: &'static str, der: &'a [u8]) -> Result<X509Certificate<'a>, CaError> {
     match X509Certificate::from_der(der) {
         Ok((_, cert)) => Ok(cert),
         Err(e) => Err(CaError::Pem {

@@ -99,7 +99,9 @@ fn write_public(path: &Path, text: &str, overwrite: bool) -> std::io::Result<()>
             .write(true)
             .create_new(true)
             .open(path)?;
-        return file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+        return file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all());
     }
     let tmp = path.with_extension(format!("pem.tmp-{}", std::process::id()));
     let written = (|| {

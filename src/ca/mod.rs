@@ -66,9 +66,7 @@ pub enum CaError {
     /// The certificate cannot sign certificates.
     #[error("the certificate is not a certificate authority: {why}")]
     NotACa { why: String },
-    #[error(
-        "the CA certificate expired on {not_after}: renew it (or make a new CA) and run again"
-    )]
+    #[error("the CA certificate expired on {not_after}: renew it (or make a new CA) and run again")]
     Expired { not_after: String },
     #[error("the CA certificate is not valid before {not_before}: check this machine's clock")]
     NotYetValid { not_before: String },
@@ -405,7 +403,10 @@ fn read_key(text: &str) -> Result<(KeyPair, String)> {
                 .into(),
         });
     }
-    let keys: Vec<_> = blocks.iter().filter(|b| pem::is_key_label(&b.label)).collect();
+    let keys: Vec<_> = blocks
+        .iter()
+        .filter(|b| pem::is_key_label(&b.label))
+        .collect();
     let block = match keys.as_slice() {
         [one] => *one,
         [] => {
@@ -444,7 +445,12 @@ fn read_csr(text: &str) -> Result<(DistinguishedName, SubjectPublicKeyInfo)> {
     let blocks = pem::blocks("the certificate signing request (CSR)", text)?;
     let requests: Vec<_> = blocks
         .iter()
-        .filter(|b| matches!(b.label.as_str(), "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST"))
+        .filter(|b| {
+            matches!(
+                b.label.as_str(),
+                "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST"
+            )
+        })
         .collect();
     let block = match requests.as_slice() {
         [one] => *one,
@@ -461,18 +467,25 @@ fn read_csr(text: &str) -> Result<(DistinguishedName, SubjectPublicKeyInfo)> {
         Err(e) => return Err(bad(format!("it is not a valid PKCS#10 request ({e})"))),
     };
     csr.verify_signature().map_err(|_| {
-        bad("its signature does not verify with the public key it carries (damaged or edited)"
-            .into())
+        bad(
+            "its signature does not verify with the public key it carries (damaged or edited)"
+                .into(),
+        )
     })?;
     let info = &csr.certification_request_info;
     let subject = dn_from_x509(&info.subject).map_err(bad)?;
-    let spki = SubjectPublicKeyInfo::from_der(info.subject_pki.raw)
-        .map_err(|e| bad(format!("its public key is of a kind xwizard cannot certify ({e})")))?;
+    let spki = SubjectPublicKeyInfo::from_der(info.subject_pki.raw).map_err(|e| {
+        bad(format!(
+            "its public key is of a kind xwizard cannot certify ({e})"
+        ))
+    })?;
     Ok((subject, spki))
 }
 
 /// An rcgen name with the same attributes, in the same order and string types, as `name`.
-fn dn_from_x509(name: &x509_parser::x509::X509Name<'_>) -> std::result::Result<DistinguishedName, String> {
+fn dn_from_x509(
+    name: &x509_parser::x509::X509Name<'_>,
+) -> std::result::Result<DistinguishedName, String> {
     use x509_parser::der_parser::asn1_rs::Tag;
     let mut dn = DistinguishedName::new();
     for rdn in name.iter() {

@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 pub mod functions;
 pub mod mfa;
+pub mod pca;
 pub mod secrets;
 pub mod session;
 pub mod stacks;

@@ -206,7 +206,7 @@ impl KeyStore {
                 }
                 // A caller that deletes and then looks must see it gone (see DELETE_SETTLE).
                 let deadline = std::time::Instant::now() + DELETE_SETTLE;
-                while matches!(entry.get_password(), Ok(_)) {
+                while entry.get_password().is_ok() {
                     if std::time::Instant::now() > deadline {
                         return Err(self.failed(
                             "delete",

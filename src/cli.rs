@@ -49,6 +49,10 @@ pub enum Command {
     /// Delete everything a deployment made, in both accounts
     Destroy {
         name: String,
+        /// Pattern 2: also disable and delete the AWS Private CA the deployment created (it
+        /// is kept otherwise, and costs money every month it exists)
+        #[arg(long)]
+        delete_private_ca: bool,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -96,6 +100,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Pattern 2: write your own client certificate, its private key (mode 0600) and the CA
+    /// certificate to a directory, for curl or your own client. The key is made once and kept
+    /// in the OS keyring; this is the only command that writes it to a file.
+    Cert {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Replace files of the same names in DIR
+        #[arg(long)]
+        overwrite: bool,
+        /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`)
+        #[arg(
+            long,
+            value_name = "CODE",
+            env = "XWIZARD_MFA_CODE",
+            hide_env_values = true
+        )]
+        mfa_code: Option<String>,
+    },
     /// Write the embedded CloudFormation templates to a directory for review
     Templates {
         #[arg(long)]
@@ -111,6 +134,9 @@ pub enum Command {
         /// How fast stacks progress [default: fast]
         #[arg(long, value_enum)]
         pace: Option<Pace>,
+        /// The pattern to rehearse without a terminal [default: the sandbox preset's]
+        #[arg(long, value_enum)]
+        pattern: Option<Pattern>,
     },
 }
 
@@ -144,6 +170,10 @@ pub struct RunArgs {
         hide_env_values = true
     )]
     pub mfa_code: Option<String>,
+    /// Pattern 2: accept the consumer's pending connection without asking (without it, and
+    /// without a terminal, the connection waits for `xwizard resume`)
+    #[arg(long)]
+    pub accept_connection: bool,
 }
 
 impl RunArgs {
@@ -200,6 +230,29 @@ pub struct NewArgs {
     /// Let one account play both roles (rehearsals)
     #[arg(long)]
     pub allow_same_account: bool,
+    /// Pattern 2: the domain whose public Route 53 hosted zone is in the producer account
+    #[arg(long, help_heading = "Pattern 2")]
+    pub domain: Option<String>,
+    /// Pattern 2: the label in front of the domain [default: the deployment's name]
+    #[arg(long, help_heading = "Pattern 2")]
+    pub subdomain: Option<String>,
+    /// Pattern 2: local, private-ca, private-ca-short-lived, existing-private-ca or
+    /// bring-your-own [default: local]
+    #[arg(long, value_name = "CA", help_heading = "Pattern 2")]
+    pub ca: Option<String>,
+    /// Pattern 2, --ca existing-private-ca: the Private CA's ARN
+    #[arg(long, value_name = "ARN", help_heading = "Pattern 2")]
+    pub ca_arn: Option<String>,
+    /// Pattern 2, --ca bring-your-own: the CA certificate (PEM)
+    #[arg(long, value_name = "FILE", help_heading = "Pattern 2")]
+    pub ca_certificate_file: Option<String>,
+    /// Pattern 2, --ca bring-your-own: the CA's private key (PEM), read once into the keyring
+    #[arg(long, value_name = "FILE", help_heading = "Pattern 2")]
+    pub ca_key_file: Option<String>,
+    /// Pattern 2: keep private keys in 0600 files under the state directory when no OS
+    /// keyring is usable
+    #[arg(long, help_heading = "Pattern 2")]
+    pub key_files: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -365,10 +418,20 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Resume { name, run: r }
         | Command::Test { name, run: r }
-        | Command::Destroy { name, run: r } => {
+        | Command::Destroy { name, run: r, .. } => {
             // Name and options first: nothing is read, locked or called with a bad one.
             crate::state::check_name(name)?;
             let explicit = r.check()?;
+            let delete_private_ca =
+                matches!(command, Command::Destroy { delete_private_ca: true, .. });
+            run::record_choices(
+                &store,
+                name,
+                &[
+                    ("accept_connection", r.accept_connection),
+                    ("delete_private_ca", delete_private_ca),
+                ],
+            )?;
             let d = store.load(name)?;
             if r.tui() {
                 // A saved deployment carries its own profile files.
@@ -386,6 +449,23 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                 Command::Test { .. } => run::test(&store, name, &io, check).await,
                 _ => run::destroy(&store, name, &io).await,
             }
+        }
+        Command::Cert {
+            name,
+            out,
+            overwrite,
+            mfa_code,
+        } => {
+            crate::state::check_name(name)?;
+            let frontend = run::Frontend {
+                mfa_code: mfa_code.clone(),
+                ..run::Frontend::default()
+            };
+            let paths = run::cert(&store, name, out, *overwrite, &frontend.io()).await?;
+            for path in paths {
+                println!("{}", path.display());
+            }
+            Ok(Outcome::Completed)
         }
         Command::Status { name, json } => {
             let d = store.load(name)?;
@@ -457,7 +537,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             action: None,
             run: r,
             pace,
-        } => sandbox_run(&cli, &store, r, *pace).await,
+            pattern,
+        } => sandbox_run(&cli, &store, r, *pace, *pattern).await,
     }
 }
 
@@ -583,11 +664,35 @@ fn merge(preset: &mut Preset, args: &NewArgs) {
     if args.pattern.is_some() {
         preset.pattern = args.pattern;
     }
+    for (key, flag) in [
+        ("domain", &args.domain),
+        ("subdomain", &args.subdomain),
+        ("ca", &args.ca),
+        ("ca_arn", &args.ca_arn),
+        ("ca_certificate_file", &args.ca_certificate_file),
+        ("ca_key_file", &args.ca_key_file),
+    ] {
+        if let Some(slot) = preset.setting_mut(key) {
+            pick(flag, slot);
+        }
+    }
+    if args.key_files {
+        preset.key_files = Some(true);
+    }
+    if args.run.accept_connection {
+        preset.accept_connection = Some(true);
+    }
 }
 
 /// `xwizard sandbox`: up (unless one runs), the wizard with the sandbox preset, then down
 /// (only if this run started it).
-async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Option<Pace>) -> Result<Outcome> {
+async fn sandbox_run(
+    cli: &Cli,
+    store: &Store,
+    r: &RunArgs,
+    pace: Option<Pace>,
+    pattern: Option<Pattern>,
+) -> Result<Outcome> {
     let explicit = r.check()?;
     refuse_flags_of_a_running_sandbox(&cli.sandbox_dir(), pace, None, None)?;
     let mut opts = sandbox::Options::new(cli.sandbox_dir(), paths::cache_dir());
@@ -615,7 +720,7 @@ async fn sandbox_run(cli: &Cli, store: &Store, r: &RunArgs, pace: Option<Pace>) 
         )
         .await
     } else {
-        sandbox_wizard(store, r, files, explicit).await
+        sandbox_wizard(store, r, files, explicit, pattern).await
     };
     let unfinished = !matches!(outcome, Ok(Outcome::Completed));
     if running.started_now && !unfinished {
@@ -646,17 +751,29 @@ async fn sandbox_wizard(
     r: &RunArgs,
     files: Option<(PathBuf, PathBuf)>,
     explicit: crate::check::CheckOptions,
+    pattern: Option<Pattern>,
 ) -> Result<Outcome> {
     // On a terminal without --yes the wizard asks everything, offering the sandbox's two
     // profiles. Otherwise (a script, CI, --yes) nobody can answer: the sandbox is local and
     // costs nothing, so its preset answers and every question is answered yes, as --yes
     // would, and that is said.
     let asks = !r.yes && !r.json && crate::ui::prompts::interactive();
-    let preset = if asks {
-        Preset::default()
+    let sandbox = Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?;
+    let mut preset = if asks {
+        // The domain is the sandbox's own hosted zone: nothing to ask.
+        Preset {
+            domain: sandbox.domain,
+            ..Preset::default()
+        }
     } else {
-        Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?
+        sandbox
     };
+    if pattern.is_some() {
+        preset.pattern = pattern;
+    }
+    if r.accept_connection {
+        preset.accept_connection = Some(true);
+    }
     let mut frontend = r.frontend();
     if !asks && !r.yes {
         eprintln!(

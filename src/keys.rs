@@ -48,7 +48,7 @@ const DELETE_SETTLE: Duration = Duration::from_secs(2);
 pub enum KeyStoreError {
     /// No OS keyring can be used here and no file fallback was allowed.
     #[error(
-        "no OS keyring is usable here ({why}); run again with --key-file to keep private keys \
+        "no OS keyring is usable here ({why}); run again with --key-files to keep private keys \
          in files only you can read (mode 0600, in a 0700 directory under xwizard's state \
          directory) instead"
     )]
@@ -113,7 +113,7 @@ impl KeyStore {
         }
     }
 
-    /// 0600 files in `dir`, whatever the OS offers (for `--key-file`, and for tests).
+    /// 0600 files in `dir`, whatever the OS offers (for `--key-files`, and for tests).
     pub fn files(dir: &Path) -> Result<KeyStore> {
         let bad = |why: String| KeyStoreError::BadDirectory {
             dir: dir.to_path_buf(),
@@ -679,7 +679,7 @@ mod tests {
         .to_string();
         assert!(text.contains("no OS keyring is usable here"), "{text}");
         assert!(text.contains("access refused"), "{text}");
-        assert!(text.contains("--key-file"), "{text}");
+        assert!(text.contains("--key-files"), "{text}");
         assert!(text.contains("0600"), "{text}");
     }
 

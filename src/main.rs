@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Ok(xwizard::engine::Outcome::Failed) => ExitCode::from(2),
         // As a shell reports a program stopped by SIGINT.
         Ok(xwizard::engine::Outcome::Interrupted) => ExitCode::from(130),
+        Ok(xwizard::engine::Outcome::Waiting) => ExitCode::from(3),
         // Ctrl-C at a question asked before anything ran.
         Err(err) if err.is::<xwizard::engine::Interrupted>() => {
             eprintln!("Interrupted: nothing was started.");

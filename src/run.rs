@@ -44,6 +44,9 @@ impl Asker for NoPrompts {
                 format!("delete the failed stack {stack}?")
             }
             engine::Question::Destroy { deployment, .. } => format!("destroy {deployment}?"),
+            engine::Question::AcceptConnection { request, .. } => {
+                format!("accept the connection of {}?", request.endpoint_id)
+            }
         };
         Box::pin(async move {
             bail!("missing answer: {what} Pass --yes to answer yes to every question")
@@ -193,6 +196,7 @@ async fn ask_profile(
 pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome> {
     let source = profile_source(&args.profile_files);
     let p = args.preset;
+    let given = p.clone();
     // What was given is checked before anything is asked or called.
     if let Some(name) = &p.name {
         validate_deployment_name(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
@@ -240,6 +244,8 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
         }
         None => suggested_name(pattern),
     };
+    let asks = prompts::interactive() && !fe.yes && !fe.json;
+    let settings = resolve_settings(pattern, &given, &name, asks)?;
     let answers = Answers {
         pattern,
         producer_profile,
@@ -247,8 +253,79 @@ pub async fn new(store: &Store, args: NewArgs, fe: &Frontend) -> Result<Outcome>
         region,
         name,
         allow_same_account: args.allow_same_account || p.allow_same_account == Some(true),
+        settings,
     };
     create(store, answers, args.profile_files, args.check, &fe.io()).await
+}
+
+/// The pattern's own answers, each from the flag or preset (`given`), else a prompt when one
+/// can be answered, else its default; a choice that costs money and was made at a prompt is
+/// confirmed. Also records the run's standing choices (`accept_connection`, `key_store`).
+pub fn resolve_settings(
+    pattern: Pattern,
+    given: &Preset,
+    name: &str,
+    asks: bool,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut answers = std::collections::BTreeMap::new();
+    for setting in pattern.settings() {
+        if !setting.applies(&answers) {
+            continue;
+        }
+        let value = if let Some(value) = given.setting(setting.key) {
+            setting.check(value).map_err(|e| anyhow::anyhow!("{e}"))?;
+            value.clone()
+        } else if asks {
+            ask_setting(setting, name)?
+        } else if let Some(value) = setting.default_value(name) {
+            value
+        } else {
+            bail!(
+                "missing answer: {} ({}). Pass {} (or put `{} = \"…\"` in the --preset file)",
+                setting.question.trim_end_matches('?'),
+                setting.help,
+                setting.flag(),
+                setting.key
+            );
+        };
+        answers.insert(setting.key.to_string(), value);
+    }
+    if pattern.settings().is_empty() {
+        return Ok(answers);
+    }
+    if given.accept_connection == Some(true) {
+        answers.insert("accept_connection".into(), "yes".into());
+    }
+    if given.key_files == Some(true) {
+        answers.insert(KEY_STORE.into(), KEY_FILES.into());
+    }
+    Ok(answers)
+}
+
+/// One setting at a line prompt: a list for closed choices (each costly one confirmed), a
+/// text with its default otherwise.
+fn ask_setting(setting: &crate::plan::Setting, name: &str) -> Result<String> {
+    let flag = setting.flag();
+    if setting.choices.is_empty() {
+        let default = setting.default_value(name).unwrap_or_default();
+        let question = format!("{} ({})", setting.question, setting.help);
+        return prompts::text(&question, &flag, &default, setting.validate);
+    }
+    let labels: Vec<String> = setting.choices.iter().map(|c| c.label.to_string()).collect();
+    let default = setting
+        .default_value(name)
+        .and_then(|d| setting.choices.iter().position(|c| c.value == d))
+        .unwrap_or(0);
+    loop {
+        let label = prompts::select(setting.question, &flag, labels.clone(), default)?;
+        let Some(choice) = setting.choices.iter().find(|c| c.label == label) else {
+            continue;
+        };
+        match choice.confirm {
+            Some(warning) if !prompts::confirm(warning, false)? => continue,
+            _ => return Ok(choice.value.to_string()),
+        }
+    }
 }
 
 /// The part of a new deployment that asks nothing: checks the name and both profiles (STS),
@@ -268,6 +345,7 @@ pub async fn create(
         region,
         name,
         allow_same_account,
+        settings,
     } = answers;
     let source = profile_source(&profile_files);
     if let Err(e) = validate_deployment_name(&name) {
@@ -337,6 +415,7 @@ pub async fn create(
         producer: Account::new(&producer_profile, &pid),
         consumer: Account::new(&consumer_profile, &cid),
         profile_files,
+        settings,
         steps: Default::default(),
     };
     let _lock = store.lock_new(&name)?;
@@ -424,6 +503,7 @@ where
     let opts = engine::Options {
         poll: poll_policy(&d.profile_files),
         check,
+        key_files: key_files(store, &d),
     };
     let name = d.name.clone();
     let mut engine = Engine::new(
@@ -463,6 +543,33 @@ where
     }
     Ok(outcome)
 }
+
+/// Records standing choices given for one run of a saved deployment (`--accept-connection`,
+/// `--delete-private-ca`) in its settings, under its lock, before the run reads them.
+pub fn record_choices(store: &Store, name: &str, choices: &[(&str, bool)]) -> Result<()> {
+    if !choices.iter().any(|(_, on)| *on) {
+        return Ok(());
+    }
+    let _lock = store.lock(name)?;
+    let mut d = store.load(name)?;
+    for (key, on) in choices {
+        if *on {
+            d.settings.insert((*key).to_string(), "yes".into());
+        }
+    }
+    store.save(&d)
+}
+
+/// The directory of 0600 key files, when the deployment's user agreed to files instead of
+/// the OS keyring.
+pub fn key_files(store: &Store, d: &Deployment) -> Option<PathBuf> {
+    (d.settings.get(KEY_STORE).map(String::as_str) == Some(KEY_FILES)).then(|| store.keys_dir())
+}
+
+/// The setting that records where a deployment's private keys are kept, and its value for
+/// files.
+pub const KEY_STORE: &str = "key_store";
+pub const KEY_FILES: &str = "files";
 
 /// SIGINT (Ctrl-C), SIGTERM (`kill`, a shutdown) or SIGHUP (the terminal closed): each
 /// stops the waiting, never the work already saved.
@@ -575,6 +682,43 @@ pub async fn resume(store: &Store, name: &str, io: &Io, check: CheckOptions) -> 
 
 pub async fn test(store: &Store, name: &str, io: &Io, check: CheckOptions) -> Result<Outcome> {
     with_deployment(store, name, io, check, "test", |e| Box::pin(e.test_again())).await
+}
+
+/// `xwizard cert NAME --out DIR`: the user's client certificate, its key and the CA's
+/// certificate written to DIR (the key 0600); the paths written.
+pub async fn cert(
+    store: &Store,
+    name: &str,
+    out: &Path,
+    overwrite: bool,
+    io: &Io,
+) -> Result<Vec<PathBuf>> {
+    let d = store.load(name)?;
+    if d.pattern.aftercare().keys.is_empty() {
+        bail!(
+            "{name} is pattern {}, which uses no client certificates (pattern 2 does)",
+            d.pattern.number()
+        );
+    }
+    let _lock = store.lock(name)?;
+    let (d, sessions) = open(store, name, &io.mfa).await?;
+    let opts = engine::Options {
+        poll: poll_policy(&d.profile_files),
+        check: CheckOptions::default(),
+        key_files: key_files(store, &d),
+    };
+    let engine = Engine::new(
+        d,
+        store,
+        &sessions,
+        io.reporter.as_ref(),
+        io.asker.as_ref(),
+        opts,
+    );
+    let (cert, key, ca) = engine.user_certificate().await?;
+    Ok(crate::ca::write_client_files(
+        out, name, &cert, &key, &ca, overwrite,
+    )?)
 }
 
 pub async fn destroy(store: &Store, name: &str, io: &Io) -> Result<Outcome> {

@@ -433,6 +433,7 @@ fn deployment(name: &str, failed_at: Option<&str>) -> Deployment {
             arn: format!("arn:aws:iam::{CONSUMER}:user/consumer"),
         },
         profile_files: None,
+        settings: Default::default(),
         steps,
     }
 }

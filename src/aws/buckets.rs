@@ -1,5 +1,5 @@
-//! S3: emptying a deployment's log bucket so that its stack can be deleted (CloudFormation
-//! refuses to delete a bucket that holds objects).
+//! S3: the trust bundle's upload (Pattern 2), and emptying a deployment's buckets so that
+//! their stacks can be deleted (CloudFormation refuses to delete a bucket that holds objects).
 
 use anyhow::Result;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -48,5 +48,27 @@ pub async fn empty(session: &Session, bucket: &str) -> Result<usize> {
             .send()
             .await
             .map_err(|e| explain(format!("cannot empty bucket {bucket}"), e))?;
+    }
+}
+
+/// Puts `body` at `key` and returns the new object's version id (the bucket is versioned, so
+/// every upload is a version a trust store can name).
+pub async fn put_versioned(session: &Session, bucket: &str, key: &str, body: &str) -> Result<String> {
+    let client = aws_sdk_s3::Client::new(&session.config);
+    let out = client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/x-pem-file")
+        .body(body.as_bytes().to_vec().into())
+        .send()
+        .await
+        .map_err(|e| explain(format!("cannot upload s3://{bucket}/{key}"), e))?;
+    match out.version_id() {
+        Some(v) if v != "null" => Ok(v.to_string()),
+        _ => anyhow::bail!(
+            "bucket {bucket} gave no version id for {key}: it is not versioned, and the trust \
+             store names the object's version"
+        ),
     }
 }

@@ -4,6 +4,9 @@
 pub mod api_logging;
 pub mod apis;
 pub mod buckets;
+pub mod dns;
+pub mod endpoint_services;
+pub mod run_command;
 pub mod endpoints;
 pub mod error;
 pub mod functions;

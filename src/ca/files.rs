@@ -40,7 +40,7 @@ pub fn write_client_files(
                 path: dir.to_path_buf(),
                 why: format!(
                     "{} already exist{}; choose another directory or name, or allow \
-                     overwriting (--force)",
+                     overwriting (--overwrite)",
                     taken.join(", "),
                     if taken.len() == 1 { "s" } else { "" }
                 ),

@@ -118,6 +118,17 @@ impl Engine<'_> {
                 break; // later waves depend on this one
             }
         }
+        let mut kept_now = Vec::new();
+        if failures.is_empty() {
+            // The stacks are gone: what only the wizard made goes with them.
+            if let Err(e) = self.forget_keys() {
+                failures.push(("keys", Role::Producer, e, None));
+            }
+            match self.bought_private_ca().await {
+                Ok(kept) => kept_now.extend(kept),
+                Err(e) => failures.push(("ca", Role::Producer, e, None)),
+            }
+        }
         if failures.is_empty() {
             for step in steps
                 .iter()
@@ -132,9 +143,11 @@ impl Engine<'_> {
             Err(e) => vec![format!("unknown: cannot look for what is left ({e:#})")],
         };
         let ok = failures.is_empty() && left.is_empty();
+        let mut kept = self.kept_on_purpose();
+        kept.extend(kept_now);
         self.emit(Event::CleanupResult {
             leftovers: left,
-            kept: self.kept_on_purpose(),
+            kept,
             clean: ok,
         });
         for (step, role, f, root_cause) in failures.iter() {
@@ -263,6 +276,71 @@ impl Engine<'_> {
             error: result.err(),
             root_cause: cause,
         }
+    }
+
+    /// Removes the deployment's private keys from the key store (the CA's, the user's client
+    /// key); saying which were there.
+    fn forget_keys(&self) -> Result<()> {
+        let d = self.deployment();
+        let entries = d.pattern.aftercare().keys;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let store = crate::keys::KeyStore::open(self.opts.key_files.as_deref())?;
+        let mut removed = Vec::new();
+        for entry in entries {
+            if store.delete(&d.name, entry)? {
+                removed.push(*entry);
+            }
+        }
+        if !removed.is_empty() {
+            self.info(
+                "cleanup",
+                format!("removed {} from {}", removed.join(" and "), store.describe()),
+            );
+        }
+        Ok(())
+    }
+
+    /// The Private CA the deployment bought: disabled and deleted when the user asked
+    /// (`--delete-private-ca`), kept and listed otherwise; AWS keeps a deleted CA restorable
+    /// for a while, which is said.
+    async fn bought_private_ca(&self) -> Result<Vec<KeptItem>> {
+        let d = self.deployment();
+        let Some(output) = d.pattern.aftercare().created_private_ca else {
+            return Ok(Vec::new());
+        };
+        let Some(arn) = d
+            .steps
+            .values()
+            .find_map(|s| s.outputs.get(output).filter(|a| !a.is_empty()).cloned())
+        else {
+            return Ok(Vec::new());
+        };
+        let delete = d.settings.get("delete_private_ca").is_some_and(|v| v == "yes");
+        if !delete {
+            return Ok(vec![KeptItem {
+                what: format!("AWS Private CA {arn} ({})", d.region),
+                why: format!(
+                    "it costs money every month until deleted; `xwizard destroy {}                      --delete-private-ca` disables and deletes it",
+                    d.name
+                ),
+            }]);
+        }
+        let restorable = self
+            .private_ca(Role::Producer)
+            .disable_and_delete(&arn, 7)
+            .await?;
+        self.info(
+            "cleanup",
+            match restorable {
+                Some(until) => format!(
+                    "Private CA {arn} is deleted; AWS can restore it until {until}, and charges                      nothing meanwhile"
+                ),
+                None => format!("Private CA {arn} is deleted"),
+            },
+        );
+        Ok(Vec::new())
     }
 
     /// What the stacks keep when they go, by design (e.g. the API Gateway logging roles they

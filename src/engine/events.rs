@@ -84,6 +84,9 @@ pub enum RunStatus {
     /// The cleanup was declined: everything stays.
     #[serde(rename = "kept")]
     Kept,
+    /// A step waits for the user's answer (a connection left for later, or rejected).
+    #[serde(rename = "waiting")]
+    Waiting,
 }
 
 impl RunStatus {
@@ -95,6 +98,7 @@ impl RunStatus {
             Self::Destroyed => "destroyed",
             Self::CleanupIncomplete => "cleanup incomplete",
             Self::Kept => "kept",
+            Self::Waiting => "waiting",
         }
     }
 }
@@ -185,6 +189,26 @@ pub enum Event {
         root_cause: Option<RootCause>,
         next: String,
     },
+    /// A step stopped to wait for the user (a connection left for later): not a failure;
+    /// `next` says how to carry on.
+    StepWaiting {
+        step: String,
+        message: String,
+        next: String,
+    },
+    /// A consumer endpoint asks to connect to the producer's endpoint service.
+    ConnectionPending {
+        step: String,
+        #[serde(flatten)]
+        request: ConnectionRequest,
+    },
+    /// What was answered, and by whom (`flag`: `--accept-connection`; `you`: at a prompt).
+    ConnectionAnswered {
+        step: String,
+        endpoint_id: String,
+        answer: ConnectionAnswer,
+        by: String,
+    },
     /// What a cleanup found at its end, in both accounts.
     CleanupResult {
         /// What of the deployment is still there (stacks, endpoints, secrets …).
@@ -222,6 +246,37 @@ pub enum Question {
         deployment: String,
         stacks: Vec<StackToDelete>,
     },
+    /// Accept, reject or leave for later the consumer's connection to the service?
+    AcceptConnection {
+        step: String,
+        #[serde(flatten)]
+        request: ConnectionRequest,
+    },
+}
+
+/// A pending connection to the producer's endpoint service: who asks, from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionRequest {
+    pub service_id: String,
+    pub endpoint_id: String,
+    /// The requester's account, as AWS reports it.
+    pub requester_account: String,
+    /// The account the deployment's consumer profile is: a different requester is a stranger.
+    pub expected_account: String,
+    /// The requesting endpoint's VPC (read in the consumer account; empty if unknown).
+    pub vpc_id: String,
+    /// The producer account, which accepts.
+    pub account_id: String,
+}
+
+/// The user's answer to a pending connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionAnswer {
+    Accept,
+    Reject,
+    /// Leave it pending; `xwizard resume` asks again.
+    Later,
 }
 
 /// A stack a cleanup will delete, and when.
@@ -245,9 +300,18 @@ pub trait Reporter: Send + Sync {
 pub trait Asker: Send + Sync {
     /// Yes or no; an error when no answer can be had (e.g. no terminal and no `--yes`).
     fn confirm<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, anyhow::Result<bool>>;
+
+    /// Accept, reject or later, for `Question::AcceptConnection`. Where nobody can be asked
+    /// the connection waits: only `--accept-connection` accepts without a person.
+    fn connection<'a>(
+        &'a self,
+        _question: &'a Question,
+    ) -> BoxFuture<'a, anyhow::Result<ConnectionAnswer>> {
+        Box::pin(async { Ok(ConnectionAnswer::Later) })
+    }
 }
 
-/// `--yes`: every question is answered yes.
+/// `--yes`: every yes/no question is answered yes (a connection is not: see `Asker`).
 pub struct AlwaysYes;
 
 impl Asker for AlwaysYes {

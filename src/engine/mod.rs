@@ -8,7 +8,10 @@ pub mod events;
 mod policy;
 mod poll;
 pub mod root_cause;
+mod certificates;
+mod mtls_test;
 mod sdk_steps;
+mod service_steps;
 mod stack_step;
 mod test_step;
 
@@ -18,8 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use events::{
-    AlwaysYes, Asker, ChangeView, CheckView, Event, KeptItem, Phase, Question, Reporter, RunStatus,
-    StackToDelete,
+    AlwaysYes, Asker, ChangeView, CheckView, ConnectionAnswer, ConnectionRequest, Event, KeptItem,
+    Phase, Question, Reporter, RunStatus, StackToDelete,
 };
 pub use poll::PollPolicy;
 
@@ -48,6 +51,9 @@ impl Sessions {
 pub struct Options {
     pub poll: PollPolicy,
     pub check: CheckOptions,
+    /// Where private keys go when the user agreed to files (`--key-files`): None keeps them
+    /// in the OS keyring only.
+    pub key_files: Option<std::path::PathBuf>,
 }
 
 /// Why a step stopped; becomes the saved `StepFailure`.
@@ -59,6 +65,8 @@ pub struct StepError {
     pub next: String,
     /// The person stopped the run (Ctrl-C at a prompt): not a failure of the step.
     pub interrupted: bool,
+    /// The step waits for the person's answer (a connection left for later): not a failure.
+    pub waiting: bool,
 }
 
 impl StepError {
@@ -68,6 +76,14 @@ impl StepError {
             root_cause: None,
             next: next.into(),
             interrupted: false,
+            waiting: false,
+        }
+    }
+
+    fn waiting(message: impl Into<String>, next: impl Into<String>) -> Self {
+        Self {
+            waiting: true,
+            ..Self::new(message, next)
         }
     }
 }
@@ -108,6 +124,18 @@ impl From<anyhow::Error> for StepError {
     }
 }
 
+impl From<crate::keys::KeyStoreError> for StepError {
+    fn from(err: crate::keys::KeyStoreError) -> Self {
+        anyhow::Error::new(err).into()
+    }
+}
+
+impl From<crate::ca::CaError> for StepError {
+    fn from(err: crate::ca::CaError) -> Self {
+        anyhow::Error::new(err).into()
+    }
+}
+
 /// Stands in a step's next action for what could not be reached: AWS, or the sandbox.
 const UNREACHABLE_PLACEHOLDER: &str = "<endpoint>";
 
@@ -139,6 +167,8 @@ pub enum Outcome {
     Failed,
     /// Stopped from outside (Ctrl-C): nothing undone, everything so far saved.
     Interrupted,
+    /// A step waits for the user's answer; `xwizard resume` asks again.
+    Waiting,
 }
 
 pub struct Engine<'a> {
@@ -220,6 +250,16 @@ impl<'a> Engine<'a> {
         answer
     }
 
+    /// Asks about a pending connection; like `ask`, its wait is not the step's time.
+    async fn ask_connection(&self, question: &Question) -> Result<ConnectionAnswer> {
+        let _turn = self.asking.lock().await;
+        let started = Instant::now();
+        let answer = self.asker.connection(question).await;
+        let waited = started.elapsed().as_millis() as u64;
+        self.answering_ms.fetch_add(waited, Ordering::Relaxed);
+        answer
+    }
+
     /// Time since `started`, less the time spent waiting for answers since `answered_before`
     /// (`answering()` read when the clock started).
     fn aws_time(&self, started: Instant, answered_before: u64) -> Duration {
@@ -253,9 +293,39 @@ impl<'a> Engine<'a> {
                 Some(value) => Ok(value.clone()),
                 None => bail!("step '{step}' has no output {key} yet; it must complete first"),
             },
-            Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet => {
-                bail!("the API Gateway logging role is looked up only for a stack's parameters")
+            Source::Setting(key) => match self.deployment().settings.get(*key) {
+                Some(value) => Ok(value.clone()),
+                None => bail!(
+                    "the deployment has no answer for {key}; `xwizard forget` it and start \
+                     again with --{}",
+                    key.replace('_', "-")
+                ),
+            },
+            Source::ApiGatewayLoggingRole
+            | Source::ApiGatewayLoggingRoleToSet
+            | Source::HostedZoneOf(_)
+            | Source::ServiceZone { .. } => {
+                bail!("{source:?} is looked up only for a stack's parameters")
             }
+        }
+    }
+
+    /// A value looked up in AWS, in the step's account, for a stack's parameter.
+    async fn look_up(&self, step: &Step, source: &Source) -> Result<String> {
+        let session = self.sessions.of(step.role);
+        match source {
+            Source::HostedZoneOf(setting) => {
+                let domain = self.resolve(&Source::Setting(setting))?;
+                crate::aws::dns::public_zone_id(session, &domain).await
+            }
+            Source::ServiceZone { step: from, key, index } => {
+                let service = self.resolve(&Source::Output { step: from, key })?;
+                let zones = crate::aws::endpoint_services::EndpointServices::new(session)
+                    .offered_zones(&service)
+                    .await?;
+                Ok(zones.get(*index).cloned().unwrap_or_default())
+            }
+            other => self.resolve(other),
         }
     }
 
@@ -297,9 +367,10 @@ impl<'a> Engine<'a> {
         let mut finished: Vec<&'static str> = Vec::new();
         let mut started: Vec<&'static str> = Vec::new();
         let mut failed = false;
+        let mut waiting = false;
         let mut under_way = futures_util::stream::FuturesUnordered::new();
         loop {
-            if !failed {
+            if !failed && !waiting {
                 for step in &plan {
                     let ready = !started.contains(&step.id)
                         && step.needs(&plan).iter().all(|n| finished.contains(n));
@@ -314,35 +385,34 @@ impl<'a> Engine<'a> {
                 break;
             };
             match outcome {
-                Ok(true) => finished.push(id),
-                Ok(false) => failed = true,
+                Ok(StepEnd::Done) => finished.push(id),
+                Ok(StepEnd::Failed) => failed = true,
+                // Nothing more starts; a step that fails meanwhile still makes it a failure.
+                Ok(StepEnd::Waiting) => waiting = true,
                 // An interruption or an error of the record: nothing more starts, and what is
                 // under way is dropped as a kill would leave it (resume reconciles).
                 Err(e) => return Err(e),
             }
         }
-        let status = if failed {
-            RunStatus::Failed
+        let (status, outcome) = if failed {
+            (RunStatus::Failed, Outcome::Failed)
+        } else if waiting {
+            (RunStatus::Waiting, Outcome::Waiting)
         } else {
-            RunStatus::Deployed
+            (RunStatus::Deployed, Outcome::Completed)
         };
         self.emit(Event::RunFinished {
             deployment: d.name.clone(),
             status,
         });
-        Ok(if failed {
-            Outcome::Failed
-        } else {
-            Outcome::Completed
-        })
+        Ok(outcome)
     }
 
     /// A step of a run: skipped when done, still there and fed the same inputs; run otherwise.
-    /// False when it failed.
-    async fn bring_up(&self, step: &Step) -> Result<bool> {
+    async fn bring_up(&self, step: &Step) -> Result<StepEnd> {
         let done = self.deployment().step(step.id).status == StepStatus::Done;
         if done && self.still_there(step).await? && self.inputs_unchanged(step) {
-            return Ok(true);
+            return Ok(StepEnd::Done);
         }
         self.run_step(step, Record::Yes).await
     }
@@ -350,10 +420,7 @@ impl<'a> Engine<'a> {
     /// Runs only the test step again (`xwizard test`).
     pub async fn test_again(&mut self) -> Result<Outcome> {
         let steps = self.deployment().pattern.steps();
-        let Some(step) = steps
-            .iter()
-            .find(|s| matches!(s.kind, StepKind::TestCall { .. }))
-        else {
+        let Some(step) = steps.iter().find(|s| s.is_test()) else {
             bail!("this pattern has no test step");
         };
         let d = self.deployment();
@@ -369,10 +436,10 @@ impl<'a> Engine<'a> {
         }
         // A test run reports; it does not change what the record says of the deployment (a
         // tunnel that is down is not a broken deployment).
-        Ok(if self.run_step(step, Record::No).await? {
-            Outcome::Completed
-        } else {
-            Outcome::Failed
+        Ok(match self.run_step(step, Record::No).await? {
+            StepEnd::Done => Outcome::Completed,
+            StepEnd::Failed => Outcome::Failed,
+            StepEnd::Waiting => Outcome::Waiting,
         })
     }
 
@@ -380,12 +447,7 @@ impl<'a> Engine<'a> {
     fn current_inputs(&self, step: &Step) -> BTreeMap<String, String> {
         step.inputs()
             .into_iter()
-            .filter(|(_, source)| {
-                !matches!(
-                    source,
-                    Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet
-                )
-            })
+            .filter(|(_, source)| !source.is_lookup())
             .filter_map(|(key, source)| Some((key.to_string(), self.resolve(source).ok()?)))
             .collect()
     }
@@ -432,8 +494,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Runs one step and records its outcome; false when it failed.
-    async fn run_step(&self, step: &Step, record: Record) -> Result<bool> {
+    /// Runs one step and records its outcome.
+    async fn run_step(&self, step: &Step, record: Record) -> Result<StepEnd> {
         let started = Instant::now();
         let answered_before = self.answering();
         if record == Record::Yes {
@@ -481,6 +543,36 @@ impl<'a> Engine<'a> {
                 )
                 .await
                 .map(|()| 0),
+            StepKind::CertificateAuthority { choice } => {
+                self.certificate_authority(step, choice).await.map(|()| 0)
+            }
+            StepKind::UploadTrustBundle {
+                bucket,
+                ca_certificate,
+            } => self
+                .upload_trust_bundle(step, bucket, ca_certificate)
+                .await
+                .map(|()| 0),
+            StepKind::VerifyPrivateDns { service_id } => {
+                self.verify_private_dns(step, service_id).await.map(|()| 0)
+            }
+            StepKind::AcceptConnection {
+                service_id,
+                endpoint_id,
+            } => self
+                .accept_connection(step, service_id, endpoint_id)
+                .await
+                .map(|()| 0),
+            StepKind::MtlsTest {
+                instance_id,
+                host,
+                api_key_secret_arn,
+                ca_kind,
+                checks,
+            } => self
+                .mtls_test(step, (instance_id, host, api_key_secret_arn, ca_kind), checks)
+                .await
+                .map(|()| 0),
         };
         match result {
             Ok(api_calls) => {
@@ -495,11 +587,33 @@ impl<'a> Engine<'a> {
                     seconds: self.aws_time(started, answered_before).as_secs_f64(),
                     api_calls,
                 });
-                Ok(true)
+                Ok(StepEnd::Done)
             }
             Err(err) if err.interrupted => {
                 // Left as a kill would leave it: running, for `resume` to reconcile.
                 Err(anyhow::Error::new(Interrupted))
+            }
+            Err(err) if err.waiting => {
+                let name = self.deployment().name;
+                let next = err.next.replace("<name>", &name);
+                if record == Record::Yes {
+                    self.change(|d| {
+                        let s = d.step_mut(step.id);
+                        s.status = StepStatus::Waiting;
+                        s.updated_at = now();
+                        s.failure = Some(StepFailure {
+                            message: err.message.clone(),
+                            root_cause: None,
+                            next: next.clone(),
+                        });
+                    })?;
+                }
+                self.emit(Event::StepWaiting {
+                    step: step.id.to_string(),
+                    message: err.message,
+                    next,
+                });
+                Ok(StepEnd::Waiting)
             }
             Err(err) => {
                 let d = self.deployment();
@@ -538,10 +652,19 @@ impl<'a> Engine<'a> {
                     root_cause: err.root_cause.map(|c| *c),
                     next,
                 });
-                Ok(false)
+                Ok(StepEnd::Failed)
             }
         }
     }
+}
+
+/// How a step of a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepEnd {
+    Done,
+    Failed,
+    /// It waits for the user's answer.
+    Waiting,
 }
 
 /// Whether a step's outcome is saved in the deployment's record.

@@ -27,11 +27,25 @@ impl Engine<'_> {
         F: FnMut() -> Fut,
         Fut: Future<Output = anyhow::Result<T>>,
     {
+        self.wait_until(READ_BACK_DEADLINE, probe, done).await
+    }
+
+    /// `read_back` with its own deadline, for states AWS takes minutes to reach.
+    pub(super) async fn wait_until<T, F, Fut>(
+        &self,
+        deadline: Duration,
+        probe: F,
+        done: impl Fn(&T) -> bool,
+    ) -> anyhow::Result<(bool, T)>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
         let (reading, _) = self
             .opts
             .poll
             .retry(
-                READ_BACK_DEADLINE,
+                deadline,
                 probe,
                 |r: &anyhow::Result<T>| match r {
                     Ok(reading) if !done(reading) => Some("not shown yet".to_string()),

@@ -185,6 +185,17 @@ impl Engine<'_> {
                         }
                     }
                 }
+                lookup if lookup.is_lookup() => {
+                    // Decided once per stack, like the logging role: kept for its updates.
+                    let deployed = existing
+                        .as_ref()
+                        .filter(|_| update)
+                        .and_then(|i| i.parameters.get(*key));
+                    match deployed {
+                        Some(value) => value.clone(),
+                        None => self.look_up(step, lookup).await?,
+                    }
+                }
                 other => self.resolve(other)?,
             };
             parameters.push((key.to_string(), value));
@@ -321,6 +332,7 @@ impl Engine<'_> {
                     message,
                     root_cause: cause.map(Box::new),
                     interrupted: false,
+                    waiting: false,
                     next: format!(
                         "fix the cause, then `xwizard resume <name>` (the failed stack is deleted first, after asking); \
                          or `xwizard destroy <name>` to remove everything in account {}",

@@ -305,7 +305,7 @@ fn is_transient(status: u16) -> bool {
 
 impl Engine<'_> {
     /// Shows one check with its evidence; whether it passed.
-    fn report_check(&self, step: &Step, check: CheckView) -> bool {
+    pub(super) fn report_check(&self, step: &Step, check: CheckView) -> bool {
         let passed = check.passed;
         self.emit(Event::Check {
             step: step.id.to_string(),
@@ -317,7 +317,7 @@ impl Engine<'_> {
     /// Calls `call` until `transient` finds nothing to wait out in its result, or until the
     /// warm-up time is over; the last result and how many calls it took. Each retry is said,
     /// with why.
-    async fn settled<T, F, Fut>(
+    pub(super) async fn settled<T, F, Fut>(
         &self,
         step: &Step,
         what: &str,

@@ -2,10 +2,15 @@
 //! one step become the parameters of the next. The engine runs a plan; it knows no pattern.
 
 pub mod pattern1;
+pub mod pattern2;
 pub mod permissions;
+mod settings;
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
+
+pub use settings::{Choice, Setting, SettingDefault};
 
 /// Everything a new deployment needs, however it was asked for (flags, preset, prompts or the
 /// full screen).
@@ -17,6 +22,8 @@ pub struct Answers {
     pub region: String,
     pub name: String,
     pub allow_same_account: bool,
+    /// The pattern's own answers, by setting key (`Pattern::settings`).
+    pub settings: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -25,20 +32,25 @@ pub enum Pattern {
     /// 1: the consumer reaches the producer's private API through its own VPC endpoint
     #[value(name = "vpc-endpoint", alias = "1")]
     VpcEndpoint,
+    /// 2: the consumer reaches the producer's API over PrivateLink, with a client certificate
+    #[value(name = "mtls-privatelink", alias = "2")]
+    MtlsPrivateLink,
 }
 
 impl Pattern {
-    pub const ALL: &'static [Pattern] = &[Pattern::VpcEndpoint];
+    pub const ALL: &'static [Pattern] = &[Pattern::VpcEndpoint, Pattern::MtlsPrivateLink];
 
     pub fn number(self) -> u8 {
         match self {
             Pattern::VpcEndpoint => 1,
+            Pattern::MtlsPrivateLink => 2,
         }
     }
 
     pub fn title(self) -> &'static str {
         match self {
             Pattern::VpcEndpoint => "Cross-account private API via a VPC endpoint",
+            Pattern::MtlsPrivateLink => "Cross-account private API via mTLS and PrivateLink",
         }
     }
 
@@ -46,12 +58,22 @@ impl Pattern {
     pub fn short(self) -> &'static str {
         match self {
             Pattern::VpcEndpoint => "vpce",
+            Pattern::MtlsPrivateLink => "mtls",
+        }
+    }
+
+    /// As the command line names it: `--pattern vpc-endpoint`.
+    pub fn flag_value(self) -> &'static str {
+        match self {
+            Pattern::VpcEndpoint => "vpc-endpoint",
+            Pattern::MtlsPrivateLink => "mtls-privatelink",
         }
     }
 
     pub fn steps(self) -> Vec<Step> {
         match self {
             Pattern::VpcEndpoint => pattern1::steps(),
+            Pattern::MtlsPrivateLink => pattern2::steps(),
         }
     }
 
@@ -59,6 +81,7 @@ impl Pattern {
     pub fn about(self) -> About {
         match self {
             Pattern::VpcEndpoint => pattern1::ABOUT,
+            Pattern::MtlsPrivateLink => pattern2::ABOUT,
         }
     }
 
@@ -66,6 +89,15 @@ impl Pattern {
     pub fn aftercare(self) -> Aftercare {
         match self {
             Pattern::VpcEndpoint => pattern1::AFTERCARE,
+            Pattern::MtlsPrivateLink => pattern2::AFTERCARE,
+        }
+    }
+
+    /// The answers the pattern needs besides the common ones, in the order they are asked.
+    pub fn settings(self) -> &'static [Setting] {
+        match self {
+            Pattern::VpcEndpoint => &[],
+            Pattern::MtlsPrivateLink => pattern2::SETTINGS,
         }
     }
 }
@@ -78,6 +110,11 @@ pub struct Aftercare {
     pub kept: &'static [(&'static str, &'static str)],
     /// (output, account): secrets that must be gone once the stacks are, and where they are.
     pub secrets: &'static [(&'static str, Role)],
+    /// Key store entries (private keys) of the deployment, removed with it.
+    pub keys: &'static [&'static str],
+    /// The output naming an AWS Private CA the deployment bought: deleted only when the user
+    /// asks (`--delete-private-ca`), listed as kept otherwise.
+    pub created_private_ca: Option<&'static str>,
 }
 
 /// A pattern as the user chooses it: a picture, what it makes, what it costs, what it needs.
@@ -147,11 +184,36 @@ pub enum Source {
     /// The role the wizard made for the stack to set, when the account has no working one;
     /// empty otherwise. Decided with `ApiGatewayLoggingRole`, and kept the same way.
     ApiGatewayLoggingRoleToSet,
-    /// An output of an earlier stack step.
+    /// An output of an earlier step.
     Output {
         step: &'static str,
         key: &'static str,
     },
+    /// One of the pattern's own answers (`Pattern::settings`), by key.
+    Setting(&'static str),
+    /// The id of the public Route 53 hosted zone of the domain named by a setting, looked up
+    /// in the step's account when the stack is first made.
+    HostedZoneOf(&'static str),
+    /// The `index`th Availability Zone (in the step's account's names) that the endpoint
+    /// service named by an output is offered in; empty when it is offered in fewer.
+    ServiceZone {
+        step: &'static str,
+        key: &'static str,
+        index: usize,
+    },
+}
+
+impl Source {
+    /// Looked up in AWS when a stack is made, rather than read from the record.
+    pub fn is_lookup(&self) -> bool {
+        matches!(
+            self,
+            Source::ApiGatewayLoggingRole
+                | Source::ApiGatewayLoggingRoleToSet
+                | Source::HostedZoneOf(_)
+                | Source::ServiceZone { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -209,6 +271,67 @@ pub enum StepKind {
         probe_endpoint_id: Source,
         probe_endpoint_dns_name: Source,
     },
+    /// Make or adopt the certificate authority that signs client certificates, as the
+    /// settings `ca` (and `ca_arn`, or `ca_certificate_file` and `ca_key_file`) choose. Gives
+    /// `CaKind`, `CaCertificate` (PEM) and, for an AWS Private CA, `CaArn`.
+    CertificateAuthority { choice: Source },
+    /// Put the CA certificate into the (versioned) trust-bundle bucket the trust store reads.
+    /// Gives `TrustBundleKey` and `TrustBundleVersion`.
+    UploadTrustBundle {
+        bucket: Source,
+        ca_certificate: Source,
+    },
+    /// Start the endpoint service's private DNS name verification and wait for `verified`.
+    VerifyPrivateDns { service_id: Source },
+    /// Find the consumer endpoint's `pendingAcceptance` connection to the service, ask the
+    /// user, then accept (and wait for `available`) or reject it, or leave it for later.
+    AcceptConnection {
+        service_id: Source,
+        endpoint_id: Source,
+    },
+    /// The mTLS test from the consumer's instance through SSM Run Command: the instance makes
+    /// its key and CSR, the CA signs it, and the instance calls `https://<host>/widgets`
+    /// with and without its certificate, with one from another CA, and without the API key.
+    MtlsTest {
+        instance_id: Source,
+        host: Source,
+        api_key_secret_arn: Source,
+        ca_kind: Source,
+        checks: &'static [MtlsCheck],
+    },
+}
+
+/// One call of the mTLS test, made from the consumer's instance.
+#[derive(Debug, Clone, Copy)]
+pub struct MtlsCheck {
+    /// Short and shell-safe: names the call's files on the instance.
+    pub id: &'static str,
+    pub name: &'static str,
+    pub certificate: ClientCertificate,
+    /// Whether the call sends the API key (read by the instance with its own role).
+    pub api_key: bool,
+    pub expect: MtlsExpect,
+}
+
+/// The client certificate a check presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCertificate {
+    /// Signed by the deployment's CA for the instance's own key.
+    Trusted,
+    /// Signed, for the same key, by a CA the trust store does not hold.
+    OtherCa,
+    None,
+}
+
+/// What a check must get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MtlsExpect {
+    /// 200 and the widget.
+    Widget,
+    /// The load balancer ends the TLS handshake: no HTTP answer at all.
+    HandshakeRefused,
+    /// An HTTP refusal from the API's authorizer (401 or 403).
+    Refused,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +341,9 @@ pub struct Step {
     /// Whose credentials the step runs with.
     pub role: Role,
     pub kind: StepKind,
+    /// Steps that must be done first though the step takes none of their outputs (e.g. a
+    /// consumer endpoint with private DNS needs the producer's name verified).
+    pub after: &'static [&'static str],
 }
 
 impl Step {
@@ -228,23 +354,33 @@ impl Step {
         }
     }
 
-    /// The steps that must be done before this one starts: those whose outputs it takes, and,
-    /// for the test calls, every step before them (they test the whole). Steps needing
-    /// nothing of each other run side by side.
+    /// The built-in test of the pattern, which `xwizard test` runs again.
+    pub fn is_test(&self) -> bool {
+        matches!(
+            self.kind,
+            StepKind::TestCall { .. } | StepKind::MtlsTest { .. }
+        )
+    }
+
+    /// The steps that must be done before this one starts: those whose outputs it takes, the
+    /// ones it names in `after`, and, for the test, every step before it (it tests the
+    /// whole). Steps needing nothing of each other run side by side.
     pub fn needs(&self, plan: &[Step]) -> Vec<&'static str> {
-        if matches!(self.kind, StepKind::TestCall { .. }) {
+        if self.is_test() {
             return plan
                 .iter()
                 .take_while(|s| s.id != self.id)
                 .map(|s| s.id)
                 .collect();
         }
-        let mut needs: Vec<&'static str> = Vec::new();
+        let mut needs: Vec<&'static str> = self.after.to_vec();
         for (_, source) in self.inputs() {
-            if let Source::Output { step, .. } = source
-                && !needs.contains(step)
-            {
-                needs.push(step);
+            let from = match source {
+                Source::Output { step, .. } | Source::ServiceZone { step, .. } => step,
+                _ => continue,
+            };
+            if !needs.contains(from) {
+                needs.push(from);
             }
         }
         needs
@@ -281,6 +417,46 @@ impl Step {
                 ("probe_endpoint_id", probe_endpoint_id),
                 ("probe_endpoint_dns_name", probe_endpoint_dns_name),
             ],
+            StepKind::CertificateAuthority { choice } => vec![("ca", choice)],
+            StepKind::UploadTrustBundle {
+                bucket,
+                ca_certificate,
+            } => vec![("bucket", bucket), ("ca_certificate", ca_certificate)],
+            StepKind::VerifyPrivateDns { service_id } => vec![("service_id", service_id)],
+            StepKind::AcceptConnection {
+                service_id,
+                endpoint_id,
+            } => vec![("service_id", service_id), ("endpoint_id", endpoint_id)],
+            StepKind::MtlsTest {
+                instance_id,
+                host,
+                api_key_secret_arn,
+                ca_kind,
+                ..
+            } => vec![
+                ("instance_id", instance_id),
+                ("host", host),
+                ("api_key_secret_arn", api_key_secret_arn),
+                ("ca_kind", ca_kind),
+            ],
+        }
+    }
+
+    /// The outputs an SDK step gives (a stack's come from its template).
+    pub fn sdk_outputs(&self) -> &'static [&'static str] {
+        match self.kind {
+            StepKind::RegisterEndpointTargets { .. } => &["TargetIps"],
+            StepKind::CertificateAuthority { .. } => {
+                &[
+                    "CaKind",
+                    "CaCertificate",
+                    "CaArn",
+                    "CreatedCaArn",
+                    "ClientCertificate",
+                ]
+            }
+            StepKind::UploadTrustBundle { .. } => &["TrustBundleKey", "TrustBundleVersion"],
+            _ => &[],
         }
     }
 }
@@ -473,23 +649,30 @@ mod tests {
     }
 
     #[test]
-    fn every_output_a_step_needs_comes_from_an_earlier_stack_step() {
+    fn every_output_a_step_needs_comes_from_an_earlier_step() {
         for pattern in Pattern::ALL {
             let steps = pattern.steps();
             for (i, step) in steps.iter().enumerate() {
                 let sources = step.inputs().into_iter().map(|(_, s)| s);
                 for source in sources {
                     if let Source::Output { step: from, key } = source {
-                        let earlier = steps[..i].iter().find(|s| s.id == *from);
-                        let spec = earlier.and_then(Step::stack).unwrap_or_else(|| {
-                            panic!("{}: {from} is not an earlier stack step", step.id)
-                        });
-                        assert!(
-                            spec.template_body.contains(&format!("\n  {key}:")),
-                            "{}: template {} has no output {key}",
-                            step.id,
-                            spec.template_path
-                        );
+                        let earlier = steps[..i]
+                            .iter()
+                            .find(|s| s.id == *from)
+                            .unwrap_or_else(|| panic!("{}: {from} is not an earlier step", step.id));
+                        match earlier.stack() {
+                            Some(spec) => assert!(
+                                spec.template_body.contains(&format!("\n  {key}:")),
+                                "{}: template {} has no output {key}",
+                                step.id,
+                                spec.template_path
+                            ),
+                            None => assert!(
+                                earlier.sdk_outputs().contains(key),
+                                "{}: step {from} gives no output {key}",
+                                step.id
+                            ),
+                        }
                     }
                 }
             }

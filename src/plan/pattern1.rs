@@ -12,6 +12,8 @@ pub const AFTERCARE: super::Aftercare = super::Aftercare {
          role",
     )],
     secrets: &[("ApiKeySecretArn", Role::Consumer)],
+    keys: &[],
+    created_private_ca: None,
 };
 
 /// The pattern screen's text: the costs are approximate us-east-1 prices.
@@ -78,6 +80,7 @@ pub fn steps() -> Vec<Step> {
         Step {
             id: VPC,
             title: "Consumer network, endpoint, API key and load balancer",
+            after: &[],
             role: Role::Consumer,
             kind: stack(
                 "consumer-vpc",
@@ -94,6 +97,7 @@ pub fn steps() -> Vec<Step> {
         Step {
             id: "register-targets",
             title: "Register the endpoint's addresses as load balancer targets",
+            after: &[],
             role: Role::Consumer,
             kind: StepKind::RegisterEndpointTargets {
                 endpoint_id: vpc("ConsumerVpcEndpointId"),
@@ -103,6 +107,7 @@ pub fn steps() -> Vec<Step> {
         Step {
             id: PRODUCER,
             title: "Producer private API",
+            after: &[],
             role: Role::Producer,
             kind: stack(
                 "producer",
@@ -129,6 +134,7 @@ pub fn steps() -> Vec<Step> {
         Step {
             id: "scope-endpoint-policy",
             title: "Scope the endpoint policy to the producer API",
+            after: &[],
             role: Role::Consumer,
             kind: StepKind::ScopeEndpointPolicy {
                 endpoint_id: vpc("ConsumerVpcEndpointId"),
@@ -141,6 +147,7 @@ pub fn steps() -> Vec<Step> {
         Step {
             id: "consumer-api",
             title: "Consumer API, VPC link and consumer function",
+            after: &[],
             role: Role::Consumer,
             kind: stack(
                 "consumer-api",
@@ -183,6 +190,7 @@ pub fn steps() -> Vec<Step> {
         Step {
             id: "test",
             title: "Test calls: with the key, without it, with a wrong one",
+            after: &[],
             role: Role::Consumer,
             kind: StepKind::TestCall {
                 api_url: Source::Output {

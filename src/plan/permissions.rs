@@ -24,6 +24,7 @@ struct PatternPermissions {
 fn source(pattern: Pattern) -> &'static str {
     match pattern {
         Pattern::VpcEndpoint => include_str!("../../assets/permissions/pattern1.toml"),
+        Pattern::MtlsPrivateLink => include_str!("../../assets/permissions/pattern2.toml"),
     }
 }
 

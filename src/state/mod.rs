@@ -22,6 +22,9 @@ pub enum StepStatus {
     Failed,
     /// Cleanup removed what the step made.
     Destroyed,
+    /// The step waits for the user's answer (a connection left for later); its `failure`
+    /// says what it waits for and how to answer.
+    Waiting,
 }
 
 /// The first real failure of a stack, not the cascade of cancellations after it.
@@ -106,6 +109,10 @@ pub struct Deployment {
     /// The private AWS config/credentials pair of a sandbox run, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_files: Option<(PathBuf, PathBuf)>,
+    /// The pattern's own answers (`Pattern::settings`): a domain, a CA choice, file paths.
+    /// Never a secret.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
     #[serde(default)]
     pub steps: BTreeMap<String, StepState>,
 }
@@ -133,6 +140,8 @@ impl Deployment {
             "failed"
         } else if statuses.contains(&StepStatus::Running) {
             "interrupted"
+        } else if statuses.contains(&StepStatus::Waiting) {
+            "waiting for you"
         } else if !statuses.is_empty() && statuses.iter().all(|s| *s == StepStatus::Destroyed) {
             "destroyed"
         } else if self
@@ -166,6 +175,12 @@ impl Store {
         Self {
             dir: state_dir.join("deployments"),
         }
+    }
+
+    /// Where private keys are kept as 0600 files, for users who agreed to files because no
+    /// OS keyring is usable: beside the deployments, never in their records.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.parent().unwrap_or(&self.dir).join("keys")
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -423,6 +438,7 @@ mod tests {
             producer: account("p", "111111111111"),
             consumer: account("c", "222222222222"),
             profile_files: None,
+            settings: BTreeMap::new(),
             steps: BTreeMap::new(),
         }
     }

@@ -108,6 +108,28 @@ pub fn render(event: &Event) -> Option<String> {
         }
         // Steps run side by side: each line names its own.
         Event::Info { step, message } => format!("  {step}: {message}"),
+        Event::StepWaiting {
+            step,
+            message,
+            next,
+        } => format!("⏸ {step} waits: {message}\n  next: {next}"),
+        Event::ConnectionPending { request, .. } => {
+            format!("  {}", crate::ui::connection_lines(request).join("\n  "))
+        }
+        Event::ConnectionAnswered {
+            step,
+            endpoint_id,
+            answer,
+            by,
+        } => {
+            let verb = match answer {
+                crate::engine::ConnectionAnswer::Accept => "accepted",
+                crate::engine::ConnectionAnswer::Reject => "rejected",
+                crate::engine::ConnectionAnswer::Later => "left for later",
+            };
+            let by = if by == "flag" { " (--accept-connection)" } else { "" };
+            format!("  {step}: the connection of {endpoint_id} is {verb}{by}")
+        }
         Event::CheckRetry {
             check,
             attempt,

@@ -19,6 +19,38 @@ pub fn stdout(text: &str) {
     }
 }
 
+/// Who asks to connect to the producer's service, and from where: the same lines on every
+/// front end that shows the question.
+pub fn connection_lines(r: &crate::engine::ConnectionRequest) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            "A consumer endpoint asks to connect to endpoint service {} (producer account {}):",
+            r.service_id, r.account_id
+        ),
+        format!("  endpoint  {}", r.endpoint_id),
+        format!(
+            "  account   {}{}",
+            r.requester_account,
+            if r.requester_account == r.expected_account {
+                " (this deployment's consumer)"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "  VPC       {}",
+            if r.vpc_id.is_empty() { "unknown" } else { &r.vpc_id }
+        ),
+    ];
+    if r.requester_account != r.expected_account {
+        lines.push(format!(
+            "  WARNING: this deployment's consumer is account {}; this request comes from              another account",
+            r.expected_account
+        ));
+    }
+    lines
+}
+
 /// "40m", "26h", "9d": how long ago a deployment was started.
 pub fn age(seconds: u64) -> String {
     match seconds {

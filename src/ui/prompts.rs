@@ -5,7 +5,7 @@ use anyhow::{Result, bail};
 use std::io::IsTerminal;
 
 use crate::engine::events::BoxFuture;
-use crate::engine::{Asker, Question};
+use crate::engine::{Asker, ConnectionAnswer, Question};
 
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal()
@@ -108,8 +108,28 @@ fn question_text(q: &Question) -> (String, bool) {
                 false,
             )
         }
+        Question::AcceptConnection { request, .. } => (
+            format!(
+                "{}\nAccept this connection?",
+                crate::ui::connection_lines(request).join("\n")
+            ),
+            false,
+        ),
     }
 }
+
+/// The three answers to a pending connection, as the line prompt offers them.
+const CONNECTION_CHOICES: [(&str, ConnectionAnswer); 3] = [
+    ("Accept: the consumer's instance may call the service", ConnectionAnswer::Accept),
+    (
+        "Later: leave it pending; `xwizard resume` asks again",
+        ConnectionAnswer::Later,
+    ),
+    (
+        "Reject: refuse it (a new endpoint must then be made)",
+        ConnectionAnswer::Reject,
+    ),
+];
 
 impl Asker for LineAsker {
     fn confirm<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<bool>> {
@@ -121,6 +141,24 @@ impl Asker for LineAsker {
                     println!("{context}");
                 }
                 confirm(ask, default)
+            })
+            .await?
+        })
+    }
+
+    fn connection<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<ConnectionAnswer>> {
+        let (text, _) = question_text(question);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let (context, ask) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+                println!("{context}");
+                let options: Vec<String> =
+                    CONNECTION_CHOICES.iter().map(|(l, _)| l.to_string()).collect();
+                let chosen = select(ask, "--accept-connection", options, 0)?;
+                Ok(CONNECTION_CHOICES
+                    .iter()
+                    .find(|(l, _)| *l == chosen)
+                    .map_or(ConnectionAnswer::Later, |(_, a)| *a))
             })
             .await?
         })

@@ -62,11 +62,13 @@ pub async fn prepare(sb: &TestSandbox) -> Run {
         producer: Account::new("sandbox-producer", &pid),
         consumer: Account::new("sandbox-consumer", &cid),
         profile_files: files.clone(),
+        settings: Default::default(),
         steps: Default::default(),
     };
     let opts = xwizard::engine::Options {
         poll: PollPolicy::SANDBOX,
         check: xwizard::run::sandbox_check(&files, Default::default()),
+        key_files: None,
     };
     Run {
         store,

@@ -299,6 +299,8 @@ pub struct Model {
     pub params: ParamsForm,
     /// The name offered on the parameters screen (the runner picks a fresh one).
     pub suggested_name: String,
+    /// The pattern's own answers (`Pattern::settings`), by key.
+    pub settings: BTreeMap<String, String>,
     pub run: Option<RunInfo>,
     pub steps: Vec<StepRow>,
     /// The steps running now, whose credentials they act with and in which account: a
@@ -358,6 +360,7 @@ impl Model {
                 error: None,
             },
             suggested_name: format!("{}-demo", Pattern::VpcEndpoint.short()),
+            settings: BTreeMap::new(),
             run: None,
             steps: Vec::new(),
             acting: Vec::new(),

@@ -490,6 +490,32 @@ fn on_event(model: &mut Model, event: Event) {
                 next,
             });
         }
+        Event::StepWaiting {
+            step,
+            message,
+            next,
+        } => {
+            model.acting.retain(|(s, _, _)| *s != step);
+            if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
+                row.status = StepStatus::Waiting;
+                row.took = row.started.map(|t| now.saturating_duration_since(t));
+            }
+            model.push_log(format!("⏸ {step} waits: {message}; {next}"));
+        }
+        Event::ConnectionPending { step, request } => {
+            model.push_log(format!(
+                "{step}: {} (account {}) asks to connect",
+                request.endpoint_id, request.requester_account
+            ));
+        }
+        Event::ConnectionAnswered {
+            step,
+            endpoint_id,
+            answer,
+            ..
+        } => {
+            model.push_log(format!("{step}: {endpoint_id}: {answer:?}"));
+        }
         Event::RunFinished { deployment, status } => {
             model.push_log(format!("{deployment}: {status}"));
             model.acting.clear();
@@ -514,6 +540,12 @@ fn on_question(model: &mut Model, question: Question) {
             }
             model.screen = Screen::Review;
             model.review_scroll = 0;
+        }
+        Question::AcceptConnection { .. } => {
+            if model.screen != Screen::Review {
+                model.previous = model.screen;
+            }
+            model.screen = Screen::Review;
         }
         Question::Destroy { stacks, .. } => {
             let mut view = CleanupView::default();
@@ -675,6 +707,9 @@ fn answer(model: &mut Model, yes: bool) -> Action {
             Question::ApplyChangeSet { stack, .. } => format!("change set for {stack}"),
             Question::DeleteFailedStack { stack, .. } => format!("deleting failed {stack}"),
             Question::Destroy { deployment, .. } => format!("destroying {deployment}"),
+            Question::AcceptConnection { request, .. } => {
+                format!("accepting the connection of {}", request.endpoint_id)
+            }
         };
         model.push_log(format!("{}: {what}", if yes { "yes" } else { "no" }));
         if model.screen == Screen::Review {
@@ -815,6 +850,7 @@ fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
                 region,
                 name,
                 allow_same_account: form.allow_same_account,
+                settings: model.settings.clone(),
             }));
         }
         _ => {}

@@ -55,6 +55,7 @@ pub(super) fn step_icon(t: &Theme, status: StepStatus) -> Span<'static> {
         StepStatus::Done => Span::styled("✔", t.ok),
         StepStatus::Failed => Span::styled("✘", t.fail),
         StepStatus::Destroyed => Span::styled("⌫", t.dim),
+        StepStatus::Waiting => Span::styled("⏸", t.busy),
     }
 }
 

@@ -460,7 +460,7 @@ mod tests {
         assert_eq!(needs(BUNDLE), [CA, NETWORK]);
         assert_eq!(needs(API), [NETWORK, BUNDLE]);
         assert_eq!(needs("register-targets"), [API, NETWORK]);
-        assert_eq!(needs(CONSUMER), [API, PRIVATE_DNS, NETWORK]);
+        assert_eq!(needs(CONSUMER), [PRIVATE_DNS, API, NETWORK]);
         assert_eq!(needs("accept-connection"), [API, CONSUMER]);
         assert_eq!(needs("test").len(), plan.len() - 1);
     }

@@ -17,6 +17,7 @@ macro_rules! embed {
 pub const FILES: &[(&str, &str)] = embed!(
     "emulator.py",
     "accounts.py",
+    "acm_pca.py",
     "action_log.py",
     "async_cloudformation.py",
     "cfn_intrinsics.py",

@@ -116,6 +116,7 @@ def _service_steps(ctx: Context) -> list[Any]:
         installing("function_workers"),
         installing("data_plane"),
         installing("acm_pca"),
+        installing("ssm_run_command"),
     ]
 
 
@@ -224,7 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     data_plane.stop()
     if stages.services.done:
         import function_workers
+        import ssm_run_command
+
         function_workers.stop_all()
+        ssm_run_command.stop_all()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "secrets_cross_account.py",
     "secrets_rotation.py",
     "stale_reads.py",
+    "ssm_run_command.py",
     "sts_mfa.py",
 );
 

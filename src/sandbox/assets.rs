@@ -33,8 +33,8 @@ pub const FILES: &[(&str, &str)] = embed!(
     "privatelink.py",
     "secrets_cross_account.py",
     "secrets_rotation.py",
-    "stale_reads.py",
     "ssm_run_command.py",
+    "stale_reads.py",
     "sts_mfa.py",
 );
 

@@ -12,6 +12,9 @@
   POST /_sandbox/faults/throttle             {"service", "operation", "count"}
   POST /_sandbox/faults/stale-reads          {"ms"}: DescribeStacks/Events lag each change
   POST /_sandbox/faults/mfa-reject           {"count"}: the next N MFA codes are refused
+  POST /_sandbox/faults/hold                 {"what"}: work of that kind stays unfinished
+  POST /_sandbox/faults/release              {"what"}: held work finishes
+                                             (what: "ssm-invocations" or "acm-pca")
 
 Only loopback listens, so the API needs no credentials.
 """
@@ -75,6 +78,8 @@ _FAULTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = {
     "faults/role-not-ready": (("count",), lambda b: fault_injection.role_not_ready(int(b["count"]))),
     "faults/mfa-reject": (("count",), lambda b: fault_injection.mfa_reject(int(b["count"]))),
     "faults/stale-reads": (("ms",), lambda b: stale_reads.set_window(int(b["ms"]) / 1000)),
+    "faults/hold": (("what",), lambda b: fault_injection.hold(b["what"])),
+    "faults/release": (("what",), lambda b: fault_injection.release(b["what"])),
 }
 
 

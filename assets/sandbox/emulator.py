@@ -39,8 +39,15 @@ PACES = {
     # Seconds a resource stays IN_PROGRESS before it completes: a floor for every
     # resource and a longer time for the ones AWS is known to be slow with.
     # `stale_reads`: seconds DescribeStacks and DescribeStackEvents lag a change (stale_reads.py).
-    "fast": {"default": 0.02, "slow": 0.05, "stale_reads": 0.0},
-    "realistic": {"default": 1.5, "slow": 12.0, "stale_reads": 3.0},
+    # `ssm_online`: from an instance's launch (or its first look with role and network in place)
+    # to its managed node Online; `ssm_visible`: from SendCommand to the invocation being visible
+    # and delivered (ssm_run_command.py).
+    # `ca_creating`: a private CA's CREATING; `certificate_issuing`: from IssueCertificate to the
+    # certificate being retrievable (acm_pca.py).
+    "fast": {"default": 0.02, "slow": 0.05, "stale_reads": 0.0, "ssm_online": 0.05,
+             "ssm_visible": 0.02, "ca_creating": 0.05, "certificate_issuing": 0.02},
+    "realistic": {"default": 1.5, "slow": 12.0, "stale_reads": 3.0, "ssm_online": 30.0,
+                  "ssm_visible": 1.0, "ca_creating": 5.0, "certificate_issuing": 2.0},
 }
 
 
@@ -108,6 +115,8 @@ def _service_steps(ctx: Context) -> list[Any]:
         installing("lambda_runtime"),
         installing("function_workers"),
         installing("data_plane"),
+        installing("acm_pca"),
+        installing("ssm_run_command"),
     ]
 
 
@@ -216,8 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     data_plane.stop()
     if stages.services.done:
         import function_workers
+        import ssm_run_command
 
         function_workers.stop_all()
+        ssm_run_command.stop_all()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ Faults are registered through the control API (`control_api.py`) and consumed he
 - an operation is throttled the next N times it is called;
 - an account's credentials expire (every call signed with them is refused) until renewed;
 - the data plane answers the next N calls 503, as a just-made API sometimes does;
-- the next N MFA one-time codes are refused (sts_mfa.py), as a mistyped or stale code is.
+- the next N MFA one-time codes are refused (sts_mfa.py), as a mistyped or stale code is;
+- work AWS finishes a moment after the call that asked for it is held unfinished until released
+  (HOLDABLE below), so a test can see the in-between answers without racing the pace.
 """
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ _throttles: dict[tuple[str, str], int] = {}
 _expired_keys: set[str] = set()
 # Counted faults: how many more calls each still answers wrongly.
 _counts = {"data_plane_unavailable": 0, "role_not_ready": 0, "mfa_reject": 0}
+# Work that can be held unfinished, and what holding it does:
+HOLDABLE = {
+    # ssm_run_command.py: a command sent while held stays invisible to GetCommandInvocation and
+    # ListCommandInvocations (InvocationDoesNotExist) and undelivered to its instances.
+    "ssm-invocations",
+    # acm_pca.py: a CA created while held stays CREATING; a certificate issued while held stays
+    # in progress (GetCertificate answers RequestInProgressException).
+    "acm-pca",
+}
+_holds: set[str] = set()
+# Releases so far, per holdable work: what was held before a release is free after it, even if
+# the work is held again before anyone looks (see held_since).
+_releases: dict[str, int] = {name: 0 for name in HOLDABLE}
 
 
 def reset() -> None:
@@ -38,6 +53,9 @@ def reset() -> None:
         _expired_keys.clear()
         for fault in _counts:
             _counts[fault] = 0
+        _holds.clear()
+        for name in _releases:
+            _releases[name] += 1
         _lock.notify_all()
 
 
@@ -162,6 +180,42 @@ def _take(fault: str) -> bool:
         return True
 
 
+def _holdable(what: str) -> str:
+    if what not in HOLDABLE:
+        raise ValueError(f"cannot hold {what!r}: holdable work is {', '.join(sorted(HOLDABLE))}")
+    return what
+
+
+def hold(what: str) -> None:
+    """Work of this kind started from now on stays unfinished until `release(what)`."""
+    with _lock:
+        _holds.add(_holdable(what))
+
+
+def release(what: str) -> None:
+    """Lets held work finish. Releasing what is not held is refused (a typo or a stale test)."""
+    with _lock:
+        if _holdable(what) not in _holds:
+            raise ValueError(f"{what} is not held (held now: {', '.join(sorted(_holds)) or 'none'})")
+        _holds.discard(what)
+        _releases[what] += 1
+        _lock.notify_all()
+
+
+def hold_mark(what: str) -> int | None:
+    """Taken when work starts: a mark if the work is held now, else None."""
+    with _lock:
+        return _releases[_holdable(what)] if what in _holds else None
+
+
+def still_held(what: str, mark: int | None) -> bool:
+    """Is work that started with `mark` still held (no release since)?"""
+    if mark is None:
+        return False
+    with _lock:
+        return _releases[what] == mark
+
+
 def _key_of(who: str) -> str:
     """The access key id of "producer", "consumer" or an account id."""
     import accounts
@@ -191,6 +245,7 @@ def describe() -> dict[str, Any]:
             "role_not_ready_calls": _counts["role_not_ready"],
             "mfa_reject_codes": _counts["mfa_reject"],
             "held_stacks": sorted(_held),
+            "held_work": sorted(_holds),
             "held_stack_steps": {name: n for name, n in sorted(_steps.items()) if n},
             "throttles": [
                 {"service": s, "operation": o, "remaining": n} for (s, o), n in _throttles.items()

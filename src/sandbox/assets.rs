@@ -17,6 +17,7 @@ macro_rules! embed {
 pub const FILES: &[(&str, &str)] = embed!(
     "emulator.py",
     "accounts.py",
+    "acm_pca.py",
     "action_log.py",
     "async_cloudformation.py",
     "cfn_intrinsics.py",
@@ -32,6 +33,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "privatelink.py",
     "secrets_cross_account.py",
     "secrets_rotation.py",
+    "ssm_run_command.py",
     "stale_reads.py",
     "sts_mfa.py",
 );

@@ -1,4 +1,5 @@
-"""CloudFormation intrinsic functions moto 5.2.5's template engine lacks: `Fn::Cidr`.
+"""CloudFormation intrinsic functions moto 5.2.5's template engine lacks or gets wrong:
+`Fn::Cidr`, and `Fn::GetAtt` of a nested attribute.
 
 moto resolves intrinsic functions in `moto.cloudformation.parsing.clean_json`, which recurses
 through its own module global; replacing that global therefore covers every nesting, e.g.
@@ -13,6 +14,11 @@ through its own module global; replacing that global therefore covers every nest
 - returns the first `count` consecutive blocks of that size from the start of ipBlock, e.g.
   `["192.168.0.0/24", 6, 5]` gives 192.168.0.0/27, 192.168.0.32/27, ... 192.168.0.160/27.
 Numbers may be given as strings (the reference's own JSON example does so).
+
+`Fn::GetAtt` of a nested attribute (`!GetAtt Service.PrivateDnsNameConfiguration.Name`, or
+`${Service.PrivateDnsNameConfiguration.Name}` in `Fn::Sub`): the logical name is what comes
+before the first dot and the attribute name is all the rest. moto split at every dot and asked
+the resource for `PrivateDnsNameConfiguration` alone.
 """
 
 from __future__ import annotations
@@ -69,6 +75,14 @@ def cidr(ip_block: Any, count: Any, cidr_bits: Any) -> list[str]:
 
 def _with_fn_cidr(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        if isinstance(resource_json, dict) and "Fn::GetAtt" in resource_json:
+            target = resource_json["Fn::GetAtt"]
+            if isinstance(target, str):
+                target = target.split(".", 1)
+            if isinstance(target, list) and len(target) > 2 and all(isinstance(t, str) for t in target):
+                target = [target[0], ".".join(target[1:])]
+            if target is not resource_json["Fn::GetAtt"]:
+                resource_json = {**resource_json, "Fn::GetAtt": target}
         if isinstance(resource_json, dict) and "Fn::Cidr" in resource_json:
             arguments = resource_json["Fn::Cidr"]
             if not isinstance(arguments, list) or len(arguments) != 3:

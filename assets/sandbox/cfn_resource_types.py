@@ -229,10 +229,19 @@ def _apigw_bad_request(message: str) -> Exception:
 
 class VpcEndpointService(_Handle, CloudFormationModel):
     """AWS::EC2::VPCEndpointService. Ref = service id (vpce-svc-…); its ServiceName is
-    `com.amazonaws.vpce.<region>.<id>`, set by moto's endpoint-service backend."""
+    `com.amazonaws.vpce.<region>.<id>`, set by moto's endpoint-service backend. With a
+    PrivateDnsName, Fn::GetAtt PrivateDnsNameConfiguration.Name / .Value / .Type / .State give
+    the domain-ownership record EC2 asks for (privatelink.py keeps it and its verification);
+    the name starts pendingVerification, as AWS's does."""
 
     TYPE = "AWS::EC2::VPCEndpointService"
-    ATTRIBUTES = {"ServiceId": "physical_id"}
+    ATTRIBUTES = {
+        "ServiceId": "physical_id",
+        "PrivateDnsNameConfiguration.Name": "_dns_record_name",
+        "PrivateDnsNameConfiguration.Value": "_dns_record_value",
+        "PrivateDnsNameConfiguration.Type": "_dns_record_type",
+        "PrivateDnsNameConfiguration.State": "_dns_record_state",
+    }
 
     @classmethod
     def _create(cls, name, props, account_id, region_name, logical_id):
@@ -253,7 +262,7 @@ class VpcEndpointService(_Handle, CloudFormationModel):
         config = _ec2(account_id, region_name).create_vpc_endpoint_service_configuration(
             lb_arns=nlbs + gwlbs,
             acceptance_required=_bool(props.get("AcceptanceRequired", False)),
-            private_dns_name=None,
+            private_dns_name=props.get("PrivateDnsName") or None,
             tags=props.get("Tags") or [],
             supported_regions=[region_name],
         )
@@ -263,14 +272,34 @@ class VpcEndpointService(_Handle, CloudFormationModel):
     def service_name(self) -> str:
         return f"com.amazonaws.vpce.{self.region_name}.{self.physical_id}"
 
+    def _config(self) -> Any:
+        return _ec2(self.account_id, self.region_name).configurations.get(self.physical_id)
+
+    def _dns_record(self, key: str) -> str:
+        config = self._config()
+        record = config.private_dns_name_configuration if config is not None else {}
+        if not record:
+            # AWS has no such attribute value for a service without a private DNS name.
+            raise UnformattedGetAttTemplateException()
+        return record[key]
+
+    _dns_record_name = property(lambda self: self._dns_record("Name"))
+    _dns_record_value = property(lambda self: self._dns_record("Value"))
+    _dns_record_type = property(lambda self: self._dns_record("Type"))
+    _dns_record_state = property(lambda self: self._dns_record("State"))
+
     def _update(self, props):
-        config = _ec2(self.account_id, self.region_name).configurations.get(self.physical_id)
+        config = self._config()
         if config is None:
             return False
-        config.acceptance_required = _bool(props.get("AcceptanceRequired", False))
-        return set(props.get("NetworkLoadBalancerArns") or []) == set(
+        if set(props.get("NetworkLoadBalancerArns") or []) != set(
             config.network_load_balancer_arns
-        )
+        ):
+            return False
+        config.acceptance_required = _bool(props.get("AcceptanceRequired", False))
+        # A new name gets a new verification record (privatelink.py) and starts unverified.
+        config.private_dns_name = props.get("PrivateDnsName") or None
+        return True
 
     def _delete(self):
         _ec2(self.account_id, self.region_name).delete_vpc_endpoint_service_configurations(
@@ -1585,6 +1614,223 @@ def _patch_lambda_models() -> None:
     LambdaFunction.update_from_cloudformation_json = classmethod(update)
 
 
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One CloudFormation LifecycleConfiguration rule in the shape PutBucketLifecycleConfiguration
+    takes (what moto's model is built from)."""
+    api: dict[str, Any] = {"ID": rule.get("Id"), "Status": rule.get("Status", "Enabled")}
+    api["Filter"] = {"Prefix": rule.get("Prefix") or ""}
+    expiration: dict[str, Any] = {}
+    if rule.get("ExpirationInDays") is not None:
+        expiration["Days"] = int(rule["ExpirationInDays"])
+    if rule.get("ExpirationDate"):
+        expiration["Date"] = rule["ExpirationDate"]
+    if rule.get("ExpiredObjectDeleteMarker") is not None:
+        expiration["ExpiredObjectDeleteMarker"] = _bool(rule["ExpiredObjectDeleteMarker"])
+    if expiration:
+        api["Expiration"] = expiration
+    noncurrent = rule.get("NoncurrentVersionExpiration")
+    if noncurrent:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}
+    elif rule.get("NoncurrentVersionExpirationInDays") is not None:
+        api["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpirationInDays"])}
+    abort = rule.get("AbortIncompleteMultipartUpload")
+    if abort:
+        api["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(abort["DaysAfterInitiation"])}
+    transitions = [{"Days": t.get("TransitionInDays"), "Date": t.get("TransitionDate"),
+                    "StorageClass": t.get("StorageClass")} for t in rule.get("Transitions") or []]
+    if transitions:
+        api["Transition"] = transitions
+    return api
+
+
+def _apply_bucket_configuration(backend: Any, name: str, props: dict[str, Any]) -> None:
+    """The bucket settings of AWS::S3::Bucket that moto's model leaves out, each set through
+    the same backend call its S3 API action uses (so GetBucketVersioning & co. show them)."""
+    versioning = props.get("VersioningConfiguration")
+    if versioning:
+        backend.put_bucket_versioning(name, versioning.get("Status", "Enabled"))
+    block = props.get("PublicAccessBlockConfiguration")
+    if block:
+        backend.put_public_access_block(name, {
+            key: str(_bool(block.get(key, False))).lower()
+            for key in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                        "RestrictPublicBuckets")
+        })
+    ownership = props.get("OwnershipControls")
+    if ownership:
+        backend.put_bucket_ownership_controls(name, ownership["Rules"][0]["ObjectOwnership"])
+    lifecycle = props.get("LifecycleConfiguration")
+    if lifecycle:
+        backend.put_bucket_lifecycle(name, [_lifecycle_rule(r) for r in lifecycle.get("Rules") or []])
+
+
+def _patch_s3_models() -> None:
+    """AWS::S3::Bucket with versioning, public access block, ownership controls and lifecycle
+    rules (moto applied only encryption and tags), and a deletion that refuses a bucket still
+    holding objects, object versions or delete markers, as AWS refuses it (moto's stack said
+    DELETE_COMPLETE and kept the bucket)."""
+    from moto.s3.models import FakeBucket
+
+    create = FakeBucket.create_from_cloudformation_json.__func__
+    if getattr(create, "_sandbox_patched", False):
+        return
+    update = FakeBucket.update_from_cloudformation_json.__func__
+
+    def bucket_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        bucket = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _apply_bucket_configuration(_s3(account_id), bucket.name,
+                                    cloudformation_json.get("Properties") or {})
+        return bucket
+
+    def bucket_update(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                      region_name):
+        props = cloudformation_json.get("Properties") or {}
+        # moto's update reads BucketName from the template even when it was generated.
+        props.setdefault("BucketName", original_resource.name)
+        bucket = update(cls, original_resource, new_resource_name,
+                        {**cloudformation_json, "Properties": props}, account_id, region_name)
+        _apply_bucket_configuration(_s3(account_id), bucket.name, props)
+        return bucket
+
+    def delete_bucket(self: Any, account_id: str, region_name: str) -> None:
+        from moto.s3.exceptions import BucketNotEmpty
+
+        s3 = _s3(account_id)
+        if self.name not in s3.buckets:
+            return
+        if self.keys:
+            error = BucketNotEmpty(self.name)
+            if self.versioning_status:
+                error.message = ("The bucket you tried to delete is not empty. You must delete "
+                                 "all versions in the bucket.")
+            raise error
+        s3.delete_bucket(self.name)
+
+    bucket_from_cloudformation._sandbox_patched = True  # type: ignore[attr-defined]
+    FakeBucket.create_from_cloudformation_json = classmethod(bucket_from_cloudformation)
+    FakeBucket.update_from_cloudformation_json = classmethod(bucket_update)
+    FakeBucket.delete = delete_bucket
+
+
+def _instance_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """AWS::EC2::Instance as RunInstances makes it: the template's NetworkInterfaces (subnet,
+    security groups, no public address), SecurityGroupIds, MetadataOptions, IamInstanceProfile,
+    and root volumes sized from the AMI's snapshot when the template gives no size. moto's model
+    dropped the network interfaces (the instance landed in the default VPC), the security
+    groups by id and the metadata options, and refused a root volume without a size."""
+    from moto.ec2.exceptions import EC2ClientError, InvalidAMIIdError
+
+    props = cloudformation_json.get("Properties") or {}
+    logical_id = kwargs.get("LogicalId", resource_name)
+    ec2 = _ec2(account_id, region_name)
+    image_id = props.get("ImageId")
+    if not image_id:
+        raise _missing(logical_id, "ImageId")
+    images = ec2.describe_images(ami_ids=[image_id]) if image_id.startswith("ami-") else []
+    if not images:
+        raise InvalidAMIIdError(image_id)
+    image = images[0]
+    nics = []
+    for nic in props.get("NetworkInterfaces") or []:
+        spec: dict[str, Any] = {"DeviceIndex": int(nic.get("DeviceIndex", 0)),
+                                "DeleteOnTermination": _bool(nic.get("DeleteOnTermination", True))}
+        for cfn_name, api_name in (("SubnetId", "SubnetId"), ("NetworkInterfaceId", "NetworkInterfaceId"),
+                                   ("PrivateIpAddress", "PrivateIpAddress"), ("Description", "Description")):
+            if nic.get(cfn_name):
+                spec[api_name] = nic[cfn_name]
+        if nic.get("GroupSet"):
+            spec["Groups"] = list(nic["GroupSet"])
+        if "AssociatePublicIpAddress" in nic:
+            spec["AssociatePublicIpAddress"] = _bool(nic["AssociatePublicIpAddress"])
+        nics.append(spec)
+    group_ids = list(props.get("SecurityGroupIds") or [])
+    if nics and props.get("SubnetId"):
+        raise EC2ClientError("InvalidParameterCombination", "Network interfaces and an "
+                             "instance-level subnet ID may not be specified on the same request")
+    if nics and (group_ids or props.get("SecurityGroups")):
+        raise EC2ClientError("InvalidParameterCombination", "Network interfaces and an "
+                             "instance-level security groups may not be specified on the same request")
+    for group_id in group_ids:
+        if ec2.get_security_group_from_id(group_id) is None:
+            from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError
+
+            raise InvalidSecurityGroupNotFoundError(group_id)
+    mappings = []
+    snapshot = getattr(image, "ebs_snapshot", None)
+    for mapping in props.get("BlockDeviceMappings") or []:
+        ebs = dict(mapping.get("Ebs") or {})
+        if not ebs:
+            continue
+        if not ebs.get("VolumeSize") and not ebs.get("SnapshotId") \
+                and mapping.get("DeviceName") == image.root_device_name and snapshot is not None:
+            # The root volume is made from the AMI's snapshot, at the snapshot's size.
+            ebs["SnapshotId"] = snapshot.id
+            ebs["VolumeSize"] = snapshot.volume.size
+        for key in ("Encrypted", "DeleteOnTermination"):
+            if key in ebs:
+                ebs[key] = _bool(ebs[key])
+        if ebs.get("VolumeSize") is not None:
+            ebs["VolumeSize"] = int(ebs["VolumeSize"])
+        mappings.append({"DeviceName": mapping.get("DeviceName"), "Ebs": ebs})
+    metadata = {k: str(v) for k, v in (props.get("MetadataOptions") or {}).items()}
+    run: dict[str, Any] = {
+        "instance_type": props.get("InstanceType", "m1.small"),
+        "is_instance_type_default": not props.get("InstanceType"),
+        "region_name": region_name,
+        "subnet_id": props.get("SubnetId"),
+        "key_name": props.get("KeyName"),
+        "security_group_ids": group_ids,
+        "nics": nics,
+        "private_ip": props.get("PrivateIpAddress"),
+        "placement": props.get("AvailabilityZone"),
+        "metadata_options": metadata,
+        "monitoring_state": "enabled" if _bool(props.get("Monitoring", False)) else "disabled",
+        "tags": {"instance": _tags_dict(props.get("Tags"))},
+    }
+    if mappings:
+        run["block_device_mappings"] = mappings
+    profile = props.get("IamInstanceProfile")
+    if profile:
+        # Refused before launch when the profile does not exist, as RunInstances does.
+        from moto.ec2.utils import filter_iam_instance_profiles
+
+        filter_iam_instance_profiles(account_id, partition="aws", iam_instance_profile_arn=None,
+                                     iam_instance_profile_name=profile)
+    reservation = ec2.run_instances(image_id, 1, props.get("UserData"),
+                                    list(props.get("SecurityGroups") or []), **run)
+    instance = reservation.instances[0]
+    if profile:
+        ec2.associate_iam_instance_profile(instance_id=instance.id,
+                                           iam_instance_profile_name=profile)
+    return instance
+
+
+def _instance_get_att(original: Callable[..., Any]) -> Callable[..., Any]:
+    def get_att(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "InstanceId":
+            return self.id
+        if attribute_name == "VpcId":
+            return self.vpc_id
+        return original(self, attribute_name)
+
+    return get_att
+
+
+def _patch_ec2_instances() -> None:
+    from moto.ec2.models.instances import Instance
+
+    if getattr(Instance.create_from_cloudformation_json.__func__, "_sandbox_patched", False):
+        return
+    _instance_from_cloudformation._sandbox_patched = True  # type: ignore[attr-defined]
+    Instance.create_from_cloudformation_json = classmethod(_instance_from_cloudformation)
+    Instance.get_cfn_attribute = _instance_get_att(Instance.get_cfn_attribute)
+    known = ("AvailabilityZone", "PrivateDnsName", "PublicDnsName", "PrivateIp", "PublicIp",
+             "InstanceId", "VpcId")
+    Instance.has_cfn_attr = classmethod(lambda cls, attr: attr in known)
+
+
 _PATCHES: list[Callable[[], None]] = [
     _patch_lambda_models,
     _patch_elbv2_models,
@@ -1593,6 +1839,8 @@ _PATCHES: list[Callable[[], None]] = [
     _patch_ec2_deletion,
     _patch_kms_models,
     _patch_route53_models,
+    _patch_s3_models,
+    _patch_ec2_instances,
 ]
 
 

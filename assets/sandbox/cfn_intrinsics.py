@@ -19,6 +19,10 @@ Numbers may be given as strings (the reference's own JSON example does so).
 `${Service.PrivateDnsNameConfiguration.Name}` in `Fn::Sub`): the logical name is what comes
 before the first dot and the attribute name is all the rest. moto split at every dot and asked
 the resource for `PrivateDnsNameConfiguration` alone.
+
+A condition naming another condition in YAML's short form (`!And [!Condition A, ...]`): moto's
+YAML loader reads `!Condition A` as `{"Fn::Condition": "A"}`, which its condition evaluator does
+not know, so the whole condition came out false. It is read as `{"Condition": "A"}`, as in JSON.
 """
 
 from __future__ import annotations
@@ -95,7 +99,26 @@ def _with_fn_cidr(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], A
     return clean_json
 
 
+def _named_conditions(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_named_conditions(n) for n in node]
+    if isinstance(node, dict):
+        if list(node) == ["Fn::Condition"]:
+            return {"Condition": node["Fn::Condition"]}
+        return {k: _named_conditions(v) for k, v in node.items()}
+    return node
+
+
+def _reads_short_form_conditions(original: Callable[..., Any]) -> Callable[..., Any]:
+    def parse_condition(condition: Any, resources_map: Any, condition_map: Any) -> Any:
+        return original(_named_conditions(condition), resources_map, condition_map)
+
+    parse_condition._sandbox_original = original  # type: ignore[attr-defined]
+    return parse_condition
+
+
 def install(ctx: Any) -> None:
     if hasattr(parsing.clean_json, "_sandbox_original"):
         return
     parsing.clean_json = _with_fn_cidr(parsing.clean_json)
+    parsing.parse_condition = _reads_short_form_conditions(parsing.parse_condition)

@@ -100,6 +100,7 @@ def _service_steps(ctx: Context) -> list[Any]:
 
     return [
         installing("cfn_intrinsics"),
+        installing("cfn_parameters"),
         installing("cfn_resource_types"),
         installing("security_group_rules"),
         installing("apigateway_private_domains"),

@@ -42,8 +42,61 @@ def create() -> None:
     route53.zones[ZONE_ID] = zone
 
 
+def public_records(name: str, record_type: str) -> list[str]:
+    """What the sandbox's public DNS answers for `name`: the records of that name and type in
+    the public hosted zone, of any account, with the longest name `name` falls under (the zone
+    the name is delegated to). Values come back as Route 53 stores them (TXT values quoted)."""
+    from moto.route53.models import route53_backends
+
+    wanted = name.lower().rstrip(".")
+    best: list[Any] = []
+    best_length = -1
+    for account_id in list(route53_backends.keys()):
+        if "aws" not in route53_backends[account_id].keys():
+            continue
+        for zone in list(route53_backends[account_id]["aws"].zones.values()):
+            zone_name = zone.name.lower().rstrip(".")
+            if zone.private_zone or not (wanted == zone_name or wanted.endswith("." + zone_name)):
+                continue
+            if len(zone_name) > best_length:
+                best, best_length = [zone], len(zone_name)
+            elif len(zone_name) == best_length:
+                best.append(zone)
+    values: list[str] = []
+    for zone in best:
+        for rrset in list(zone.rrsets):
+            if rrset.type == record_type and rrset.name.lower().rstrip(".") == wanted:
+                values += [r if isinstance(r, str) else r.get("Value", "") for r in rrset.records]
+    return values
+
+
+def _soa_records_as_route53_writes_them() -> None:
+    """moto 5.2.5 stores a new zone's SOA record as a nested {"Value": ...} dict, so
+    ListResourceRecordSets showed "{'Value': '...'}" as its value; AWS shows the SOA text, with
+    awsdns-hostmaster.amazon.com as the zone's contact."""
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.create_hosted_zone
+    if getattr(original, "_sandbox_patched", False):
+        return
+
+    def create_hosted_zone(self: Any, *args: Any, **kwargs: Any) -> Any:
+        zone = original(self, *args, **kwargs)
+        for rrset in zone.rrsets:
+            if rrset.type == "SOA":
+                rrset.records = [
+                    (r.get("Value", "") if isinstance(r, dict) else r).replace(
+                        " hostmaster.example.com. ", " awsdns-hostmaster.amazon.com. ")
+                    for r in rrset.records]
+        return zone
+
+    create_hosted_zone._sandbox_patched = True  # type: ignore[attr-defined]
+    Route53Backend.create_hosted_zone = create_hosted_zone
+
+
 def install(_ctx: Any) -> None:
     import control_api
 
+    _soa_records_as_route53_writes_them()
     create()
     control_api.on_reset(create)

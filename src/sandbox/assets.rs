@@ -21,6 +21,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "apigateway_private_domains.py",
     "async_cloudformation.py",
     "cfn_intrinsics.py",
+    "cfn_parameters.py",
     "cfn_resource_types.py",
     "change_set_details.py",
     "control_api.py",

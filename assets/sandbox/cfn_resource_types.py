@@ -7,8 +7,10 @@ this module is imported, and `install()` clears the cached maps so a stack parse
 
 Each class is a thin handle on a resource that lives in moto's own service backend (EC2, ELBv2,
 API Gateway, Secrets Manager, ACM, S3), so the service APIs see what a stack made. Only the
-ELBv2 trust store has no moto backend; it is kept here (see `trust_store()`).
-Ref and Fn::GetAtt return what the AWS CloudFormation reference documents for each type.
+ELBv2 trust store has no moto backend; it is kept here (see `trust_store()`; DescribeTrustStores
+is served from it). Ref and Fn::GetAtt return what the AWS CloudFormation reference documents for
+each type. Other modules add types of their own concern the same way (security_group_rules,
+apigateway_private_domains).
 
 The second half of the module mends models moto already has:
 - an ELBv2 load balancer honours `Type` (a network load balancer takes TCP listeners) and its
@@ -20,6 +22,13 @@ The second half of the module mends models moto already has:
 - interface endpoints keep their policy as JSON;
 - a subnet route table association really associates the subnet; its Ref is its rtbassoc- id;
 - KMS keys take CloudFormation's Key/Value tags;
+- S3 buckets take versioning, public access block, ownership controls and lifecycle rules, and
+  a stack deletion refuses a bucket that still holds objects, versions or delete markers;
+- EC2 instances launch in their template's network interfaces and security groups, with their
+  metadata options and instance profile, the root volume sized from the AMI's snapshot;
+- ACM certificates requested by moto are issued only once their DNS validation record is in
+  public DNS (moto issued every pending certificate after 60 seconds);
+- a network load balancer shows EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic;
 - VPCs, subnets, route tables, routes, subnet associations, gateway attachments, internet
   gateways, NAT gateways (with their network interface), Elastic IPs, flow logs, VPC endpoints,
   hosted zones, target groups and listeners and REST APIs are removed when their stack is deleted.

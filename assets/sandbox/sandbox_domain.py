@@ -73,7 +73,8 @@ def public_records(name: str, record_type: str) -> list[str]:
 def _soa_records_as_route53_writes_them() -> None:
     """moto 5.2.5 stores a new zone's SOA record as a nested {"Value": ...} dict, so
     ListResourceRecordSets showed "{'Value': '...'}" as its value; AWS shows the SOA text, with
-    awsdns-hostmaster.amazon.com as the zone's contact."""
+    awsdns-hostmaster.amazon.com as the zone's contact. And AWS names the zone and its records
+    with the final dot (`example.com.`), however the name was given."""
     from moto.route53.models import Route53Backend
 
     original = Route53Backend.create_hosted_zone
@@ -82,7 +83,12 @@ def _soa_records_as_route53_writes_them() -> None:
 
     def create_hosted_zone(self: Any, *args: Any, **kwargs: Any) -> Any:
         zone = original(self, *args, **kwargs)
+        # Route 53 names a zone, and its NS and SOA records, fully qualified.
+        if not zone.name.endswith("."):
+            zone.name += "."
         for rrset in zone.rrsets:
+            if rrset.type in ("NS", "SOA") and not rrset.name.endswith("."):
+                rrset.name += "."
             if rrset.type == "SOA":
                 rrset.records = [
                     (r.get("Value", "") if isinstance(r, dict) else r).replace(

@@ -115,6 +115,7 @@ def _service_steps(ctx: Context) -> list[Any]:
         installing("lambda_runtime"),
         installing("function_workers"),
         installing("data_plane"),
+        installing("mtls_data_plane"),
     ]
 
 

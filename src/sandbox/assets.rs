@@ -31,6 +31,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "function_workers.py",
     "iam_managed_policies.py",
     "lambda_runtime.py",
+    "mtls_data_plane.py",
     "privatelink.py",
     "s3_bucket_policies.py",
     "sandbox_domain.py",

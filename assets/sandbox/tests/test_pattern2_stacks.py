@@ -3,7 +3,8 @@ accounts, then checked through the APIs a user would look at, updated, and delet
 
 The steps follow PARITY.md's table: producer network -> upload the CA bundle (PutObject to the
 versioned bucket, the version id passed on) -> producer API (hosted zone of the sandbox's own
-domain xwizard.test, from the ready file) -> consumer (its endpoint waits for acceptance).
+domain xwizard.test, from the ready file) -> register the execute-api endpoint's addresses as
+the ALB's targets -> verify the private DNS name -> consumer (its endpoint waits for acceptance).
 Cleanup: consumer, then every object version and delete marker of both producer buckets, then
 producer API, then producer network.
 """
@@ -188,9 +189,13 @@ def inventory(sb: Any, role: str) -> set[str]:
 class Deployment:
     sb: Any
     ca_pem: bytes
+    ca: tuple[Any, Any]  # the trust store's CA: (certificate, key), to issue client certificates
     bundle_version: str
     zone_id: str
     before: dict[str, set[str]]
+    # The endpoint service's PrivateDnsNameConfiguration before the wizard started verification.
+    dns_before_verification: dict[str, str] = field(default_factory=dict)
+    targets: list[str] = field(default_factory=list)
     network: dict[str, str] = field(default_factory=dict)
     api: dict[str, str] = field(default_factory=dict)
     consumer: dict[str, str] = field(default_factory=dict)
@@ -206,7 +211,7 @@ def deploy(sb: Any) -> Deployment:
     before = {role: inventory(sb, role) for role in ("producer", "consumer")}
     network = outputs(create(sb, "producer", "producer-network", "producer-network.yaml", {
         "DeploymentName": NAME, "ConsumerAccountId": CONSUMER}))
-    ca_pem, _, _ = make_ca("xwizard test CA")
+    ca_pem, ca_cert, ca_key = make_ca("xwizard test CA")
     upload = sb.client("s3", "producer").put_object(
         Bucket=network["TrustBundleBucketName"], Key="ca/bundle.pem", Body=ca_pem)
     api = outputs(create(sb, "producer", "producer-api", "producer-api.yaml", {
@@ -222,13 +227,45 @@ def deploy(sb: Any) -> Deployment:
         "ApiKeySecretArn": network["ApiKeySecretArn"], "ApiKeyKmsKeyArn": network["ApiKeyKmsKeyArn"],
         "ExistingApiGatewayLoggingRoleArn": "", "ApiGatewayLoggingRoleToSet": "",
     }))
+    targets = register_targets(sb, network, api)
+    dns = verify_private_dns(sb, api)
     consumer_stack = create(sb, "consumer", "consumer", "consumer.yaml", {
         "DeploymentName": NAME, "ProducerAccountId": PRODUCER,
         "EndpointServiceName": api["EndpointServiceName"],
         "ApiKeySecretArn": network["ApiKeySecretArn"], "ApiKeyKmsKeyArn": network["ApiKeyKmsKeyArn"],
     })
-    return Deployment(sb, ca_pem, upload["VersionId"], zone["id"], before, network, api,
-                      outputs(consumer_stack), consumer_stack)
+    return Deployment(sb, ca_pem, (ca_cert, ca_key), upload["VersionId"], zone["id"], before, dns,
+                      targets, network,
+                      api, outputs(consumer_stack), consumer_stack)
+
+
+def register_targets(sb: Any, network: dict[str, str], api: dict[str, str]) -> list[str]:
+    """The wizard's step: the execute-api endpoint's ENI addresses become the ALB's targets."""
+    ec2 = sb.client("ec2", "producer")
+    endpoint = ec2.describe_vpc_endpoints(VpcEndpointIds=[network["ExecuteApiEndpointId"]])[
+        "VpcEndpoints"][0]
+    enis = ec2.describe_network_interfaces(NetworkInterfaceIds=endpoint["NetworkInterfaceIds"])[
+        "NetworkInterfaces"]
+    ips = sorted(eni["PrivateIpAddress"] for eni in enis)
+    sb.client("elbv2", "producer").register_targets(
+        TargetGroupArn=api["ApiTargetGroupArn"], Targets=[{"Id": ip, "Port": 443} for ip in ips])
+    return ips
+
+
+def verify_private_dns(sb: Any, api: dict[str, str]) -> dict[str, str]:
+    """The wizard's step: start verification, wait for `verified`; returns the state before."""
+    ec2 = sb.client("ec2", "producer")
+    service_id = api["EndpointServiceId"]
+
+    def configuration() -> dict[str, str]:
+        return ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[service_id])[
+            "ServiceConfigurations"][0]["PrivateDnsNameConfiguration"]
+
+    before = configuration()
+    ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=service_id)
+    wait_until(lambda: configuration()["State"] == "verified",
+               what="the private DNS name to be verified")
+    return before
 
 
 @pytest.fixture(scope="module")
@@ -273,8 +310,10 @@ def test_the_private_dns_name_waits_for_the_stacks_txt_record(p2):
     config = ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[service_id])[
         "ServiceConfigurations"][0]
     assert config["PrivateDnsName"] == p2.host
-    dns = config["PrivateDnsNameConfiguration"]
+    # As the stack left it, and after the wizard's verification found the stack's record.
+    dns = p2.dns_before_verification
     assert (dns["State"], dns["Type"]) == ("pendingVerification", "TXT")
+    assert config["PrivateDnsNameConfiguration"] == {**dns, "State": "verified"}
     record_name = physical_id(p2.sb, "producer", "producer-api", "PrivateDnsVerificationRecord")
     assert record_name == f"{dns['Name']}.xwizard.test"
     records = p2.sb.client("route53", "producer").list_resource_record_sets(
@@ -282,11 +321,6 @@ def test_the_private_dns_name_waits_for_the_stacks_txt_record(p2):
         MaxItems="1")["ResourceRecordSets"]
     assert records[0]["Name"].rstrip(".") == record_name
     assert records[0]["ResourceRecords"] == [{"Value": f'"{dns["Value"]}"'}]
-    # The wizard's step "private DNS": the record is there, so verification succeeds.
-    ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=service_id)
-    wait_until(lambda: ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[service_id])[
-        "ServiceConfigurations"][0]["PrivateDnsNameConfiguration"]["State"] == "verified",
-        what="the private DNS name to be verified")
 
 
 def test_the_trust_store_holds_the_uploaded_bundle(p2):
@@ -315,6 +349,9 @@ def test_the_alb_verifies_client_certificates_with_the_trust_store(p2):
     host_rule = next(r for r in rules if not r["IsDefault"])
     assert host_rule["Conditions"][0]["HostHeaderConfig"]["Values"] == [p2.host]
     assert host_rule["Actions"][0]["TargetGroupArn"] == p2.api["ApiTargetGroupArn"]
+    targets = elb.describe_target_health(TargetGroupArn=p2.api["ApiTargetGroupArn"])[
+        "TargetHealthDescriptions"]
+    assert sorted(t["Target"]["Id"] for t in targets) == p2.targets and len(p2.targets) == 2
     assert listeners[80]["Protocol"] == "HTTP"
 
 

@@ -203,8 +203,10 @@ def create_domain(account_id: str, region: str, domain_name: str, certificate_ar
     return domain
 
 
-def get_domain(account_id: str, region: str, domain_name: str, domain_name_id: str) -> PrivateDomainName:
-    arn = f"arn:aws:apigateway:{region}:{account_id}:/domainnames/{domain_name.lower()}+{domain_name_id}"
+def get_domain(account_id: str, region: str, domain_name: str,
+               domain_name_id: str) -> PrivateDomainName:
+    arn = (f"arn:aws:apigateway:{region}:{account_id}:/domainnames/"
+           f"{domain_name.lower()}+{domain_name_id}")
     with _lock:
         domain = _domains.get((account_id, region), {}).get(arn)
     if domain is None:
@@ -329,7 +331,8 @@ class DomainNameV2(_Handle, CloudFormationModel):
     def _create(cls, name, props, account_id, region_name, logical_id):
         endpoint = props.get("EndpointConfiguration") or {}
         domain = create_domain(
-            account_id, region_name, props.get("DomainName") or "", props.get("CertificateArn") or "",
+            account_id, region_name, props.get("DomainName") or "",
+            props.get("CertificateArn") or "",
             endpoint.get("Types") or ["PRIVATE"], props.get("SecurityPolicy"), props.get("Policy"),
             cfn._tags_dict(props.get("Tags")))
         handle = cls(account_id, region_name, domain.arn)
@@ -367,7 +370,8 @@ class BasePathMappingV2(_Handle, CloudFormationModel):
         domain = domain_by_arn(props["DomainNameArn"])
         if domain is None or domain.account_id != account_id:
             raise _not_found()
-        base_path = create_mapping(domain, props.get("BasePath"), props["RestApiId"], props.get("Stage"))
+        base_path = create_mapping(domain, props.get("BasePath"), props["RestApiId"],
+                                   props.get("Stage"))
         handle = cls(account_id, region_name, mapping_arn(domain, base_path))
         handle.domain_name_arn, handle.base_path = domain.arn, base_path
         return handle
@@ -375,7 +379,8 @@ class BasePathMappingV2(_Handle, CloudFormationModel):
     def _update(self, props):
         domain = domain_by_arn(self.domain_name_arn)
         base_path = "" if props.get("BasePath") in (None, "(none)") else props["BasePath"]
-        if domain is None or props.get("DomainNameArn") != domain.arn or base_path != self.base_path:
+        if domain is None or props.get("DomainNameArn") != domain.arn \
+                or base_path != self.base_path:
             return False
         with _lock:
             domain.mappings.pop(self.base_path, None)

@@ -1099,8 +1099,8 @@ class AcmCertificate(_Handle, CloudFormationModel):
     issued. AWS waits up to 72 hours; the sandbox waits a few pace steps and then fails the
     resource, naming the record it did not find. Ref = ARN.
 
-    The validation record stays in the zone when the certificate is deleted, as CloudFormation
-    leaves it (aws-cloudformation-coverage-roadmap #837)."""
+    The validation record stays in the zone when the certificate is deleted: CloudFormation
+    does not remove the records it wrote for a certificate, so a cleanup has to."""
 
     TYPE = "AWS::CertificateManager::Certificate"
     REQUIRED = ("DomainName",)

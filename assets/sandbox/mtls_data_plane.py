@@ -235,7 +235,8 @@ def _path_of(endpoint_id: str) -> _Path | str:
                     if alb is None or alb.type != "application":
                         continue
                     for listener in list(alb.listeners.values()):
-                        if int(listener.port) == int(target["Port"]) and listener.protocol == "HTTPS":
+                        if int(listener.port) == int(target["Port"]) \
+                                and listener.protocol == "HTTPS":
                             return _Path(endpoint_id, owner, region, elbv2, alb, listener,
                                          nlb.dns_name)
     return "the service's NLB forwards no TCP 443 to an ALB HTTPS listener"
@@ -288,7 +289,8 @@ def _context_for(path: _Path, bundle: Any) -> ssl.SSLContext:
 
     mutual = getattr(path.listener, "mutual_authentication", None) or {}
     mode = (mutual.get("Mode") or "off").lower()
-    store = cfn_resource_types.trust_store(mutual.get("TrustStoreArn") or "") if mode == "verify" else None
+    store = (cfn_resource_types.trust_store(mutual.get("TrustStoreArn") or "")
+             if mode == "verify" else None)
     bundle_pem = store.ca_bundle_pem if store is not None else ""
     key = (bundle.arn, hashlib.sha256(bundle.cert).hexdigest(), mode,
            hashlib.sha256(bundle_pem.encode()).hexdigest())
@@ -431,11 +433,13 @@ def _rule_matches(conditions: list[dict[str, Any]], host: str, path: str, method
     for condition in conditions or []:
         field = condition.get("Field")
         if field == "host-header":
-            values = (condition.get("HostHeaderConfig") or {}).get("Values") or condition.get("Values") or []
+            values = ((condition.get("HostHeaderConfig") or {}).get("Values")
+                      or condition.get("Values") or [])
             if not any(_like(v, host, ignore_case=True) for v in values):
                 return False
         elif field == "path-pattern":
-            values = (condition.get("PathPatternConfig") or {}).get("Values") or condition.get("Values") or []
+            values = ((condition.get("PathPatternConfig") or {}).get("Values")
+                      or condition.get("Values") or [])
             # Path patterns are case sensitive; host names are not.
             if not any(_like(v, path, ignore_case=False) for v in values):
                 return False
@@ -495,7 +499,8 @@ def _forward(path: _Path, handler: _AlbHandler, body: bytes, action: dict[str, A
     forwarded["x-forwarded-for"] = f"{previous}, {peer}" if previous else peer
     forwarded["x-forwarded-proto"] = "https"
     forwarded["x-forwarded-port"] = str(path.listener.port)
-    forwarded["x-amzn-trace-id"] = f"Root=1-{int(datetime.datetime.now().timestamp()):08x}-{uuid.uuid4().hex[:24]}"
+    now = int(datetime.datetime.now().timestamp())
+    forwarded["x-amzn-trace-id"] = f"Root=1-{now:08x}-{uuid.uuid4().hex[:24]}"
     forwarded.update(_client_certificate_headers(handler))
     inner = data_plane.Request(
         method=handler.command, host=headers.get("host", ""), path=split.path or "/",

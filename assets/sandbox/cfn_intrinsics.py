@@ -1,4 +1,5 @@
-"""CloudFormation intrinsic functions moto 5.2.5's template engine lacks: `Fn::Cidr`.
+"""CloudFormation intrinsic functions moto 5.2.5's template engine lacks or gets wrong:
+`Fn::Cidr`, and `Fn::GetAtt` of a nested attribute.
 
 moto resolves intrinsic functions in `moto.cloudformation.parsing.clean_json`, which recurses
 through its own module global; replacing that global therefore covers every nesting, e.g.
@@ -13,6 +14,15 @@ through its own module global; replacing that global therefore covers every nest
 - returns the first `count` consecutive blocks of that size from the start of ipBlock, e.g.
   `["192.168.0.0/24", 6, 5]` gives 192.168.0.0/27, 192.168.0.32/27, ... 192.168.0.160/27.
 Numbers may be given as strings (the reference's own JSON example does so).
+
+`Fn::GetAtt` of a nested attribute (`!GetAtt Service.PrivateDnsNameConfiguration.Name`, or
+`${Service.PrivateDnsNameConfiguration.Name}` in `Fn::Sub`): the logical name is what comes
+before the first dot and the attribute name is all the rest. moto split at every dot and asked
+the resource for `PrivateDnsNameConfiguration` alone.
+
+A condition naming another condition in YAML's short form (`!And [!Condition A, ...]`): moto's
+YAML loader reads `!Condition A` as `{"Fn::Condition": "A"}`, which its condition evaluator does
+not know, so the whole condition came out false. It is read as `{"Condition": "A"}`, as in JSON.
 """
 
 from __future__ import annotations
@@ -69,6 +79,14 @@ def cidr(ip_block: Any, count: Any, cidr_bits: Any) -> list[str]:
 
 def _with_fn_cidr(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        if isinstance(resource_json, dict) and "Fn::GetAtt" in resource_json:
+            target = resource_json["Fn::GetAtt"]
+            if isinstance(target, str):
+                target = target.split(".", 1)
+            if isinstance(target, list) and len(target) > 2 and all(isinstance(t, str) for t in target):
+                target = [target[0], ".".join(target[1:])]
+            if target is not resource_json["Fn::GetAtt"]:
+                resource_json = {**resource_json, "Fn::GetAtt": target}
         if isinstance(resource_json, dict) and "Fn::Cidr" in resource_json:
             arguments = resource_json["Fn::Cidr"]
             if not isinstance(arguments, list) or len(arguments) != 3:
@@ -81,7 +99,26 @@ def _with_fn_cidr(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], A
     return clean_json
 
 
+def _named_conditions(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_named_conditions(n) for n in node]
+    if isinstance(node, dict):
+        if list(node) == ["Fn::Condition"]:
+            return {"Condition": node["Fn::Condition"]}
+        return {k: _named_conditions(v) for k, v in node.items()}
+    return node
+
+
+def _reads_short_form_conditions(original: Callable[..., Any]) -> Callable[..., Any]:
+    def parse_condition(condition: Any, resources_map: Any, condition_map: Any) -> Any:
+        return original(_named_conditions(condition), resources_map, condition_map)
+
+    parse_condition._sandbox_original = original  # type: ignore[attr-defined]
+    return parse_condition
+
+
 def install(ctx: Any) -> None:
     if hasattr(parsing.clean_json, "_sandbox_original"):
         return
     parsing.clean_json = _with_fn_cidr(parsing.clean_json)
+    parsing.parse_condition = _reads_short_form_conditions(parsing.parse_condition)

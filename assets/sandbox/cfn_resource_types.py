@@ -7,8 +7,10 @@ this module is imported, and `install()` clears the cached maps so a stack parse
 
 Each class is a thin handle on a resource that lives in moto's own service backend (EC2, ELBv2,
 API Gateway, Secrets Manager, ACM, S3), so the service APIs see what a stack made. Only the
-ELBv2 trust store has no moto backend; it is kept here (see `trust_store()`).
-Ref and Fn::GetAtt return what the AWS CloudFormation reference documents for each type.
+ELBv2 trust store has no moto backend; it is kept here (see `trust_store()`; DescribeTrustStores
+is served from it). Ref and Fn::GetAtt return what the AWS CloudFormation reference documents for
+each type. Other modules add types of their own concern the same way (security_group_rules,
+apigateway_private_domains).
 
 The second half of the module mends models moto already has:
 - an ELBv2 load balancer honours `Type` (a network load balancer takes TCP listeners) and its
@@ -20,6 +22,13 @@ The second half of the module mends models moto already has:
 - interface endpoints keep their policy as JSON;
 - a subnet route table association really associates the subnet; its Ref is its rtbassoc- id;
 - KMS keys take CloudFormation's Key/Value tags;
+- S3 buckets take versioning, public access block, ownership controls and lifecycle rules, and
+  a stack deletion refuses a bucket that still holds objects, versions or delete markers;
+- EC2 instances launch in their template's network interfaces and security groups, with their
+  metadata options and instance profile, the root volume sized from the AMI's snapshot;
+- ACM certificates requested by moto are issued only once their DNS validation record is in
+  public DNS (moto issued every pending certificate after 60 seconds);
+- a network load balancer shows EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic;
 - VPCs, subnets, route tables, routes, subnet associations, gateway attachments, internet
   gateways, NAT gateways (with their network interface), Elastic IPs, flow logs, VPC endpoints,
   hosted zones, target groups and listeners and REST APIs are removed when their stack is deleted.
@@ -45,6 +54,8 @@ _lock = threading.RLock()
 # deletion that arrives through `delete_from_cloudformation_json` only carries the physical id
 # and the template's *unresolved* properties, so the handle is looked up here.
 _live: dict[tuple[str, str, str, str], "_Handle"] = {}
+# The sandbox pace (emulator.PACES), for the few handlers that wait on something.
+_PACE: dict[str, float] = {"default": 0.02, "slow": 0.05}
 # (account, region) -> {arn: TrustStore}: the one resource moto has no backend for.
 _trust_stores: dict[tuple[str, str], dict[str, "TrustStore"]] = {}
 
@@ -229,10 +240,19 @@ def _apigw_bad_request(message: str) -> Exception:
 
 class VpcEndpointService(_Handle, CloudFormationModel):
     """AWS::EC2::VPCEndpointService. Ref = service id (vpce-svc-…); its ServiceName is
-    `com.amazonaws.vpce.<region>.<id>`, set by moto's endpoint-service backend."""
+    `com.amazonaws.vpce.<region>.<id>`, set by moto's endpoint-service backend. With a
+    PrivateDnsName, Fn::GetAtt PrivateDnsNameConfiguration.Name / .Value / .Type / .State give
+    the domain-ownership record EC2 asks for (privatelink.py keeps it and its verification);
+    the name starts pendingVerification, as AWS's does."""
 
     TYPE = "AWS::EC2::VPCEndpointService"
-    ATTRIBUTES = {"ServiceId": "physical_id"}
+    ATTRIBUTES = {
+        "ServiceId": "physical_id",
+        "PrivateDnsNameConfiguration.Name": "_dns_record_name",
+        "PrivateDnsNameConfiguration.Value": "_dns_record_value",
+        "PrivateDnsNameConfiguration.Type": "_dns_record_type",
+        "PrivateDnsNameConfiguration.State": "_dns_record_state",
+    }
 
     @classmethod
     def _create(cls, name, props, account_id, region_name, logical_id):
@@ -253,7 +273,7 @@ class VpcEndpointService(_Handle, CloudFormationModel):
         config = _ec2(account_id, region_name).create_vpc_endpoint_service_configuration(
             lb_arns=nlbs + gwlbs,
             acceptance_required=_bool(props.get("AcceptanceRequired", False)),
-            private_dns_name=None,
+            private_dns_name=props.get("PrivateDnsName") or None,
             tags=props.get("Tags") or [],
             supported_regions=[region_name],
         )
@@ -263,14 +283,34 @@ class VpcEndpointService(_Handle, CloudFormationModel):
     def service_name(self) -> str:
         return f"com.amazonaws.vpce.{self.region_name}.{self.physical_id}"
 
+    def _config(self) -> Any:
+        return _ec2(self.account_id, self.region_name).configurations.get(self.physical_id)
+
+    def _dns_record(self, key: str) -> str:
+        config = self._config()
+        record = config.private_dns_name_configuration if config is not None else {}
+        if not record:
+            # AWS has no such attribute value for a service without a private DNS name.
+            raise UnformattedGetAttTemplateException()
+        return record[key]
+
+    _dns_record_name = property(lambda self: self._dns_record("Name"))
+    _dns_record_value = property(lambda self: self._dns_record("Value"))
+    _dns_record_type = property(lambda self: self._dns_record("Type"))
+    _dns_record_state = property(lambda self: self._dns_record("State"))
+
     def _update(self, props):
-        config = _ec2(self.account_id, self.region_name).configurations.get(self.physical_id)
+        config = self._config()
         if config is None:
             return False
-        config.acceptance_required = _bool(props.get("AcceptanceRequired", False))
-        return set(props.get("NetworkLoadBalancerArns") or []) == set(
+        if set(props.get("NetworkLoadBalancerArns") or []) != set(
             config.network_load_balancer_arns
-        )
+        ):
+            return False
+        config.acceptance_required = _bool(props.get("AcceptanceRequired", False))
+        # A new name gets a new verification record (privatelink.py) and starts unverified.
+        config.private_dns_name = props.get("PrivateDnsName") or None
+        return True
 
     def _delete(self):
         _ec2(self.account_id, self.region_name).delete_vpc_endpoint_service_configurations(
@@ -903,8 +943,15 @@ class S3BucketPolicy(_Handle, CloudFormationModel):
 
 class TrustStore(_Handle, CloudFormationModel):
     """AWS::ElasticLoadBalancingV2::TrustStore: a CA bundle read from S3 for mutual TLS.
-    moto has no trust stores, so they are kept in this module (`trust_store(arn)` finds one).
-    Ref = ARN; GetAtt TrustStoreArn, NumberOfCaCertificates, Status."""
+    moto has no trust stores, so they are kept in this module (`trust_store(arn)` finds one;
+    DescribeTrustStores shows them). Ref = ARN; GetAtt TrustStoreArn, NumberOfCaCertificates,
+    Status. A new bundle key or version updates the store in place (ModifyTrustStore); a new
+    Name replaces it.
+
+    The bundle is read as ELB reads it: a missing object or version is CaCertificatesBundleNotFound;
+    a bundle that holds no PEM certificate (a placeholder), or any certificate that is not an
+    X.509 v3 CA certificate (basic constraints CA:TRUE) with an RSA 2048-8192 or ECDSA P-256 /
+    P-384 / P-521 key, is InvalidCaCertificatesBundle."""
 
     TYPE = "AWS::ElasticLoadBalancingV2::TrustStore"
     NAME_PROPERTY = "Name"
@@ -917,38 +964,45 @@ class TrustStore(_Handle, CloudFormationModel):
 
     @classmethod
     def _create(cls, name, props, account_id, region_name, logical_id):
-        from cryptography import x509
-
         store_name = (props.get("Name") or name)[:32].rstrip("-")
-        bucket, key = props["CaCertificatesBundleS3Bucket"], props["CaCertificatesBundleS3Key"]
-        try:
-            obj = _s3(account_id).get_object(bucket, key, props.get("CaCertificatesBundleS3ObjectVersion"))
-        except Exception:
-            obj = None
-        if obj is None:
-            raise _elbv2_error(
-                "CaCertificatesBundleNotFound",
-                f"Unable to read the CA certificates bundle from s3://{bucket}/{key}",
-            )
-        try:
-            certificates = x509.load_pem_x509_certificates(obj.value)
-        except ValueError:
-            raise _elbv2_error(
-                "InvalidCaCertificatesBundle", "The CA certificates bundle is not valid PEM"
-            )
+        with _lock:
+            taken = any(s.name == store_name
+                        for s in _trust_stores.get((account_id, region_name), {}).values())
+        if taken:
+            raise _elbv2_error("DuplicateTrustStoreName",
+                               f"A trust store with the name '{store_name}' already exists")
+        pem, certificates = _read_ca_bundle(account_id, props)
         arn = (
             f"arn:aws:elasticloadbalancing:{region_name}:{account_id}:truststore/"
             f"{store_name}/{mock_random.get_random_hex(16)}"
         )
         store = cls(account_id, region_name, arn)
         store.name = store_name
-        store.ca_bundle_pem = obj.value.decode()
+        store.props = dict(props)
+        store.ca_bundle_pem = pem
         store.number_of_ca_certificates = len(certificates)
         store.status = "ACTIVE"
         store.tags = _tags_dict(props.get("Tags"))
         with _lock:
             _trust_stores.setdefault((account_id, region_name), {})[arn] = store
         return store
+
+    def _update(self, props):
+        if (props.get("Name") or self.name)[:32].rstrip("-") != self.name:
+            return False
+        bundle = ("CaCertificatesBundleS3Bucket", "CaCertificatesBundleS3Key",
+                  "CaCertificatesBundleS3ObjectVersion")
+        if any(props.get(k) != self.props.get(k) for k in bundle):
+            pem, certificates = _read_ca_bundle(self.account_id, props)
+            self.ca_bundle_pem = pem
+            self.number_of_ca_certificates = len(certificates)
+        self.tags = _tags_dict(props.get("Tags"))
+        self.props = dict(props)
+        return True
+
+    def to_api(self) -> dict[str, Any]:
+        return {"Name": self.name, "TrustStoreArn": self.physical_id, "Status": self.status,
+                "NumberOfCaCertificates": self.number_of_ca_certificates, "TotalRevokedEntries": 0}
 
     def _delete(self):
         elbv2 = _elbv2(self.account_id, self.region_name)
@@ -961,6 +1015,62 @@ class TrustStore(_Handle, CloudFormationModel):
                     )
         with _lock:
             _trust_stores.get((self.account_id, self.region_name), {}).pop(self.physical_id, None)
+
+
+_INVALID_BUNDLE = "The specified ca certificate bundle is in an invalid format, or corrupt."
+
+
+def _read_ca_bundle(account_id: str, props: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The bundle's PEM text and its certificates, or ELB's refusal."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    bucket, key = props["CaCertificatesBundleS3Bucket"], props["CaCertificatesBundleS3Key"]
+    try:
+        obj = _s3(account_id).get_object(bucket, key, props.get("CaCertificatesBundleS3ObjectVersion"))
+    except Exception:
+        obj = None
+    if obj is None or getattr(obj, "is_delete_marker", False):
+        raise _elbv2_error("CaCertificatesBundleNotFound",
+                           "The specified ca certificate bundle does not exist.")
+    try:
+        certificates = x509.load_pem_x509_certificates(obj.value)
+    except ValueError:
+        raise _elbv2_error("InvalidCaCertificatesBundle", _INVALID_BUNDLE)
+    for certificate in certificates:
+        try:
+            constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            constraints = None
+        key_ok = False
+        public_key = certificate.public_key()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            key_ok = 2048 <= public_key.key_size <= 8192
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            key_ok = public_key.curve.name in ("secp256r1", "secp384r1", "secp521r1")
+        if certificate.version != x509.Version.v3 or constraints is None or not constraints.ca \
+                or not key_ok:
+            raise _elbv2_error("InvalidCaCertificatesBundle", _INVALID_BUNDLE)
+    return obj.value.decode(), certificates
+
+
+def describe_trust_stores(response: Any) -> Any:
+    """ELBv2 DescribeTrustStores (TrustStoreArns / Names filters), as AWS lists them."""
+    from moto.core.responses import ActionResult
+
+    arns = response._get_param("TrustStoreArns", [])
+    names = response._get_param("Names", [])
+    with _lock:
+        stores = list(_trust_stores.get((response.current_account, response.region), {}).values())
+    for arn in arns:
+        if not any(s.physical_id == arn for s in stores):
+            raise _elbv2_error("TrustStoreNotFound", f"Trust store '{arn}' not found")
+    for name in names:
+        if not any(s.name == name for s in stores):
+            raise _elbv2_error("TrustStoreNotFound", f"Trust store '{name}' not found")
+    rows = [s.to_api() for s in stores
+            if (not arns or s.physical_id in arns) and (not names or s.name in names)]
+    return ActionResult({"TrustStores": rows})
 
 
 def _elbv2_error(code: str, message: str) -> Exception:
@@ -982,9 +1092,15 @@ def trust_store(arn: str) -> TrustStore | None:
 
 
 class AcmCertificate(_Handle, CloudFormationModel):
-    """AWS::CertificateManager::Certificate, requested and issued in moto's ACM. With DNS
-    validation and a HostedZoneId, the validation CNAME is written into that Route 53 zone, as
-    CloudFormation does. Ref = ARN."""
+    """AWS::CertificateManager::Certificate, requested in moto's ACM. It is issued as ACM issues
+    it: only once its DNS validation record (CNAME) can be read in public DNS (`issue_when_
+    validated`). With DNS validation and a HostedZoneId, CloudFormation writes that record into
+    the zone (Route 53 refuses a name outside the zone) and waits for the certificate to be
+    issued. AWS waits up to 72 hours; the sandbox waits a few pace steps and then fails the
+    resource, naming the record it did not find. Ref = ARN.
+
+    The validation record stays in the zone when the certificate is deleted: CloudFormation
+    does not remove the records it wrote for a certificate, so a cleanup has to."""
 
     TYPE = "AWS::CertificateManager::Certificate"
     REQUIRED = ("DomainName",)
@@ -1005,11 +1121,32 @@ class AcmCertificate(_Handle, CloudFormationModel):
             cert_authority_arn=props.get("CertificateAuthorityArn"),
         )
         cert = acm.get_certificate(arn)
-        if method == "DNS":
-            cls._write_validation_records(cert, props, account_id)
-        # CloudFormation reports the certificate created once it is issued.
-        cert.status = "ISSUED"
+        cert.validation_method = method
+        try:
+            if method == "DNS":
+                cls._write_validation_records(cert, props, account_id)
+            cls._wait_until_issued(acm, arn)
+        except Exception:
+            # CloudFormation deletes what it could not finish making.
+            acm._certificates.pop(arn, None)
+            raise
         return cls(account_id, region_name, arn)
+
+    @staticmethod
+    def _wait_until_issued(acm: Any, arn: str) -> None:
+        deadline = time.monotonic() + max(1.0, 20 * _PACE.get("slow", 0.05))
+        while True:
+            cert = acm.get_certificate(arn)  # get_certificate re-checks validation
+            if cert.status == "ISSUED":
+                return
+            if time.monotonic() >= deadline:
+                records = [o.get("ResourceRecord", {}).get("Name") for o in
+                           cert.describe()["Certificate"].get("DomainValidationOptions", [])]
+                raise ValidationError(message=(
+                    f"Certificate {arn} is still {cert.status}: no validation record "
+                    f"{', '.join(r for r in records if r)} in public DNS. AWS keeps waiting for "
+                    "it up to 72 hours; the sandbox gives up."))
+            time.sleep(min(0.05, _PACE.get("default", 0.02)))
 
     @staticmethod
     def _write_validation_records(cert: Any, props: dict[str, Any], account_id: str) -> None:
@@ -1022,25 +1159,27 @@ class AcmCertificate(_Handle, CloudFormationModel):
         }
         if not zones:
             return
-        route53 = route53_backends[account_id]["global"]
+        route53 = route53_backends[account_id]["aws"]
         for option in cert.describe()["Certificate"].get("DomainValidationOptions", []):
             zone_id = zones.get(option["DomainName"])
             record = option.get("ResourceRecord")
-            if zone_id and record:
-                route53.change_resource_record_sets(
-                    zone_id,
-                    [
-                        {
-                            "Action": "UPSERT",
-                            "ResourceRecordSet": {
-                                "Name": record["Name"],
-                                "Type": record["Type"],
-                                "TTL": 300,
-                                "ResourceRecords": [{"Value": record["Value"]}],
-                            },
-                        }
-                    ],
-                )
+            if not zone_id or not record:
+                continue
+            zone = route53.get_hosted_zone(zone_id)
+            name, zone_name = record["Name"].lower().rstrip("."), zone.name.lower().rstrip(".")
+            if name != zone_name and not name.endswith("." + zone_name):
+                from moto.route53.exceptions import InvalidChangeBatch
+
+                error = InvalidChangeBatch()
+                error.message = (f"[RRSet with DNS name {record['Name']} is not permitted in "
+                                 f"zone {zone.name}]")
+                raise error
+            route53.change_resource_record_sets(
+                zone_id,
+                [{"Action": "UPSERT", "ResourceRecordSet": {
+                    "Name": record["Name"], "Type": record["Type"], "TTL": 300,
+                    "ResourceRecords": [{"Value": record["Value"]}]}}],
+            )
 
     def _delete(self):
         from moto.acm.models import acm_backends
@@ -1048,6 +1187,39 @@ class AcmCertificate(_Handle, CloudFormationModel):
         acm = acm_backends[self.account_id][self.region_name]
         if self.physical_id in acm._certificates:
             acm.delete_certificate(self.physical_id)
+
+
+def _issue_when_validated() -> None:
+    """ACM issues a DNS-validated certificate once every domain's validation CNAME resolves in
+    public DNS, here the sandbox's public hosted zones (sandbox_domain.public_records). moto
+    issued any pending certificate after 60 seconds, record or not."""
+    from moto.acm.models import CertBundle
+
+    original = CertBundle.check
+    if getattr(original, "_sandbox_patched", False):
+        return
+
+    def check(self: Any) -> None:
+        pending = self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION"
+        if not pending:
+            return original(self)
+        if getattr(self, "validation_method", "DNS") != "DNS":
+            return None  # nobody in the sandbox answers validation emails
+        import sandbox_domain
+
+        options = self.describe()["Certificate"].get("DomainValidationOptions", [])
+        for option in options:
+            record = option.get("ResourceRecord") or {}
+            wanted = record.get("Value", "").lower().rstrip(".")
+            found = [v.lower().rstrip(".") for v in
+                     sandbox_domain.public_records(record.get("Name", ""), "CNAME")]
+            if wanted not in found:
+                return None
+        self.status = "ISSUED"
+        return None
+
+    check._sandbox_patched = True  # type: ignore[attr-defined]
+    CertBundle.check = check
 
 
 # === Mending the models moto already has =====================================================
@@ -1105,6 +1277,11 @@ def _lb_from_cloudformation(cls, resource_name, cloudformation_json, account_id,
     attributes = {a["Key"]: a["Value"] for a in props.get("LoadBalancerAttributes") or []}
     if attributes:
         backend.modify_load_balancer_attributes(lb.arn, attributes)
+    if lb_type == "network" and lb.security_groups:
+        # A network load balancer with security groups filters PrivateLink traffic with them
+        # unless told not to; DescribeLoadBalancers shows the setting.
+        lb.enforce_security_group_inbound_rules_on_private_link_traffic = props.get(
+            "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", "on")
     return lb
 
 
@@ -1126,6 +1303,9 @@ def _lb_get_att(self: Any, attribute_name: str) -> Any:
 
 def _patch_elbv2_models() -> None:
     from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup
+    from moto.elbv2.responses import ELBV2Response
+
+    ELBV2Response.describe_trust_stores = describe_trust_stores
 
     _patch_load_balancer_arns()
     FakeLoadBalancer.create_from_cloudformation_json = classmethod(_lb_from_cloudformation)
@@ -1585,6 +1765,227 @@ def _patch_lambda_models() -> None:
     LambdaFunction.update_from_cloudformation_json = classmethod(update)
 
 
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One CloudFormation LifecycleConfiguration rule in the shape PutBucketLifecycleConfiguration
+    takes (what moto's model is built from)."""
+    api: dict[str, Any] = {"ID": rule.get("Id"), "Status": rule.get("Status", "Enabled")}
+    api["Filter"] = {"Prefix": rule.get("Prefix") or ""}
+    expiration: dict[str, Any] = {}
+    if rule.get("ExpirationInDays") is not None:
+        expiration["Days"] = int(rule["ExpirationInDays"])
+    if rule.get("ExpirationDate"):
+        expiration["Date"] = rule["ExpirationDate"]
+    if rule.get("ExpiredObjectDeleteMarker") is not None:
+        expiration["ExpiredObjectDeleteMarker"] = _bool(rule["ExpiredObjectDeleteMarker"])
+    if expiration:
+        api["Expiration"] = expiration
+    noncurrent = rule.get("NoncurrentVersionExpiration")
+    if noncurrent:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}
+    elif rule.get("NoncurrentVersionExpirationInDays") is not None:
+        api["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpirationInDays"])}
+    abort = rule.get("AbortIncompleteMultipartUpload")
+    if abort:
+        api["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(abort["DaysAfterInitiation"])}
+    transitions = [{"Days": t.get("TransitionInDays"), "Date": t.get("TransitionDate"),
+                    "StorageClass": t.get("StorageClass")} for t in rule.get("Transitions") or []]
+    if transitions:
+        api["Transition"] = transitions
+    return api
+
+
+def _apply_bucket_configuration(backend: Any, name: str, props: dict[str, Any]) -> None:
+    """The bucket settings of AWS::S3::Bucket that moto's model leaves out, each set through
+    the same backend call its S3 API action uses (so GetBucketVersioning & co. show them)."""
+    versioning = props.get("VersioningConfiguration")
+    if versioning:
+        backend.put_bucket_versioning(name, versioning.get("Status", "Enabled"))
+    block = props.get("PublicAccessBlockConfiguration")
+    if block:
+        backend.put_public_access_block(name, {
+            key: str(_bool(block.get(key, False))).lower()
+            for key in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                        "RestrictPublicBuckets")
+        })
+    ownership = props.get("OwnershipControls")
+    if ownership:
+        backend.put_bucket_ownership_controls(name, ownership["Rules"][0]["ObjectOwnership"])
+    lifecycle = props.get("LifecycleConfiguration")
+    if lifecycle:
+        backend.put_bucket_lifecycle(name, [_lifecycle_rule(r) for r in lifecycle.get("Rules") or []])
+
+
+def _patch_s3_models() -> None:
+    """AWS::S3::Bucket with versioning, public access block, ownership controls and lifecycle
+    rules (moto applied only encryption and tags), and a deletion that refuses a bucket still
+    holding objects, object versions or delete markers, as AWS refuses it (moto's stack said
+    DELETE_COMPLETE and kept the bucket)."""
+    from moto.s3.models import FakeBucket
+
+    create = FakeBucket.create_from_cloudformation_json.__func__
+    if getattr(create, "_sandbox_patched", False):
+        return
+    update = FakeBucket.update_from_cloudformation_json.__func__
+
+    def bucket_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        bucket = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _apply_bucket_configuration(_s3(account_id), bucket.name,
+                                    cloudformation_json.get("Properties") or {})
+        return bucket
+
+    def bucket_update(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                      region_name):
+        props = cloudformation_json.get("Properties") or {}
+        # moto's update reads BucketName from the template even when it was generated.
+        props.setdefault("BucketName", original_resource.name)
+        bucket = update(cls, original_resource, new_resource_name,
+                        {**cloudformation_json, "Properties": props}, account_id, region_name)
+        _apply_bucket_configuration(_s3(account_id), bucket.name, props)
+        return bucket
+
+    def delete_bucket(self: Any, account_id: str, region_name: str) -> None:
+        from moto.s3.exceptions import BucketNotEmpty
+
+        s3 = _s3(account_id)
+        if self.name not in s3.buckets:
+            return
+        if self.keys:
+            error = BucketNotEmpty(self.name)
+            if self.versioning_status:
+                error.message = ("The bucket you tried to delete is not empty. You must delete "
+                                 "all versions in the bucket.")
+            raise error
+        s3.delete_bucket(self.name)
+
+    bucket_from_cloudformation._sandbox_patched = True  # type: ignore[attr-defined]
+    FakeBucket.create_from_cloudformation_json = classmethod(bucket_from_cloudformation)
+    FakeBucket.update_from_cloudformation_json = classmethod(bucket_update)
+    FakeBucket.delete = delete_bucket
+
+
+def _instance_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """AWS::EC2::Instance as RunInstances makes it: the template's NetworkInterfaces (subnet,
+    security groups, no public address), SecurityGroupIds, MetadataOptions, IamInstanceProfile,
+    and root volumes sized from the AMI's snapshot when the template gives no size. moto's model
+    dropped the network interfaces (the instance landed in the default VPC), the security
+    groups by id and the metadata options, and refused a root volume without a size."""
+    from moto.ec2.exceptions import EC2ClientError, InvalidAMIIdError
+
+    props = cloudformation_json.get("Properties") or {}
+    logical_id = kwargs.get("LogicalId", resource_name)
+    ec2 = _ec2(account_id, region_name)
+    image_id = props.get("ImageId")
+    if not image_id:
+        raise _missing(logical_id, "ImageId")
+    images = ec2.describe_images(ami_ids=[image_id]) if image_id.startswith("ami-") else []
+    if not images:
+        raise InvalidAMIIdError(image_id)
+    image = images[0]
+    nics = []
+    for nic in props.get("NetworkInterfaces") or []:
+        spec: dict[str, Any] = {"DeviceIndex": int(nic.get("DeviceIndex", 0)),
+                                "DeleteOnTermination": _bool(nic.get("DeleteOnTermination", True))}
+        for cfn_name, api_name in (("SubnetId", "SubnetId"), ("NetworkInterfaceId", "NetworkInterfaceId"),
+                                   ("PrivateIpAddress", "PrivateIpAddress"), ("Description", "Description")):
+            if nic.get(cfn_name):
+                spec[api_name] = nic[cfn_name]
+        if nic.get("GroupSet"):
+            spec["Groups"] = list(nic["GroupSet"])
+        if "AssociatePublicIpAddress" in nic:
+            spec["AssociatePublicIpAddress"] = _bool(nic["AssociatePublicIpAddress"])
+        nics.append(spec)
+    group_ids = list(props.get("SecurityGroupIds") or [])
+    if nics and props.get("SubnetId"):
+        raise EC2ClientError("InvalidParameterCombination", "Network interfaces and an "
+                             "instance-level subnet ID may not be specified on the same request")
+    if nics and (group_ids or props.get("SecurityGroups")):
+        raise EC2ClientError("InvalidParameterCombination", "Network interfaces and an "
+                             "instance-level security groups may not be specified on the same request")
+    for group_id in group_ids:
+        if ec2.get_security_group_from_id(group_id) is None:
+            from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError
+
+            raise InvalidSecurityGroupNotFoundError(group_id)
+    mappings = []
+    snapshot = getattr(image, "ebs_snapshot", None)
+    for mapping in props.get("BlockDeviceMappings") or []:
+        ebs = dict(mapping.get("Ebs") or {})
+        if not ebs:
+            continue
+        if not ebs.get("VolumeSize") and not ebs.get("SnapshotId") \
+                and mapping.get("DeviceName") == image.root_device_name and snapshot is not None:
+            # The root volume is made from the AMI's snapshot, at the snapshot's size.
+            ebs["SnapshotId"] = snapshot.id
+            ebs["VolumeSize"] = snapshot.volume.size
+        for key in ("Encrypted", "DeleteOnTermination"):
+            if key in ebs:
+                ebs[key] = _bool(ebs[key])
+        if ebs.get("VolumeSize") is not None:
+            ebs["VolumeSize"] = int(ebs["VolumeSize"])
+        mappings.append({"DeviceName": mapping.get("DeviceName"), "Ebs": ebs})
+    metadata = {k: str(v) for k, v in (props.get("MetadataOptions") or {}).items()}
+    run: dict[str, Any] = {
+        "instance_type": props.get("InstanceType", "m1.small"),
+        "is_instance_type_default": not props.get("InstanceType"),
+        "region_name": region_name,
+        "subnet_id": props.get("SubnetId"),
+        "key_name": props.get("KeyName"),
+        "security_group_ids": group_ids,
+        "nics": nics,
+        "private_ip": props.get("PrivateIpAddress"),
+        "placement": props.get("AvailabilityZone"),
+        "metadata_options": metadata,
+        "monitoring_state": "enabled" if _bool(props.get("Monitoring", False)) else "disabled",
+        "tags": {"instance": _tags_dict(props.get("Tags"))},
+    }
+    if mappings:
+        run["block_device_mappings"] = mappings
+    profile = props.get("IamInstanceProfile")
+    if profile:
+        # Refused before launch when the profile does not exist, as RunInstances does.
+        from moto.ec2.utils import filter_iam_instance_profiles
+
+        filter_iam_instance_profiles(account_id, partition="aws", iam_instance_profile_arn=None,
+                                     iam_instance_profile_name=profile)
+    reservation = ec2.run_instances(image_id, 1, props.get("UserData"),
+                                    list(props.get("SecurityGroups") or []), **run)
+    instance = reservation.instances[0]
+    if nics and not instance.security_groups:
+        # DescribeInstances lists the primary network interface's groups as the instance's.
+        primary = instance.nics.get(0)
+        instance.security_groups = list(getattr(primary, "_group_set", []) or [])
+    if profile:
+        ec2.associate_iam_instance_profile(instance_id=instance.id,
+                                           iam_instance_profile_name=profile)
+    return instance
+
+
+def _instance_get_att(original: Callable[..., Any]) -> Callable[..., Any]:
+    def get_att(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "InstanceId":
+            return self.id
+        if attribute_name == "VpcId":
+            return self.vpc_id
+        return original(self, attribute_name)
+
+    return get_att
+
+
+def _patch_ec2_instances() -> None:
+    from moto.ec2.models.instances import Instance
+
+    if getattr(Instance.create_from_cloudformation_json.__func__, "_sandbox_patched", False):
+        return
+    _instance_from_cloudformation._sandbox_patched = True  # type: ignore[attr-defined]
+    Instance.create_from_cloudformation_json = classmethod(_instance_from_cloudformation)
+    Instance.get_cfn_attribute = _instance_get_att(Instance.get_cfn_attribute)
+    known = ("AvailabilityZone", "PrivateDnsName", "PublicDnsName", "PrivateIp", "PublicIp",
+             "InstanceId", "VpcId")
+    Instance.has_cfn_attr = classmethod(lambda cls, attr: attr in known)
+
+
 _PATCHES: list[Callable[[], None]] = [
     _patch_lambda_models,
     _patch_elbv2_models,
@@ -1593,6 +1994,9 @@ _PATCHES: list[Callable[[], None]] = [
     _patch_ec2_deletion,
     _patch_kms_models,
     _patch_route53_models,
+    _patch_s3_models,
+    _patch_ec2_instances,
+    _issue_when_validated,
 ]
 
 
@@ -1614,6 +2018,7 @@ _refresh_model_maps()
 
 
 def install(ctx: Any) -> None:
+    _PACE.update(ctx.pace)
     for patch in _PATCHES:
         patch()
     _refresh_model_maps()

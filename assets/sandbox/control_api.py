@@ -4,6 +4,8 @@
   GET  /_sandbox/faults                      -> registered faults
   GET  /_sandbox/actions                     -> IAM actions each account used (action_log.py)
   GET  /_sandbox/calls                       -> each signed call: time, account, action, stack
+  GET  /_sandbox/mtls-routes                 -> private DNS name -> loopback port of each VPC's
+                                                endpoints (mtls_data_plane.py)
   POST /_sandbox/reset                       -> forget every resource and fault; keep the accounts
   POST /_sandbox/faults/fail-resource        {"logical_id", "reason", "stack_name"?}
   POST /_sandbox/faults/hold-stack           {"stack_name"}

@@ -35,9 +35,14 @@ Where a request comes from: a client on the host is the internet (no endpoint). 
 chain and the Lambda runner are the only ways to be "inside" a VPC; the runner's marker header
 is honoured only with the signature lambda_runtime makes (see that module's docstring).
 
+Private custom domain names: a request through an execute-api endpoint whose Host header names
+a private custom domain name associated with that endpoint goes, after the domain name's own
+policy, to the API and stage its base path mapping names (as an ALB in front of the endpoint
+sends it; see mtls_data_plane.py).
+
 Not reproduced: REQUEST / Cognito / AWS_IAM authorization (answered 500, never allowed),
 authorizer result caching, usage plans and API keys, VTL mapping templates, request
-validation, custom gateway responses, custom domains, throttling, non-execute-api HTTP
+validation, custom gateway responses, public custom domains, throttling, non-execute-api HTTP
 backends (no internet from the sandbox), and deployment snapshots: the live configuration of
 the API is served once a stage points at any deployment. `<apiId>-<vpceId>` names answer for
 any endpoint of the caller's VPC, where AWS makes that Route 53 alias only for an endpoint
@@ -413,7 +418,10 @@ def dispatch(req: Request) -> Response:
     """Answer one request the way API Gateway's front door would."""
     named = _api_named(req)
     if named is None:
-        return forbidden()
+        mapped = _private_custom_domain(req)
+        if isinstance(mapped, Response):
+            return mapped
+        req, named = mapped
     api_id, region, host_vpce = named
     api = find_api(api_id, region)
     if api is None:
@@ -453,6 +461,57 @@ def _api_named(req: Request) -> tuple[str, str, str | None] | None:
     if endpoint is None or host not in names or not re.fullmatch(r"[a-z0-9]+", api_id):
         return None
     return api_id, match["region"], match["vpce"]
+
+
+def _private_custom_domain(req: Request) -> Response | tuple[Request, tuple[str, str, None]]:
+    """A request through an execute-api endpoint whose Host names a private custom domain name
+    the endpoint is associated with (apigateway_private_domains): the domain name's own policy
+    first, then its base path mapping picks the API and stage, and the request goes on as if
+    made to `/<stage>/<rest of the path>` of that API. Anything else is API Gateway's 403."""
+    import apigateway_private_domains as domains
+    from secrets_cross_account import ALLOW, DENY, evaluate_policy
+
+    if not req.source_vpce:
+        return forbidden()  # private custom domain names have no public front door
+    endpoint = find_endpoint(req.source_vpce)
+    if endpoint is None:
+        return forbidden()
+    region = endpoint.ec2_backend.region_name
+    routed = domains.route(req.host, region, req.source_vpce)
+    if routed is None:
+        return forbidden()
+    domain, _association = routed
+    resource = (f"arn:aws:execute-api:{region}:{domain.account_id}:/domainnames/"
+                f"{domain.domain_name}+{domain.domain_name_id}")
+    doc = None
+    if domain.policy:
+        doc = json.loads(domain.policy)
+        statements = doc.get("Statement") or []
+        for stmt in statements if isinstance(statements, list) else [statements]:
+            for key in ("Resource", "NotResource"):
+                if key in stmt:
+                    values = stmt[key] if isinstance(stmt[key], list) else [stmt[key]]
+                    stmt[key] = [resource + v[len("execute-api:"):]
+                                 if str(v).startswith("execute-api:") else v for v in values]
+    arn = f"{resource}{req.path}"
+    verdict = evaluate_policy(doc, _anonymous(), "execute-api:Invoke", arn, _network_context(req))
+    if verdict != ALLOW:
+        return _policy_refusal(arn, explicit=verdict == DENY)
+    first, _, rest = req.path.lstrip("/").partition("/")
+    if unquote(first) in domain.mappings and first:
+        api_id, stage = domain.mappings[unquote(first)]
+        below = "/" + rest
+    elif "" in domain.mappings:
+        api_id, stage = domain.mappings[""]
+        below = req.path
+    else:
+        return forbidden()
+    if not stage:
+        return forbidden()
+    mapped = Request(method=req.method, host=req.host, path=f"/{quote(stage)}{below}",
+                     query=req.query, headers=req.headers, body=req.body,
+                     source_vpce=req.source_vpce, source_ip=req.source_ip, hops=req.hops)
+    return mapped, (api_id, region, None)
 
 
 def _check_network(api: Any, req: Request, host_vpce: str | None) -> Response | None:

@@ -34,6 +34,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 import accounts  # noqa: E402
 import first_use  # noqa: E402
+import sandbox_domain  # noqa: E402
 
 PACES = {
     # Seconds a resource stays IN_PROGRESS before it completes: a floor for every
@@ -72,10 +73,11 @@ def _behaviour_modules() -> list[Any]:
     import action_log
     import control_api
     import fault_injection
+    import s3_bucket_policies
     import stale_reads
     import sts_mfa
 
-    return [stale_reads, sts_mfa, fault_injection, action_log, control_api]
+    return [stale_reads, sts_mfa, fault_injection, action_log, s3_bucket_policies, control_api]
 
 
 def _identity_steps(ctx: Context) -> list[Any]:
@@ -105,18 +107,24 @@ def _service_steps(ctx: Context) -> list[Any]:
 
     return [
         installing("cfn_intrinsics"),
+        installing("cfn_parameters"),
         installing("cfn_resource_types"),
+        installing("security_group_rules"),
+        installing("apigateway_private_domains"),
         installing("async_cloudformation"),
         installing("change_set_details"),
         installing("stale_reads", "install_moto"),
         installing("secrets_cross_account"),
         installing("secrets_rotation"),
+        installing("s3_bucket_policies", "install_moto"),
         installing("privatelink"),
+        installing("sandbox_domain"),
         installing("lambda_runtime"),
         installing("function_workers"),
         installing("data_plane"),
         installing("acm_pca"),
         installing("ssm_run_command"),
+        installing("mtls_data_plane"),
     ]
 
 
@@ -219,6 +227,8 @@ def main(argv: list[str] | None = None) -> None:
             "pace": args.pace,
             "accounts": ctx.accounts,
             "data_plane": plane,
+            # The public hosted zone of the sandbox's own domain (sandbox_domain.py).
+            "hosted_zone": sandbox_domain.HOSTED_ZONE,
         },
     )
     server.serve_forever()

@@ -17,6 +17,18 @@ pub struct ReadyInfo {
     pub accounts: BTreeMap<String, AccountKeys>,
     #[serde(default)]
     pub data_plane: DataPlane,
+    /// The public hosted zone of the sandbox's own domain (`xwizard.test`), in the producer
+    /// account; absent from emulators that predate it.
+    #[serde(default)]
+    pub hosted_zone: Option<HostedZone>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostedZone {
+    pub name: String,
+    /// Without the `/hostedzone/` prefix.
+    pub id: String,
+    pub account: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

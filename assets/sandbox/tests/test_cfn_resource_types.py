@@ -558,7 +558,7 @@ def test_trust_store_reads_its_bundle_from_s3(fresh):
         "Store": {"Type": "AWS::ElasticLoadBalancingV2::TrustStore", "Properties": {
             "CaCertificatesBundleS3Bucket": "xwizard-ca", "CaCertificatesBundleS3Key": "bad.pem"}},
     })
-    assert "InvalidCaCertificatesBundle" in reason or "not valid PEM" in reason
+    assert "The specified ca certificate bundle is in an invalid format, or corrupt." in reason
     destroy(fresh, "producer", stack_id)
 
 

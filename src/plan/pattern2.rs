@@ -461,7 +461,7 @@ mod tests {
         assert_eq!(needs(API), [NETWORK, BUNDLE]);
         assert_eq!(needs("register-targets"), [API, NETWORK]);
         assert_eq!(needs(CONSUMER), [PRIVATE_DNS, API, NETWORK]);
-        assert_eq!(needs("accept-connection"), [API, CONSUMER]);
+        assert_eq!(needs("accept-connection"), [CONSUMER, API]);
         assert_eq!(needs("test").len(), plan.len() - 1);
     }
 

@@ -422,8 +422,13 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             // Name and options first: nothing is read, locked or called with a bad one.
             crate::state::check_name(name)?;
             let explicit = r.check()?;
-            let delete_private_ca =
-                matches!(command, Command::Destroy { delete_private_ca: true, .. });
+            let delete_private_ca = matches!(
+                command,
+                Command::Destroy {
+                    delete_private_ca: true,
+                    ..
+                }
+            );
             run::record_choices(
                 &store,
                 name,

@@ -311,7 +311,11 @@ fn ask_setting(setting: &crate::plan::Setting, name: &str) -> Result<String> {
         let question = format!("{} ({})", setting.question, setting.help);
         return prompts::text(&question, &flag, &default, setting.validate);
     }
-    let labels: Vec<String> = setting.choices.iter().map(|c| c.label.to_string()).collect();
+    let labels: Vec<String> = setting
+        .choices
+        .iter()
+        .map(|c| c.label.to_string())
+        .collect();
     let default = setting
         .default_value(name)
         .and_then(|d| setting.choices.iter().position(|c| c.value == d))

@@ -105,17 +105,14 @@ async fn local_ca_waits_for_acceptance_passes_mtls_and_cleans_up() {
     let service_id = output(&shell, name, "producer-api", "EndpointServiceId");
     let endpoint_id = output(&shell, name, "consumer", "ServiceEndpointId");
     let services = xwizard::aws::endpoint_services::EndpointServices::new(&producer);
-    let connections = services.connections(&service_id, &endpoint_id).await.unwrap();
+    let connections = services
+        .connections(&service_id, &endpoint_id)
+        .await
+        .unwrap();
     assert_eq!(connections[0].state, "pendingAcceptance");
     // `status` says what it waits for and how to answer.
-    let status = String::from_utf8(
-        shell
-            .command(&["status", name])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let status =
+        String::from_utf8(shell.command(&["status", name]).output().unwrap().stdout).unwrap();
     assert!(status.contains("waits for your answer"), "{status}");
     assert!(status.contains("--accept-connection"), "{status}");
 
@@ -129,7 +126,10 @@ async fn local_ca_waits_for_acceptance_passes_mtls_and_cleans_up() {
     assert_eq!(checks.len(), 4, "{checks:#?}");
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
     assert_eq!(checks[0]["body"], r#"{"id":"1","value":"4.99"}"#);
-    let connections = services.connections(&service_id, &endpoint_id).await.unwrap();
+    let connections = services
+        .connections(&service_id, &endpoint_id)
+        .await
+        .unwrap();
     assert_eq!(connections[0].state, "available");
 
     // `xwizard test` runs them again, and the user gets a certificate of their own.
@@ -170,7 +170,10 @@ async fn local_ca_waits_for_acceptance_passes_mtls_and_cleans_up() {
     ] {
         assert!(!text.contains(&api_key), "the API key is in {place}");
         assert!(!text.contains("PRIVATE KEY"), "a private key is in {place}");
-        assert!(!text.contains(user_key.trim()), "the user's key is in {place}");
+        assert!(
+            !text.contains(user_key.trim()),
+            "the user's key is in {place}"
+        );
     }
 
     // Cleanup: consumer first, then the producer's two stacks; nothing left, keys gone.
@@ -185,10 +188,17 @@ async fn local_ca_waits_for_acceptance_passes_mtls_and_cleans_up() {
     assert_eq!(deleted, ["consumer", "producer-api", "producer-network"]);
     let store = xwizard::keys::KeyStore::open(None).unwrap();
     for entry in ["ca-key", "client-key"] {
-        assert_eq!(store.get(name, entry).unwrap(), None, "{entry} is still kept");
+        assert_eq!(
+            store.get(name, entry).unwrap(),
+            None,
+            "{entry} is still kept"
+        );
     }
     assert!(
-        services.connections(&service_id, &endpoint_id).await.is_err()
+        services
+            .connections(&service_id, &endpoint_id)
+            .await
+            .is_err()
             || services
                 .connections(&service_id, &endpoint_id)
                 .await

@@ -1986,7 +1986,61 @@ def _patch_ec2_instances() -> None:
     Instance.has_cfn_attr = classmethod(lambda cls, attr: attr in known)
 
 
+def _patch_iam_roles() -> None:
+    """AWS::IAM::Role's `ManagedPolicyArns` are attached (and kept in step on update) as
+    CloudFormation does; moto 5.2.5 ignores them, so a role meant to carry
+    AmazonSSMManagedInstanceCore or AmazonAPIGatewayPushToCloudWatchLogs had nothing."""
+    from moto.iam.models import Role, iam_backends
+    from moto.utilities.utils import get_partition
+
+    if getattr(Role.create_from_cloudformation_json.__func__, "_sandbox_patched", False):
+        return
+    create = Role.create_from_cloudformation_json.__func__
+    update = Role.update_from_cloudformation_json.__func__
+
+    def sync(role: Any, properties: dict[str, Any], account_id: str, region_name: str) -> None:
+        backend = iam_backends[account_id][get_partition(region_name)]
+        wanted = list(properties.get("ManagedPolicyArns") or [])
+        for arn in list(role.managed_policies):
+            if arn not in wanted:
+                backend.detach_role_policy(arn, role.name)
+        for arn in wanted:
+            if arn not in role.managed_policies:
+                backend.attach_role_policy(arn, role.name)
+
+    def create_role(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
+                    account_id: str, region_name: str, **kwargs: Any) -> Any:
+        role = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        sync(role, cloudformation_json.get("Properties", {}), account_id, region_name)
+        return role
+
+    def update_role(cls: Any, original: Any, new_name: str, cloudformation_json: dict[str, Any],
+                    account_id: str, region_name: str) -> Any:
+        role = update(cls, original, new_name, cloudformation_json, account_id, region_name)
+        sync(role, cloudformation_json.get("Properties", {}), account_id, region_name)
+        return role
+
+    delete = Role.delete_from_cloudformation_json.__func__
+
+    def delete_role(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
+                    account_id: str, region_name: str) -> None:
+        # CloudFormation detaches what it attached before it deletes the role (IAM refuses to
+        # delete a role with attached policies).
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for role in list(backend.roles.values()):
+            if role.name == resource_name:
+                for arn in list(role.managed_policies):
+                    backend.detach_role_policy(arn, role.name)
+        delete(cls, resource_name, cloudformation_json, account_id, region_name)
+
+    create_role._sandbox_patched = True  # type: ignore[attr-defined]
+    Role.create_from_cloudformation_json = classmethod(create_role)
+    Role.update_from_cloudformation_json = classmethod(update_role)
+    Role.delete_from_cloudformation_json = classmethod(delete_role)
+
+
 _PATCHES: list[Callable[[], None]] = [
+    _patch_iam_roles,
     _patch_lambda_models,
     _patch_elbv2_models,
     _patch_apigateway_models,

@@ -53,7 +53,12 @@ pub async fn empty(session: &Session, bucket: &str) -> Result<usize> {
 
 /// Puts `body` at `key` and returns the new object's version id (the bucket is versioned, so
 /// every upload is a version a trust store can name).
-pub async fn put_versioned(session: &Session, bucket: &str, key: &str, body: &str) -> Result<String> {
+pub async fn put_versioned(
+    session: &Session,
+    bucket: &str,
+    key: &str,
+    body: &str,
+) -> Result<String> {
     let client = aws_sdk_s3::Client::new(&session.config);
     let out = client
         .put_object()

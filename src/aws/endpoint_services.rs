@@ -51,12 +51,17 @@ impl EndpointServices {
         let Some(service) = out.service_configurations().first() else {
             bail!("endpoint service {service_id} does not exist");
         };
-        Ok(service.private_dns_name_configuration().map(|c| PrivateDns {
-            name: service.private_dns_name().unwrap_or_default().to_string(),
-            state: c.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            record_name: c.name().unwrap_or_default().to_string(),
-            record_value: c.value().unwrap_or_default().to_string(),
-        }))
+        Ok(service
+            .private_dns_name_configuration()
+            .map(|c| PrivateDns {
+                name: service.private_dns_name().unwrap_or_default().to_string(),
+                state: c
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                record_name: c.name().unwrap_or_default().to_string(),
+                record_value: c.value().unwrap_or_default().to_string(),
+            }))
     }
 
     pub async fn start_private_dns_verification(&self, service_id: &str) -> Result<()> {
@@ -75,11 +80,20 @@ impl EndpointServices {
     }
 
     /// The connections of the consumer endpoint `endpoint_id` to the service (none, or one).
-    pub async fn connections(&self, service_id: &str, endpoint_id: &str) -> Result<Vec<Connection>> {
+    pub async fn connections(
+        &self,
+        service_id: &str,
+        endpoint_id: &str,
+    ) -> Result<Vec<Connection>> {
         let out = self
             .ec2
             .describe_vpc_endpoint_connections()
-            .filters(Filter::builder().name("service-id").values(service_id).build())
+            .filters(
+                Filter::builder()
+                    .name("service-id")
+                    .values(service_id)
+                    .build(),
+            )
             .filters(
                 Filter::builder()
                     .name("vpc-endpoint-id")
@@ -135,7 +149,12 @@ impl EndpointServices {
         if let Some(item) = refused.first() {
             let (code, message) = item
                 .error()
-                .map(|e| (e.code().unwrap_or("?"), e.message().unwrap_or("no reason given")))
+                .map(|e| {
+                    (
+                        e.code().unwrap_or("?"),
+                        e.message().unwrap_or("no reason given"),
+                    )
+                })
                 .unwrap_or(("?", "no reason given"));
             bail!("AWS did not {verb} the connection of {endpoint_id}: {code}: {message}");
         }

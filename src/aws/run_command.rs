@@ -81,7 +81,12 @@ impl RunCommand {
             .parameters("executionTimeout", vec![timeout_seconds.to_string()])
             .send()
             .await
-            .map_err(|e| explain(format!("cannot send a command to instance {instance_id}"), e))?;
+            .map_err(|e| {
+                explain(
+                    format!("cannot send a command to instance {instance_id}"),
+                    e,
+                )
+            })?;
         Ok(out
             .command()
             .and_then(|c| c.command_id())
@@ -91,7 +96,11 @@ impl RunCommand {
 
     /// The command's run on the instance; None while SSM does not show it yet (it documents
     /// `InvocationDoesNotExist` for a moment right after SendCommand).
-    pub async fn invocation(&self, command_id: &str, instance_id: &str) -> Result<Option<Invocation>> {
+    pub async fn invocation(
+        &self,
+        command_id: &str,
+        instance_id: &str,
+    ) -> Result<Option<Invocation>> {
         match self
             .ssm
             .get_command_invocation()
@@ -106,7 +115,10 @@ impl RunCommand {
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default(),
                 response_code: out.response_code(),
-                stdout: out.standard_output_content().unwrap_or_default().to_string(),
+                stdout: out
+                    .standard_output_content()
+                    .unwrap_or_default()
+                    .to_string(),
                 stderr: out.standard_error_content().unwrap_or_default().to_string(),
             })),
             Err(e) if code(&e) == Some("InvocationDoesNotExist") => Ok(None),

@@ -53,9 +53,7 @@ impl Engine<'_> {
         let certificate = match choice.as_str() {
             CA_LOCAL | CA_BRING => {
                 let store = self.key_store()?;
-                let existing = store
-                    .get(&d.name, CA_KEY_ENTRY)
-                    ?;
+                let existing = store.get(&d.name, CA_KEY_ENTRY)?;
                 let kept_cert = d.step(step.id).outputs.get("CaCertificate").cloned();
                 match (existing, kept_cert) {
                     // Resumed: the CA made (or read) before is still whole.
@@ -84,9 +82,7 @@ impl Engine<'_> {
                                 },
                             )?
                         };
-                        store
-                            .put(&d.name, CA_KEY_ENTRY, ca.key_pem())
-                            ?;
+                        store.put(&d.name, CA_KEY_ENTRY, ca.key_pem())?;
                         self.info(
                             step.id,
                             format!("the CA's private key is kept in {}", store.describe()),

@@ -124,6 +124,9 @@ impl Engine<'_> {
             if let Err(e) = self.forget_keys() {
                 failures.push(("keys", Role::Producer, e, None));
             }
+            if let Err(e) = self.validation_records().await {
+                failures.push(("dns", Role::Producer, e, None));
+            }
             match self.bought_private_ca().await {
                 Ok(kept) => kept_now.extend(kept),
                 Err(e) => failures.push(("ca", Role::Producer, e, None)),
@@ -296,7 +299,41 @@ impl Engine<'_> {
         if !removed.is_empty() {
             self.info(
                 "cleanup",
-                format!("removed {} from {}", removed.join(" and "), store.describe()),
+                format!(
+                    "removed {} from {}",
+                    removed.join(" and "),
+                    store.describe()
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The certificate's DNS-validation records, which CloudFormation leaves in the zone.
+    async fn validation_records(&self) -> Result<()> {
+        let d = self.deployment();
+        let Some((domain, host_output)) = d.pattern.aftercare().validation_records else {
+            return Ok(());
+        };
+        let (Some(domain), Some(host)) = (
+            d.settings.get(domain),
+            d.steps.values().find_map(|s| s.outputs.get(host_output)),
+        ) else {
+            return Ok(());
+        };
+        let removed = crate::aws::dns::delete_validation_records(
+            self.sessions.of(Role::Producer),
+            domain,
+            host,
+        )
+        .await?;
+        if !removed.is_empty() {
+            self.info(
+                "cleanup",
+                format!(
+                    "removed the certificate's validation record {} from {domain}'s zone                      (CloudFormation leaves it)",
+                    removed.join(", ")
+                ),
             );
         }
         Ok(())
@@ -317,7 +354,10 @@ impl Engine<'_> {
         else {
             return Ok(Vec::new());
         };
-        let delete = d.settings.get("delete_private_ca").is_some_and(|v| v == "yes");
+        let delete = d
+            .settings
+            .get("delete_private_ca")
+            .is_some_and(|v| v == "yes");
         if !delete {
             return Ok(vec![KeptItem {
                 what: format!("AWS Private CA {arn} ({})", d.region),

@@ -3,13 +3,13 @@
 //! It reports `Event`s and asks `Question`s; it draws nothing.
 
 pub mod access_changes;
+mod certificates;
 pub mod cleanup;
 pub mod events;
+mod mtls_test;
 mod policy;
 mod poll;
 pub mod root_cause;
-mod certificates;
-mod mtls_test;
 mod sdk_steps;
 mod service_steps;
 mod stack_step;
@@ -318,7 +318,11 @@ impl<'a> Engine<'a> {
                 let domain = self.resolve(&Source::Setting(setting))?;
                 crate::aws::dns::public_zone_id(session, &domain).await
             }
-            Source::ServiceZone { step: from, key, index } => {
+            Source::ServiceZone {
+                step: from,
+                key,
+                index,
+            } => {
                 let service = self.resolve(&Source::Output { step: from, key })?;
                 let zones = crate::aws::endpoint_services::EndpointServices::new(session)
                     .offered_zones(&service)
@@ -570,7 +574,11 @@ impl<'a> Engine<'a> {
                 ca_kind,
                 checks,
             } => self
-                .mtls_test(step, (instance_id, host, api_key_secret_arn, ca_kind), checks)
+                .mtls_test(
+                    step,
+                    (instance_id, host, api_key_secret_arn, ca_kind),
+                    checks,
+                )
                 .await
                 .map(|()| 0),
         };

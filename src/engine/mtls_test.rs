@@ -33,6 +33,8 @@ const HANDSHAKE_REFUSED: [i32; 3] = [35, 55, 56];
 struct Reading {
     exit: i32,
     status: u16,
+    /// curl's `time_total`.
+    latency_ms: u64,
     body: String,
     error: String,
 }
@@ -52,7 +54,13 @@ impl Engine<'_> {
         self.wait_for_agent(step, &ssm, &instance_id).await?;
 
         let csr = self
-            .run_script(step, &ssm, &instance_id, "make a key and a CSR", key_and_csr_script())
+            .run_script(
+                step,
+                &ssm,
+                &instance_id,
+                "make a key and a CSR",
+                key_and_csr_script(),
+            )
             .await?;
         let csr = pem_block(&csr.stdout, "CERTIFICATE REQUEST").ok_or_else(|| {
             StepError::new(
@@ -108,7 +116,7 @@ impl Engine<'_> {
                     expected: expectation(check.expect),
                     status: (reading.status != 0).then_some(reading.status),
                     body: evidence(&reading),
-                    latency_ms: 0,
+                    latency_ms: reading.latency_ms,
                     passed,
                     attempts,
                 },
@@ -246,9 +254,9 @@ fn checks_script(
              SecretString --output text) || {{ echo 'xw-error cannot read the API key'; exit 3; }}"
         ),
         "printf 'Authorization: %s\\n' \"$key\" > auth.header; unset key".into(),
-        "check() { id=$1; shift; status=$(curl -sS -o \"body.$id\" -w '%{http_code}' \
-         --max-time 30 \"$@\" 2>\"error.$id\"); rc=$?; printf 'xw-check %s %s %s %s || %s\\n' \
-         \"$id\" \"$rc\" \"$status\" \"$(head -c 600 \"body.$id\" | tr '\\n' ' ')\" \
+        "check() { id=$1; shift; status=$(curl -sS -o \"body.$id\" -w '%{http_code} \
+         %{time_total}' --max-time 30 \"$@\" 2>\"error.$id\"); rc=$?; printf 'xw-check %s %s %s \
+         %s || %s\\n' \"$id\" \"$rc\" \"$status\" \"$(head -c 600 \"body.$id\" | tr '\\n' ' ')\" \
          \"$(head -c 300 \"error.$id\" | tr '\\n' ' ')\"; }"
             .into(),
     ];
@@ -268,7 +276,7 @@ fn checks_script(
     lines
 }
 
-/// `xw-check <id> <exit> <status> <body> || <error>` lines, in the checks' order; a check
+/// `xw-check <id> <exit> <status> <seconds> <body> || <error>` lines, in the checks' order; a check
 /// the instance printed nothing for reads as not run.
 fn parse_readings(stdout: &str, checks: &[MtlsCheck]) -> Vec<Reading> {
     checks
@@ -283,13 +291,15 @@ fn parse_readings(stdout: &str, checks: &[MtlsCheck]) -> Vec<Reading> {
                 };
             };
             let (head, error) = line.split_once(" || ").unwrap_or((line, ""));
-            let mut parts = head.splitn(3, ' ');
+            let mut parts = head.splitn(4, ' ');
             let exit = parts.next().and_then(|p| p.parse().ok()).unwrap_or(-1);
             let status = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            let seconds: f64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0.0);
             let body = parts.next().unwrap_or_default().trim().to_string();
             Reading {
                 exit,
                 status,
+                latency_ms: (seconds * 1000.0).round() as u64,
                 body,
                 error: error.trim().to_string(),
             }
@@ -362,10 +372,10 @@ mod tests {
     #[test]
     fn readings_are_parsed_and_judged_as_a_user_reads_them() {
         let out = "noise\n\
-            xw-check with-cert 0 200 {\"id\":\"1\",\"value\":\"4.99\"} || \n\
-            xw-check no-cert 56 000  || curl: (56) OpenSSL SSL_read: tlsv13 alert certificate required\n\
-            xw-check other-ca 35 000  || curl: (35) alert unknown ca\n\
-            xw-check no-key 0 401 {\"message\":\"Unauthorized\"} || \n";
+            xw-check with-cert 0 200 0.031 {\"id\":\"1\",\"value\":\"4.99\"} || \n\
+            xw-check no-cert 56 000 0.004  || curl: (56) OpenSSL SSL_read: tlsv13 alert certificate required\n\
+            xw-check other-ca 35 000 0.003  || curl: (35) alert unknown ca\n\
+            xw-check no-key 0 401 0.020 {\"message\":\"Unauthorized\"} || \n";
         let readings = parse_readings(out, MTLS_CHECKS);
         let verdicts: Vec<bool> = MTLS_CHECKS
             .iter()
@@ -374,25 +384,34 @@ mod tests {
             .collect();
         assert_eq!(verdicts, [true, true, true, true]);
         assert!(evidence(&readings[1]).contains("certificate required"));
+        assert_eq!(readings[0].latency_ms, 31);
         // An ALB that let the call through without a certificate fails the check.
-        let open = parse_readings("xw-check no-cert 0 200 {} || \n", &MTLS_CHECKS[1..2]);
+        let open = parse_readings("xw-check no-cert 0 200 0.01 {} || \n", &MTLS_CHECKS[1..2]);
         assert!(!judge(MtlsExpect::HandshakeRefused, &open[0]));
         // A check the instance never printed is not a pass.
-        assert!(!judge(MtlsExpect::Refused, &parse_readings("", MTLS_CHECKS)[3]));
+        assert!(!judge(
+            MtlsExpect::Refused,
+            &parse_readings("", MTLS_CHECKS)[3]
+        ));
     }
 
     #[test]
     fn no_secret_or_key_is_in_the_scripts() {
-        let script = checks_script("h.example.com", "arn:x", "CERT", "OTHER", MTLS_CHECKS).join("\n");
+        let script =
+            checks_script("h.example.com", "arn:x", "CERT", "OTHER", MTLS_CHECKS).join("\n");
         assert!(!script.contains("PRIVATE KEY"));
-        assert!(script.contains("-H @auth.header"), "the key goes by a file, not argv");
+        assert!(
+            script.contains("-H @auth.header"),
+            "the key goes by a file, not argv"
+        );
         let calls = script.lines().filter(|l| l.starts_with("check ")).count();
         assert_eq!(calls, MTLS_CHECKS.len());
     }
 
     #[test]
     fn the_first_csr_block_is_taken() {
-        let text = "x\n-----BEGIN CERTIFICATE REQUEST-----\nAAA\n-----END CERTIFICATE REQUEST-----\ny";
+        let text =
+            "x\n-----BEGIN CERTIFICATE REQUEST-----\nAAA\n-----END CERTIFICATE REQUEST-----\ny";
         assert_eq!(
             pem_block(text, "CERTIFICATE REQUEST").unwrap(),
             "-----BEGIN CERTIFICATE REQUEST-----\nAAA\n-----END CERTIFICATE REQUEST-----\n"

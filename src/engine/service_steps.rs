@@ -107,7 +107,12 @@ impl Engine<'_> {
         let endpoint_id = self.resolve(endpoint)?;
         let services = EndpointServices::new(self.sessions.of(step.role));
         let (shown, connections) = self
-            .read_back_within(CONNECTION_SHOWS_DEADLINE, &services, &service_id, &endpoint_id)
+            .read_back_within(
+                CONNECTION_SHOWS_DEADLINE,
+                &services,
+                &service_id,
+                &endpoint_id,
+            )
             .await?;
         let Some(connection) = connections.into_iter().next().filter(|_| shown) else {
             return Err(StepError::new(
@@ -129,7 +134,10 @@ impl Engine<'_> {
                 return Ok(());
             }
             "pending" => {}
-            "pendingAcceptance" => self.answer_connection(step, &service_id, &connection).await?,
+            "pendingAcceptance" => {
+                self.answer_connection(step, &service_id, &connection)
+                    .await?
+            }
             "rejected" => {
                 return Err(StepError::waiting(
                     format!("the connection of {endpoint_id} was rejected"),
@@ -153,7 +161,10 @@ impl Engine<'_> {
             )
             .await?;
         if !available {
-            let state = last.first().map_or("gone", |c| c.state.as_str()).to_string();
+            let state = last
+                .first()
+                .map_or("gone", |c| c.state.as_str())
+                .to_string();
             return Err(StepError::new(
                 format!(
                     "the connection of {endpoint_id} is {state}, not available, {} minutes after \
@@ -163,7 +174,10 @@ impl Engine<'_> {
                 "`xwizard resume <name>` waits again",
             ));
         }
-        self.info(step.id, format!("the connection of {endpoint_id} is available"));
+        self.info(
+            step.id,
+            format!("the connection of {endpoint_id} is available"),
+        );
         Ok(())
     }
 
@@ -208,7 +222,10 @@ impl Engine<'_> {
             request: request.clone(),
         });
         let stranger = request.requester_account != request.expected_account;
-        let by_flag = d.settings.get("accept_connection").is_some_and(|v| v == "yes");
+        let by_flag = d
+            .settings
+            .get("accept_connection")
+            .is_some_and(|v| v == "yes");
         let (answer, by) = if by_flag && !stranger {
             (ConnectionAnswer::Accept, "flag")
         } else {
@@ -250,7 +267,11 @@ impl Engine<'_> {
                     "the connection of {} (account {}, VPC {}) waits for your answer",
                     request.endpoint_id,
                     request.requester_account,
-                    if request.vpc_id.is_empty() { "?" } else { &request.vpc_id }
+                    if request.vpc_id.is_empty() {
+                        "?"
+                    } else {
+                        &request.vpc_id
+                    }
                 ),
                 "`xwizard resume <name>` asks again; `xwizard resume <name> \
                  --accept-connection` accepts it without asking",

@@ -115,6 +115,9 @@ pub struct Aftercare {
     /// The output naming an AWS Private CA the deployment bought: deleted only when the user
     /// asks (`--delete-private-ca`), listed as kept otherwise.
     pub created_private_ca: Option<&'static str>,
+    /// (domain setting, host output): the certificate validation records CloudFormation
+    /// leaves in the domain's zone for that host, removed once the stacks are gone.
+    pub validation_records: Option<(&'static str, &'static str)>,
 }
 
 /// A pattern as the user chooses it: a picture, what it makes, what it costs, what it needs.
@@ -274,7 +277,9 @@ pub enum StepKind {
     /// Make or adopt the certificate authority that signs client certificates, as the
     /// settings `ca` (and `ca_arn`, or `ca_certificate_file` and `ca_key_file`) choose. Gives
     /// `CaKind`, `CaCertificate` (PEM) and, for an AWS Private CA, `CaArn`.
-    CertificateAuthority { choice: Source },
+    CertificateAuthority {
+        choice: Source,
+    },
     /// Put the CA certificate into the (versioned) trust-bundle bucket the trust store reads.
     /// Gives `TrustBundleKey` and `TrustBundleVersion`.
     UploadTrustBundle {
@@ -282,7 +287,9 @@ pub enum StepKind {
         ca_certificate: Source,
     },
     /// Start the endpoint service's private DNS name verification and wait for `verified`.
-    VerifyPrivateDns { service_id: Source },
+    VerifyPrivateDns {
+        service_id: Source,
+    },
     /// Find the consumer endpoint's `pendingAcceptance` connection to the service, ask the
     /// user, then accept (and wait for `available`) or reject it, or leave it for later.
     AcceptConnection {
@@ -446,15 +453,13 @@ impl Step {
     pub fn sdk_outputs(&self) -> &'static [&'static str] {
         match self.kind {
             StepKind::RegisterEndpointTargets { .. } => &["TargetIps"],
-            StepKind::CertificateAuthority { .. } => {
-                &[
-                    "CaKind",
-                    "CaCertificate",
-                    "CaArn",
-                    "CreatedCaArn",
-                    "ClientCertificate",
-                ]
-            }
+            StepKind::CertificateAuthority { .. } => &[
+                "CaKind",
+                "CaCertificate",
+                "CaArn",
+                "CreatedCaArn",
+                "ClientCertificate",
+            ],
             StepKind::UploadTrustBundle { .. } => &["TrustBundleKey", "TrustBundleVersion"],
             _ => &[],
         }
@@ -656,10 +661,13 @@ mod tests {
                 let sources = step.inputs().into_iter().map(|(_, s)| s);
                 for source in sources {
                     if let Source::Output { step: from, key } = source {
-                        let earlier = steps[..i]
-                            .iter()
-                            .find(|s| s.id == *from)
-                            .unwrap_or_else(|| panic!("{}: {from} is not an earlier step", step.id));
+                        let earlier =
+                            steps[..i]
+                                .iter()
+                                .find(|s| s.id == *from)
+                                .unwrap_or_else(|| {
+                                    panic!("{}: {from} is not an earlier step", step.id)
+                                });
                         match earlier.stack() {
                             Some(spec) => assert!(
                                 spec.template_body.contains(&format!("\n  {key}:")),

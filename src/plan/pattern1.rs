@@ -14,6 +14,7 @@ pub const AFTERCARE: super::Aftercare = super::Aftercare {
     secrets: &[("ApiKeySecretArn", Role::Consumer)],
     keys: &[],
     created_private_ca: None,
+    validation_records: None,
 };
 
 /// The pattern screen's text: the costs are approximate us-east-1 prices.

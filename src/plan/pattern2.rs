@@ -49,6 +49,7 @@ pub const AFTERCARE: super::Aftercare = super::Aftercare {
     secrets: &[("ApiKeySecretArn", Role::Producer)],
     keys: &[CA_KEY_ENTRY, CLIENT_KEY_ENTRY],
     created_private_ca: Some("CreatedCaArn"),
+    validation_records: Some(("domain", "ServiceHost")),
 };
 
 /// The key store's entries: the CA's private key (local or brought) and the user's own
@@ -300,7 +301,10 @@ pub fn steps() -> Vec<Step> {
         ("AlbSecurityGroupId", out(NETWORK, "AlbSecurityGroupId")),
         ("NlbSecurityGroupId", out(NETWORK, "NlbSecurityGroupId")),
         ("LogsBucketName", out(NETWORK, "LogsBucketName")),
-        ("TrustBundleBucketName", out(NETWORK, "TrustBundleBucketName")),
+        (
+            "TrustBundleBucketName",
+            out(NETWORK, "TrustBundleBucketName"),
+        ),
         ("TrustBundleKey", out(BUNDLE, "TrustBundleKey")),
         ("TrustBundleVersion", out(BUNDLE, "TrustBundleVersion")),
         ("ApiKeySecretArn", out(NETWORK, "ApiKeySecretArn")),

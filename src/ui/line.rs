@@ -127,7 +127,11 @@ pub fn render(event: &Event) -> Option<String> {
                 crate::engine::ConnectionAnswer::Reject => "rejected",
                 crate::engine::ConnectionAnswer::Later => "left for later",
             };
-            let by = if by == "flag" { " (--accept-connection)" } else { "" };
+            let by = if by == "flag" {
+                " (--accept-connection)"
+            } else {
+                ""
+            };
             format!("  {step}: the connection of {endpoint_id} is {verb}{by}")
         }
         Event::CheckRetry {

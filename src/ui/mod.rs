@@ -39,7 +39,11 @@ pub fn connection_lines(r: &crate::engine::ConnectionRequest) -> Vec<String> {
         ),
         format!(
             "  VPC       {}",
-            if r.vpc_id.is_empty() { "unknown" } else { &r.vpc_id }
+            if r.vpc_id.is_empty() {
+                "unknown"
+            } else {
+                &r.vpc_id
+            }
         ),
     ];
     if r.requester_account != r.expected_account {

@@ -120,7 +120,10 @@ fn question_text(q: &Question) -> (String, bool) {
 
 /// The three answers to a pending connection, as the line prompt offers them.
 const CONNECTION_CHOICES: [(&str, ConnectionAnswer); 3] = [
-    ("Accept: the consumer's instance may call the service", ConnectionAnswer::Accept),
+    (
+        "Accept: the consumer's instance may call the service",
+        ConnectionAnswer::Accept,
+    ),
     (
         "Later: leave it pending; `xwizard resume` asks again",
         ConnectionAnswer::Later,
@@ -152,8 +155,10 @@ impl Asker for LineAsker {
             tokio::task::spawn_blocking(move || {
                 let (context, ask) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
                 println!("{context}");
-                let options: Vec<String> =
-                    CONNECTION_CHOICES.iter().map(|(l, _)| l.to_string()).collect();
+                let options: Vec<String> = CONNECTION_CHOICES
+                    .iter()
+                    .map(|(l, _)| l.to_string())
+                    .collect();
                 let chosen = select(ask, "--accept-connection", options, 0)?;
                 Ok(CONNECTION_CHOICES
                     .iter()

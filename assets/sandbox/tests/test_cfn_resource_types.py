@@ -861,3 +861,34 @@ def test_an_interface_endpoint_has_its_dns_entries_and_tags(fresh):
     # Deleted with its stack (AWS lists a deleted endpoint for a while, as `deleted`).
     gone = ec2.describe_vpc_endpoints(VpcEndpointIds=[out["Id"]])["VpcEndpoints"]
     assert [e["State"] for e in gone] in ([], ["deleted"])
+
+
+def test_a_role_carries_its_managed_policies_until_its_stack_goes(fresh):
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "managed-policies-role",
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                       "Action": "sts:AssumeRole"}],
+                    },
+                    "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
+                },
+            }
+        }
+    }
+    cfn = fresh.client("cloudformation", "consumer")
+    iam = fresh.client("iam", "consumer")
+    cfn.create_stack(StackName="managed-policies", TemplateBody=json.dumps(template))
+    wait_until(lambda: cfn.describe_stacks(StackName="managed-policies")["Stacks"][0]["StackStatus"]
+               == "CREATE_COMPLETE", what="the role's stack")
+    attached = iam.list_attached_role_policies(RoleName="managed-policies-role")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AmazonSSMManagedInstanceCore"]
+    cfn.delete_stack(StackName="managed-policies")
+    wait_until(lambda: not [s for s in cfn.list_stacks()["StackSummaries"]
+                            if s["StackName"] == "managed-policies" and s["StackStatus"] != "DELETE_COMPLETE"],
+               what="the stack's deletion")
+    assert "managed-policies-role" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]

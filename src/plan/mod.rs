@@ -34,6 +34,7 @@ pub enum Pattern {
     VpcEndpoint,
     /// 2: the consumer reaches the producer's API over PrivateLink, with a client certificate
     #[value(name = "mtls-privatelink", alias = "2")]
+    #[serde(rename = "mtls-privatelink")]
     MtlsPrivateLink,
 }
 

@@ -302,6 +302,29 @@ pub fn resolve_settings(
     Ok(answers)
 }
 
+/// A CA the user brings is read and checked before anything is made: a leaf certificate, a
+/// key of another certificate or an expired CA is refused now, not half-way through a run.
+fn check_brought_ca(settings: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    if settings.get("ca").map(String::as_str) != Some(crate::plan::pattern2::CA_BRING) {
+        return Ok(());
+    }
+    let read = |key: &str| -> Result<String> {
+        let path = settings.get(key).cloned().unwrap_or_default();
+        std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("--{}: cannot read {path}: {e}", key.replace('_', "-"))
+        })
+    };
+    let (cert, key) = (read("ca_certificate_file")?, read("ca_key_file")?);
+    crate::ca::LocalCa::from_pem(&cert, &key).map_err(|e| {
+        anyhow::anyhow!(
+            "--ca-certificate-file {} with --ca-key-file {}: {e}",
+            settings["ca_certificate_file"],
+            settings["ca_key_file"]
+        )
+    })?;
+    Ok(())
+}
+
 /// One setting at a line prompt: a list for closed choices (each costly one confirmed), a
 /// text with its default otherwise.
 fn ask_setting(setting: &crate::plan::Setting, name: &str) -> Result<String> {
@@ -355,6 +378,7 @@ pub async fn create(
     if let Err(e) = validate_deployment_name(&name) {
         bail!("{e}");
     }
+    check_brought_ca(&settings)?;
     if let Err(e) = validate_region(&region) {
         bail!("{e}; give it with --region or in the preset");
     }

@@ -69,6 +69,12 @@ fn fixtures(dir: &Path) {
     );
     write("misspelt.toml", "pattren = \"vpc-endpoint\"\n");
     write("garbage.pem", "this is not a certificate\n");
+    // A CA, and a client certificate it signed: a leaf is no CA to bring.
+    let ca = xwizard::ca::LocalCa::new("bad-inputs CA", 30).unwrap();
+    let (leaf_key, csr) = xwizard::ca::client_key_and_csr("bad-inputs leaf").unwrap();
+    write("ca.pem", ca.cert_pem());
+    write("leaf.pem", &ca.sign_client_csr(&csr, 30).unwrap());
+    write("leaf.key", &leaf_key);
     write("a-file", "just a file\n");
     let records = "state/deployments";
     write(

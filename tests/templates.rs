@@ -1,8 +1,6 @@
-//! Every CloudFormation template under `assets/templates/`, including those no plan deploys
-//! yet: small enough to be sent inline, with its parity notes beside it, and the same bytes
-//! as the copy embedded in the binary. Pattern 2's templates are checked against the wiring
-//! their headers and `PARITY.md` describe: every parameter without a default comes from an
-//! earlier template's output or from the wizard, and every output a wizard step reads exists.
+//! Every CloudFormation template under `assets/templates/`: small enough to be sent inline,
+//! with its parity notes beside it, the same bytes as the copy embedded in the binary, and
+//! every parameter without a default given a value by the step that deploys it.
 //! (cfn-lint itself runs over the same files in `.ci/test`.)
 
 use std::collections::BTreeSet;
@@ -122,140 +120,33 @@ fn every_pattern_directory_has_parity_notes_and_embedded_templates_match_the_fil
     }
 }
 
-/// Where a Pattern 2 template parameter's value comes from.
-enum From {
-    /// An output of an earlier template of the pattern.
-    Output(&'static str, &'static str),
-    /// Something the wizard knows or finds out itself (answer, account, look-up, upload).
-    Wizard,
-}
-
 const NETWORK: &str = "pattern2/producer-network.yaml";
-const API: &str = "pattern2/producer-api.yaml";
 const CONSUMER: &str = "pattern2/consumer.yaml";
-/// The order the steps deploy them in.
-const PATTERN2: [&str; 3] = [NETWORK, API, CONSUMER];
 
-fn pattern2_wiring() -> Vec<(&'static str, &'static str, From)> {
-    use From::*;
-    vec![
-        (NETWORK, "DeploymentName", Wizard),
-        (NETWORK, "ConsumerAccountId", Wizard),
-        (API, "DeploymentName", Wizard),
-        (API, "ConsumerAccountId", Wizard),
-        (API, "Subdomain", Wizard),
-        (API, "DomainName", Wizard),
-        (API, "HostedZoneId", Wizard),
-        (API, "VpcId", Output(NETWORK, "VpcId")),
-        (API, "PrivateSubnetIds", Output(NETWORK, "PrivateSubnetIds")),
-        (
-            API,
-            "ExecuteApiEndpointId",
-            Output(NETWORK, "ExecuteApiEndpointId"),
-        ),
-        (
-            API,
-            "AlbSecurityGroupId",
-            Output(NETWORK, "AlbSecurityGroupId"),
-        ),
-        (
-            API,
-            "NlbSecurityGroupId",
-            Output(NETWORK, "NlbSecurityGroupId"),
-        ),
-        (API, "LogsBucketName", Output(NETWORK, "LogsBucketName")),
-        (
-            API,
-            "TrustBundleBucketName",
-            Output(NETWORK, "TrustBundleBucketName"),
-        ),
-        (API, "TrustBundleKey", Wizard),
-        (API, "TrustBundleVersion", Wizard),
-        (API, "ApiKeySecretArn", Output(NETWORK, "ApiKeySecretArn")),
-        (API, "ApiKeyKmsKeyArn", Output(NETWORK, "ApiKeyKmsKeyArn")),
-        (API, "ExistingApiGatewayLoggingRoleArn", Wizard),
-        (API, "ApiGatewayLoggingRoleToSet", Wizard),
-        (CONSUMER, "DeploymentName", Wizard),
-        (CONSUMER, "ProducerAccountId", Wizard),
-        (
-            CONSUMER,
-            "EndpointServiceName",
-            Output(API, "EndpointServiceName"),
-        ),
-        (
-            CONSUMER,
-            "ApiKeySecretArn",
-            Output(NETWORK, "ApiKeySecretArn"),
-        ),
-        (
-            CONSUMER,
-            "ApiKeyKmsKeyArn",
-            Output(NETWORK, "ApiKeyKmsKeyArn"),
-        ),
-        (CONSUMER, "AvailabilityZone1", Wizard),
-        (CONSUMER, "AvailabilityZone2", Wizard),
-    ]
-}
-
-/// Outputs the wizard's own steps read: upload the CA bundle, register targets, private DNS,
-/// accept the connection, the mTLS test.
-const READ_BY_STEPS: &[(&str, &str)] = &[
-    (NETWORK, "TrustBundleBucketName"),
-    (NETWORK, "ExecuteApiEndpointId"),
-    (NETWORK, "ApiKeySecretArn"),
-    (API, "ApiTargetGroupArn"),
-    (API, "EndpointServiceId"),
-    (API, "ApiUrl"),
-    (API, "ServiceHost"),
-    (CONSUMER, "ServiceEndpointId"),
-    (CONSUMER, "InstanceId"),
-];
-
+/// Every parameter a template declares without a default is one its step gives a value
+/// (the plan's own tests check the other way: every value a step gives is a declared
+/// parameter, and every output it takes comes from an earlier step that gives it).
 #[test]
-fn pattern2_parameters_come_from_earlier_outputs_or_the_wizard() {
-    let wiring = pattern2_wiring();
-    for (to, name, from) in &wiring {
-        let params = section(&template(to), "Parameters");
-        assert!(
-            params.iter().any(|(p, _)| p == name),
-            "{to} declares no parameter {name}"
-        );
-        if let From::Output(source, key) = from {
-            let (at, by) = (
-                PATTERN2.iter().position(|t| t == source).unwrap(),
-                PATTERN2.iter().position(|t| t == to).unwrap(),
-            );
-            assert!(at < by, "{to}.{name}: {source} is not deployed before it");
-            assert!(
-                section(&template(source), "Outputs")
-                    .iter()
-                    .any(|(o, _)| o == key),
-                "{to}.{name}: {source} has no output {key}"
-            );
+fn every_parameter_without_a_default_is_given_by_its_step() {
+    for pattern in xwizard::plan::Pattern::ALL {
+        for step in pattern.steps() {
+            let Some(spec) = step.stack() else { continue };
+            for (name, has_default) in section(&template(spec.template_path), "Parameters") {
+                let given = spec.parameters.iter().any(|(p, _)| *p == name);
+                assert!(
+                    given || has_default,
+                    "{}: parameter {name} has no default and step {} gives it no value",
+                    spec.template_path,
+                    step.id
+                );
+            }
         }
-    }
-    for to in PATTERN2 {
-        for (name, has_default) in section(&template(to), "Parameters") {
-            let wired = wiring.iter().any(|(t, n, _)| *t == to && *n == name);
-            assert!(
-                wired || has_default,
-                "{to}: parameter {name} has no default and nothing gives it a value"
-            );
-        }
-    }
-    for (source, key) in READ_BY_STEPS {
-        assert!(
-            section(&template(source), "Outputs")
-                .iter()
-                .any(|(o, _)| o == key),
-            "{source} has no output {key}, which a wizard step reads"
-        );
     }
 }
 
 #[test]
 fn pattern2_templates_name_the_step_that_deploys_them() {
-    for path in PATTERN2 {
+    for path in ["pattern2/producer-network.yaml", "pattern2/producer-api.yaml", CONSUMER] {
         let body = template(path);
         assert!(
             body.lines().any(|l| l.starts_with("# Step \"")),

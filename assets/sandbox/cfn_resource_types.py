@@ -2008,30 +2008,37 @@ def _patch_iam_roles() -> None:
             if arn not in role.managed_policies:
                 backend.attach_role_policy(arn, role.name)
 
-    def create_role(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
-                    account_id: str, region_name: str, **kwargs: Any) -> Any:
-        role = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        sync(role, cloudformation_json.get("Properties", {}), account_id, region_name)
+    def bound(names: tuple[str, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        # moto's stack engine passes these by position or by name, depending on the caller.
+        found = dict(zip(names, args))
+        found.update(kwargs)
+        return found
+
+    def create_role(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        role = create(cls, *args, **kwargs)
+        a = bound(("resource_name", "cloudformation_json", "account_id", "region_name"), args, kwargs)
+        sync(role, a["cloudformation_json"].get("Properties", {}), a["account_id"], a["region_name"])
         return role
 
-    def update_role(cls: Any, original: Any, new_name: str, cloudformation_json: dict[str, Any],
-                    account_id: str, region_name: str) -> Any:
-        role = update(cls, original, new_name, cloudformation_json, account_id, region_name)
-        sync(role, cloudformation_json.get("Properties", {}), account_id, region_name)
+    def update_role(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        role = update(cls, *args, **kwargs)
+        a = bound(("original_resource", "new_resource_name", "cloudformation_json", "account_id",
+                   "region_name"), args, kwargs)
+        sync(role, a["cloudformation_json"].get("Properties", {}), a["account_id"], a["region_name"])
         return role
 
     delete = Role.delete_from_cloudformation_json.__func__
 
-    def delete_role(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
-                    account_id: str, region_name: str) -> None:
+    def delete_role(cls: Any, *args: Any, **kwargs: Any) -> None:
         # CloudFormation detaches what it attached before it deletes the role (IAM refuses to
         # delete a role with attached policies).
-        backend = iam_backends[account_id][get_partition(region_name)]
+        a = bound(("resource_name", "cloudformation_json", "account_id", "region_name"), args, kwargs)
+        backend = iam_backends[a["account_id"]][get_partition(a["region_name"])]
         for role in list(backend.roles.values()):
-            if role.name == resource_name:
+            if role.name == a["resource_name"]:
                 for arn in list(role.managed_policies):
                     backend.detach_role_policy(arn, role.name)
-        delete(cls, resource_name, cloudformation_json, account_id, region_name)
+        delete(cls, *args, **kwargs)
 
     create_role._sandbox_patched = True  # type: ignore[attr-defined]
     Role.create_from_cloudformation_json = classmethod(create_role)

@@ -892,3 +892,23 @@ def test_a_role_carries_its_managed_policies_until_its_stack_goes(fresh):
                             if s["StackName"] == "managed-policies" and s["StackStatus"] != "DELETE_COMPLETE"],
                what="the stack's deletion")
     assert "managed-policies-role" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+
+
+def test_a_role_update_keeps_its_managed_policies_in_step(fresh):
+    def template(policies):
+        return json.dumps({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "managed-policies-update",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": policies}}}})
+    cfn = fresh.client("cloudformation", "producer")
+    iam = fresh.client("iam", "producer")
+    status = lambda: cfn.describe_stacks(StackName="managed-update")["Stacks"][0]["StackStatus"]
+    cfn.create_stack(StackName="managed-update",
+                     TemplateBody=template(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]))
+    wait_until(lambda: status() == "CREATE_COMPLETE", what="the role's stack")
+    cfn.update_stack(StackName="managed-update",
+                     TemplateBody=template(["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]))
+    wait_until(lambda: status() == "UPDATE_COMPLETE", what="the update")
+    attached = iam.list_attached_role_policies(RoleName="managed-policies-update")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AmazonAPIGatewayPushToCloudWatchLogs"]

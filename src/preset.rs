@@ -90,6 +90,14 @@ mod tests {
             let preset = Preset::parse(text, name).unwrap();
             assert_eq!(preset.pattern, Some(Pattern::VpcEndpoint), "{name}");
         }
+        let mtls = Preset::parse(include_str!("../profiles/mtls-example.toml"), "mtls").unwrap();
+        assert_eq!(mtls.pattern, Some(Pattern::MtlsPrivateLink));
+        // Every answer it gives is one the pattern accepts.
+        for setting in Pattern::MtlsPrivateLink.settings() {
+            if let Some(value) = mtls.setting(setting.key) {
+                setting.check(value).unwrap();
+            }
+        }
     }
 
     #[test]

@@ -310,9 +310,8 @@ fn check_brought_ca(settings: &std::collections::BTreeMap<String, String>) -> Re
     }
     let read = |key: &str| -> Result<String> {
         let path = settings.get(key).cloned().unwrap_or_default();
-        std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!("--{}: cannot read {path}: {e}", key.replace('_', "-"))
-        })
+        std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("--{}: cannot read {path}: {e}", key.replace('_', "-")))
     };
     let (cert, key) = (read("ca_certificate_file")?, read("ca_key_file")?);
     crate::ca::LocalCa::from_pem(&cert, &key).map_err(|e| {

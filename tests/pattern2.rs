@@ -161,12 +161,16 @@ async fn local_ca_waits_for_acceptance_passes_mtls_and_cleans_up() {
     let commands = format!("{:?}", ssm.list_commands().send().await.unwrap());
     let stderr = std::fs::read_to_string(shell.stderr_log()).unwrap_or_default();
     let state = all_text_under(&dir.path().join("deployments"));
+    // The emulator's log: every request it served, the commands' included.
+    let log = std::fs::read_to_string(dir.path().join("sandbox/emulator.log"))
+        .expect("the sandbox's emulator.log");
     let events_text = format!("{events:?}{retest:?}");
     for (place, text) in [
         ("the state directory", &state),
         ("the events", &events_text),
         ("the messages", &stderr),
         ("the SSM commands", &commands),
+        ("the emulator's log", &log),
     ] {
         assert!(!text.contains(&api_key), "the API key is in {place}");
         assert!(!text.contains("PRIVATE KEY"), "a private key is in {place}");
@@ -269,4 +273,36 @@ async fn private_ca_signs_the_client_and_is_deleted_only_when_asked() {
         .await
         .unwrap();
     assert_eq!(status(described), "DELETED");
+}
+
+/// `xwizard sandbox` offers Pattern 2 and, without a terminal, runs it through on the sandbox
+/// preset (its domain, a local CA, the connection accepted as the preset names it), tests it
+/// and cleans up.
+#[test]
+fn the_sandbox_runs_pattern_2_through_without_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let _down = common::StopSandbox(dir.path().to_path_buf());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["sandbox", "--pattern", "mtls-privatelink", "--json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    events.iter().for_each(common::schema::assert_valid_event);
+    assert_eq!(
+        of_type(&events, "run_started")[0]["pattern"],
+        "mtls-privatelink"
+    );
+    let checks = mtls_checks(&events);
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:#?}");
+    said_nothing_is_left(&events);
+    assert!(stderr.contains("Sandbox stopped"), "{stderr}");
 }

@@ -146,7 +146,11 @@ fn every_parameter_without_a_default_is_given_by_its_step() {
 
 #[test]
 fn pattern2_templates_name_the_step_that_deploys_them() {
-    for path in ["pattern2/producer-network.yaml", "pattern2/producer-api.yaml", CONSUMER] {
+    for path in [
+        "pattern2/producer-network.yaml",
+        "pattern2/producer-api.yaml",
+        CONSUMER,
+    ] {
         let body = template(path);
         assert!(
             body.lines().any(|l| l.starts_with("# Step \"")),

@@ -234,6 +234,10 @@ pub fn status(d: &crate::state::Deployment) -> String {
         d.consumer.account_id,
         d.consumer.profile
     );
+    if !d.settings.is_empty() {
+        let shown: Vec<String> = d.settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "  {}", shown.join(" · "));
+    }
     for step in d.pattern.steps() {
         let s = d.step(step.id);
         let _ = write!(
@@ -249,10 +253,15 @@ pub fn status(d: &crate::state::Deployment) -> String {
             let _ = write!(out, "\n             stack {name}");
         }
         for (k, v) in &s.outputs {
-            let _ = write!(out, "\n             {k} = {v}");
+            let _ = write!(out, "\n             {k} = {}", crate::ui::shown_value(v));
         }
         if let Some(f) = &s.failure {
-            let _ = write!(out, "\n             failed: {}", f.message);
+            let verb = if s.status == crate::state::StepStatus::Waiting {
+                "waits"
+            } else {
+                "failed"
+            };
+            let _ = write!(out, "\n             {verb}: {}", f.message);
             if let Some(c) = &f.root_cause {
                 let _ = write!(
                     out,

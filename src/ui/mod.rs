@@ -19,6 +19,20 @@ pub fn stdout(text: &str) {
     }
 }
 
+/// An output as a person reads it: a certificate (PEM) by what it is, not by its base64.
+pub fn shown_value(value: &str) -> String {
+    if !value.contains("-----BEGIN CERTIFICATE-----") {
+        return value.to_string();
+    }
+    match crate::ca::certificate_facts(value) {
+        Ok(f) => format!(
+            "certificate {} (issued by {}, valid until {})",
+            f.subject, f.issuer, f.not_after
+        ),
+        Err(_) => "a certificate (PEM)".to_string(),
+    }
+}
+
 /// Who asks to connect to the producer's service, and from where: the same lines on every
 /// front end that shows the question.
 pub fn connection_lines(r: &crate::engine::ConnectionRequest) -> Vec<String> {

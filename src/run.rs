@@ -293,13 +293,31 @@ pub fn resolve_settings(
     if pattern.settings().is_empty() {
         return Ok(answers);
     }
+    answers.extend(standing_choices(given));
+    Ok(answers)
+}
+
+/// The run's standing choices that flags or a preset give (`--accept-connection`,
+/// `--key-files`), as a pattern with settings records them among its settings.
+pub fn standing_choices(given: &Preset) -> std::collections::BTreeMap<String, String> {
+    let mut choices = std::collections::BTreeMap::new();
     if given.accept_connection == Some(true) {
-        answers.insert("accept_connection".into(), "yes".into());
+        choices.insert(ACCEPT_CONNECTION.into(), "yes".into());
     }
     if given.key_files == Some(true) {
-        answers.insert(KEY_STORE.into(), KEY_FILES.into());
+        choices.insert(KEY_STORE.into(), KEY_FILES.into());
     }
-    Ok(answers)
+    choices
+}
+
+/// Every pattern setting that flags or a preset give, by key, whichever pattern is chosen
+/// later (the full screen asks for the pattern after the flags are read).
+pub fn given_settings(given: &Preset) -> std::collections::BTreeMap<String, String> {
+    Pattern::ALL
+        .iter()
+        .flat_map(|p| p.settings())
+        .filter_map(|s| Some((s.key.to_string(), given.setting(s.key)?.clone())))
+        .collect()
 }
 
 /// One setting at a line prompt: a list for closed choices (each costly one confirmed), a
@@ -569,6 +587,9 @@ pub fn record_choices(store: &Store, name: &str, choices: &[(&str, bool)]) -> Re
 pub fn key_files(store: &Store, d: &Deployment) -> Option<PathBuf> {
     (d.settings.get(KEY_STORE).map(String::as_str) == Some(KEY_FILES)).then(|| store.keys_dir())
 }
+
+/// The setting that records that the consumer's connection is accepted without asking.
+pub const ACCEPT_CONNECTION: &str = "accept_connection";
 
 /// The setting that records where a deployment's private keys are kept, and its value for
 /// files.

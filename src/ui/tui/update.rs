@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::engine::{Event, Phase, Question, RunStatus};
-use crate::plan::{self, Answers, Role};
+use crate::engine::{ConnectionAnswer, Event, Phase, Question, RunStatus};
+use crate::plan::{self, Answers, Pattern, Role, Setting};
 use crate::state::{Deployment, StepStatus};
 
 use super::model::{
-    CleanupStack, CleanupView, Deletion, Failure, Field, Finished, Identity, Model, Overlay,
-    ProfileRow, ResourceRow, Retrying, RunInfo, Screen, StackView,
+    CleanupStack, CleanupView, CostConfirm, Deletion, Failure, Field, Finished, Identity, Model,
+    Overlay, ProfileRow, ResourceRow, Retrying, RunInfo, Screen, StackView, Then, Waiting,
 };
 
 use super::view::deploy::PAGE;
@@ -54,8 +54,10 @@ pub enum Message {
 /// What the runner must do for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// The answer to the pending `Question`.
+    /// The answer to the pending yes/no `Question`.
     Answer(bool),
+    /// The answer to the pending `Question::AcceptConnection`.
+    Connection(ConnectionAnswer),
     /// Leave: restore the terminal. Confirmed by the user whenever a run is under way.
     Quit,
     /// Ask STS who this profile is; reply with `Message::Identity`.
@@ -240,6 +242,7 @@ fn on_event(model: &mut Model, event: Event) {
             }
             model.finished = None;
             model.failure = None;
+            model.waiting = None;
             model.screen = Screen::Deploy;
         }
         Event::StepStarted {
@@ -500,7 +503,12 @@ fn on_event(model: &mut Model, event: Event) {
                 row.status = StepStatus::Waiting;
                 row.took = row.started.map(|t| now.saturating_duration_since(t));
             }
-            model.push_log(format!("⏸ {step} waits: {message}; {next}"));
+            model.push_log(format!("⏸ {step} waits: {message}"));
+            model.waiting = Some(Waiting {
+                step,
+                message,
+                next,
+            });
         }
         Event::ConnectionPending { step, request } => {
             model.push_log(format!(
@@ -512,9 +520,21 @@ fn on_event(model: &mut Model, event: Event) {
             step,
             endpoint_id,
             answer,
-            ..
+            by,
         } => {
-            model.push_log(format!("{step}: {endpoint_id}: {answer:?}"));
+            let verb = match answer {
+                ConnectionAnswer::Accept => "accepted",
+                ConnectionAnswer::Reject => "rejected",
+                ConnectionAnswer::Later => "left for later",
+            };
+            let by = if by == "flag" {
+                " (--accept-connection)"
+            } else {
+                ""
+            };
+            model.push_log(format!(
+                "{step}: the connection of {endpoint_id} is {verb}{by}"
+            ));
         }
         Event::RunFinished { deployment, status } => {
             model.push_log(format!("{deployment}: {status}"));
@@ -525,6 +545,10 @@ fn on_event(model: &mut Model, event: Event) {
                 && !model.checks.is_empty()
             {
                 model.screen = Screen::Tests;
+            }
+            // Not a failure: the deployment screen says what waits and how to carry on.
+            if status == RunStatus::Waiting && model.screen != Screen::Cleanup {
+                model.screen = Screen::Deploy;
             }
             model.finished = Some(Finished::Run(status));
         }
@@ -542,10 +566,11 @@ fn on_question(model: &mut Model, question: Question) {
             model.review_scroll = 0;
         }
         Question::AcceptConnection { .. } => {
-            if model.screen != Screen::Review {
+            if !matches!(model.screen, Screen::Review | Screen::Connection) {
                 model.previous = model.screen;
             }
-            model.screen = Screen::Review;
+            model.screen = Screen::Connection;
+            model.rejecting = false;
         }
         Question::Destroy { stacks, .. } => {
             let mut view = CleanupView::default();
@@ -631,6 +656,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
     if model.screen == Screen::Parameters {
         return parameters_key(model, key);
     }
+    // The reject confirmation takes every key but Ctrl-C: it must not quit under the reader.
+    if model.rejecting {
+        return connection_key(model, key);
+    }
     match key.code {
         KeyCode::Char('?') => {
             model.overlay = Some(Overlay::Help);
@@ -655,18 +684,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
     match model.screen {
         Screen::Home => home_key(model, key),
         Screen::PatternChoice => {
-            match key.code {
-                KeyCode::Enter | KeyCode::Right => {
-                    model.screen = Screen::Profiles;
-                    model.profiles.focus = Role::Producer;
-                    model.profiles.cursor =
-                        likely_profile(&model.profiles.profiles, Role::Producer);
-                }
-                KeyCode::Esc | KeyCode::Left => model.screen = Screen::Home,
-                _ => {}
-            }
+            pattern_key(model, key);
             None
         }
+        Screen::Connection => connection_key(model, key),
         Screen::Profiles => profiles_key(model, key),
         Screen::Parameters => None,
         Screen::Review => {
@@ -691,9 +712,9 @@ fn ask_quit(model: &mut Model) -> Option<Action> {
     None
 }
 
-fn answer(model: &mut Model, yes: bool) -> Action {
-    // The time the question waited is the reader's, not AWS's: the running steps' timers
-    // pick up where they stopped.
+/// The time the question waited is the reader's, not AWS's: the running steps' timers pick
+/// up where they stopped.
+fn restart_clock(model: &mut Model) {
     if let Some(since) = model.asked_since.take() {
         let waited = model.now.saturating_duration_since(since);
         for row in model.steps.iter_mut().filter(|s| s.took.is_none()) {
@@ -702,6 +723,10 @@ fn answer(model: &mut Model, yes: bool) -> Action {
             }
         }
     }
+}
+
+fn answer(model: &mut Model, yes: bool) -> Action {
+    restart_clock(model);
     if let Some(q) = model.question.take() {
         let what = match &q {
             Question::ApplyChangeSet { stack, .. } => format!("change set for {stack}"),
@@ -793,69 +818,326 @@ fn enter_parameters(model: &mut Model) {
     }
     p.focus = Field::Region;
     p.error = None;
+    p.cycled_from = None;
+    p.confirming = None;
     model.screen = Screen::Parameters;
 }
 
-fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
-    let p = &mut model.params;
-    let field = match p.focus {
-        Field::Region => &mut p.region,
-        Field::Name => &mut p.name,
+/// The pattern screen: ↑↓ (or j/k) switch between the patterns, their digit picks one.
+fn pattern_key(model: &mut Model, key: KeyEvent) {
+    let all = Pattern::ALL;
+    let at = all.iter().position(|p| *p == model.pattern).unwrap_or(0);
+    let chosen = match key.code {
+        KeyCode::Enter | KeyCode::Right => {
+            model.screen = Screen::Profiles;
+            model.profiles.focus = Role::Producer;
+            model.profiles.cursor = likely_profile(&model.profiles.profiles, Role::Producer);
+            return;
+        }
+        KeyCode::Esc | KeyCode::Left => {
+            model.screen = Screen::Home;
+            return;
+        }
+        KeyCode::Down | KeyCode::Char('j') => all[(at + 1) % all.len()],
+        KeyCode::Up | KeyCode::Char('k') => all[(at + all.len() - 1) % all.len()],
+        KeyCode::Char(c) => match all
+            .iter()
+            .find(|p| c.to_digit(10) == Some(p.number().into()))
+        {
+            Some(p) => *p,
+            None => return,
+        },
+        _ => return,
     };
+    choose_pattern(model, chosen);
+}
+
+/// Another pattern: the offered name takes its prefix (`vpce-1a2b` → `mtls-1a2b`), and so
+/// does the name field while it still holds the offered one.
+fn choose_pattern(model: &mut Model, pattern: Pattern) {
+    if pattern == model.pattern {
+        return;
+    }
+    model.pattern = pattern;
+    let offered = &model.suggested_name;
+    let renamed = match offered.split_once('-') {
+        Some((_, id)) => format!("{}-{id}", pattern.short()),
+        None => format!("{}-{offered}", pattern.short()),
+    };
+    if model.params.name == *offered {
+        model.params.name = renamed.clone();
+    }
+    model.suggested_name = renamed;
+}
+
+/// The setting of the pattern on screen with this key.
+fn setting_of(model: &Model, key: &str) -> Option<&'static Setting> {
+    model.pattern.settings().iter().find(|s| s.key == key)
+}
+
+/// The setting the focused field edits, if it is one.
+fn focused_setting(model: &Model) -> Option<&'static Setting> {
+    match model.params.focus {
+        Field::Setting(key) => setting_of(model, key),
+        _ => None,
+    }
+}
+
+fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    if model.params.confirming.is_some() {
+        return cost_key(model, key);
+    }
+    let setting = focused_setting(model);
+    let choice = setting.filter(|s| !s.choices.is_empty());
     match key.code {
-        KeyCode::Esc => model.screen = Screen::Profiles,
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-            p.focus = match p.focus {
-                Field::Region => Field::Name,
-                Field::Name => Field::Region,
+        KeyCode::Esc => {
+            undo_unconfirmed(model);
+            model.screen = Screen::Profiles;
+        }
+        KeyCode::Tab | KeyCode::Down => return leave_field(model, Then::Next),
+        KeyCode::BackTab | KeyCode::Up => return leave_field(model, Then::Previous),
+        KeyCode::Enter => return leave_field(model, Then::Deploy),
+        KeyCode::Right | KeyCode::Char(' ') | KeyCode::Left if choice.is_some() => {
+            if let Some(s) = choice {
+                cycle(model, s, key.code != KeyCode::Left);
             }
         }
+        // A closed list takes no typing.
+        _ if choice.is_some() => {}
         KeyCode::Backspace => {
-            field.pop();
-            p.error = None;
+            if let Some(text) = text_field(model, setting) {
+                text.pop();
+            }
+            model.params.error = None;
         }
         KeyCode::Char(c) if !c.is_control() => {
-            field.push(c);
-            p.error = None;
-        }
-        KeyCode::Enter => {
-            let region = p.region.trim().to_string();
-            let name = p.name.trim().to_string();
-            if let Err(e) = plan::validate_region(&region) {
-                p.error = Some((Field::Region, e));
-                p.focus = Field::Region;
-                return None;
+            if let Some(text) = text_field(model, setting) {
+                text.push(c);
             }
-            let taken = model.deployments.iter().any(|d| d.name == name);
-            let p = &mut model.params;
-            let checked = plan::validate_deployment_name(&name).and_then(|()| {
-                if taken {
-                    Err(format!(
-                        "a deployment named '{name}' exists already: resume it from the home screen, or choose another name"
-                    ))
-                } else {
-                    Ok(())
-                }
-            });
-            if let Err(e) = checked {
-                p.error = Some((Field::Name, e));
-                p.focus = Field::Name;
-                return None;
-            }
-            let form = &model.profiles;
-            return Some(Action::Start(Answers {
-                pattern: model.pattern,
-                producer_profile: form.producer.clone().unwrap_or_default(),
-                consumer_profile: form.consumer.clone().unwrap_or_default(),
-                region,
-                name,
-                allow_same_account: form.allow_same_account,
-                settings: model.settings.clone(),
-            }));
+            model.params.error = None;
         }
         _ => {}
     }
     None
+}
+
+/// The text the focused field edits: a setting's starts from the value shown (its default
+/// until changed).
+fn text_field<'m>(model: &'m mut Model, setting: Option<&Setting>) -> Option<&'m mut String> {
+    match model.params.focus {
+        Field::Region => Some(&mut model.params.region),
+        Field::Name => Some(&mut model.params.name),
+        Field::Setting(key) => {
+            let shown = model.setting_value(setting?);
+            Some(model.settings.entry(key.to_string()).or_insert(shown))
+        }
+    }
+}
+
+/// The next or previous choice of a closed list; the one it had before is kept until the
+/// field is left, for a declined cost confirmation to go back to.
+fn cycle(model: &mut Model, setting: &'static Setting, forward: bool) {
+    let current = model.setting_value(setting);
+    let n = setting.choices.len();
+    let at = setting
+        .choices
+        .iter()
+        .position(|c| c.value == current)
+        .unwrap_or(0);
+    let next = if forward {
+        (at + 1) % n
+    } else {
+        (at + n - 1) % n
+    };
+    let p = &mut model.params;
+    if p.cycled_from
+        .as_ref()
+        .is_none_or(|(k, _)| *k != setting.key)
+    {
+        p.cycled_from = Some((setting.key, current));
+    }
+    p.error = None;
+    model
+        .settings
+        .insert(setting.key.to_string(), setting.choices[next].value.into());
+}
+
+/// The choice the focused field now shows, when it costs money and was changed on screen:
+/// it must be confirmed before it is taken. A flag or a preset naming it is confirmation.
+fn unconfirmed(model: &Model) -> Option<(&'static str, String)> {
+    let setting = focused_setting(model)?;
+    let (key, before) = model.params.cycled_from.clone()?;
+    let now = model.setting_value(setting);
+    (key == setting.key && now != before && setting.choice(&now)?.confirm.is_some())
+        .then_some((key, before))
+}
+
+/// Leaving the field (or the screen): a costly choice not yet confirmed asks first.
+fn leave_field(model: &mut Model, then: Then) -> Option<Action> {
+    if let Some((key, previous)) = unconfirmed(model) {
+        model.params.confirming = Some(CostConfirm {
+            key,
+            previous,
+            then,
+        });
+        return None;
+    }
+    model.params.cycled_from = None;
+    go_on(model, then)
+}
+
+/// Back to the choice a field had before it was cycled onto a costly one.
+fn undo_unconfirmed(model: &mut Model) {
+    if let Some((key, previous)) = unconfirmed(model) {
+        model.settings.insert(key.to_string(), previous);
+    }
+    model.params.cycled_from = None;
+}
+
+/// The cost confirmation: `y` takes the choice, `n` or Esc goes back to the one before.
+fn cost_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    let confirm = model.params.confirming.clone()?;
+    match key.code {
+        KeyCode::Char('y' | 'Y') => {
+            model.params.confirming = None;
+            model.params.cycled_from = None;
+            go_on(model, confirm.then)
+        }
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+            model.params.confirming = None;
+            model.params.cycled_from = None;
+            model
+                .settings
+                .insert(confirm.key.to_string(), confirm.previous);
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Moves to the next or previous field, or checks everything and starts.
+fn go_on(model: &mut Model, then: Then) -> Option<Action> {
+    let fields = model.fields();
+    let at = fields
+        .iter()
+        .position(|f| *f == model.params.focus)
+        .unwrap_or(0);
+    let n = fields.len();
+    match then {
+        Then::Next => model.params.focus = fields[(at + 1) % n],
+        Then::Previous => model.params.focus = fields[(at + n - 1) % n],
+        Then::Deploy => return deploy(model),
+    }
+    None
+}
+
+/// Every field checked, the first wrong one focused with its error; else the run starts.
+fn deploy(model: &mut Model) -> Option<Action> {
+    let region = model.params.region.trim().to_string();
+    let name = model.params.name.trim().to_string();
+    let taken = model.deployments.iter().any(|d| d.name == name);
+    let mut checks: Vec<(Field, Result<(), String>)> = vec![
+        (Field::Region, plan::validate_region(&region)),
+        (
+            Field::Name,
+            plan::validate_deployment_name(&name).and_then(|()| {
+                if taken {
+                    Err(format!(
+                        "a deployment named '{name}' exists already: resume it from the home \
+                         screen, or choose another name"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }),
+        ),
+    ];
+    let shown = model.settings_shown();
+    for (setting, value) in &shown {
+        let value = value.trim();
+        let checked = if value.is_empty() {
+            Err(format!("an answer is needed: {}", setting.help))
+        } else {
+            setting.check(value)
+        };
+        checks.push((Field::Setting(setting.key), checked));
+    }
+    if let Some((field, Err(e))) = checks.into_iter().find(|(_, c)| c.is_err()) {
+        model.params.error = Some((field, e));
+        model.params.focus = field;
+        return None;
+    }
+    let mut settings: std::collections::BTreeMap<String, String> = shown
+        .into_iter()
+        .map(|(s, v)| (s.key.to_string(), v.trim().to_string()))
+        .collect();
+    if !model.pattern.settings().is_empty() {
+        settings.extend(model.standing.clone());
+    }
+    let form = &model.profiles;
+    Some(Action::Start(Answers {
+        pattern: model.pattern,
+        producer_profile: form.producer.clone().unwrap_or_default(),
+        consumer_profile: form.consumer.clone().unwrap_or_default(),
+        region,
+        name,
+        allow_same_account: form.allow_same_account,
+        settings,
+    }))
+}
+
+/// The connection screen: `a` accepts, `r` asks y/n then rejects, `l` or Esc leaves it for
+/// later.
+fn connection_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    if !matches!(model.question, Some(Question::AcceptConnection { .. })) {
+        model.rejecting = false;
+        if key.code == KeyCode::Esc {
+            model.screen = Screen::Deploy;
+        }
+        return None;
+    }
+    if model.rejecting {
+        match key.code {
+            KeyCode::Char('y' | 'Y') => {
+                return Some(answer_connection(model, ConnectionAnswer::Reject));
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => model.rejecting = false,
+            _ => {}
+        }
+        return None;
+    }
+    match key.code {
+        KeyCode::Char('a' | 'A') => Some(answer_connection(model, ConnectionAnswer::Accept)),
+        KeyCode::Char('r' | 'R') => {
+            model.rejecting = true;
+            None
+        }
+        KeyCode::Char('l' | 'L') | KeyCode::Esc => {
+            Some(answer_connection(model, ConnectionAnswer::Later))
+        }
+        _ => None,
+    }
+}
+
+fn answer_connection(model: &mut Model, answer: ConnectionAnswer) -> Action {
+    restart_clock(model);
+    model.rejecting = false;
+    if let Some(Question::AcceptConnection { request, .. }) = model.question.take() {
+        let verb = match answer {
+            ConnectionAnswer::Accept => "accept",
+            ConnectionAnswer::Reject => "reject",
+            ConnectionAnswer::Later => "later",
+        };
+        model.push_log(format!(
+            "{verb}: the connection of {} (account {})",
+            request.endpoint_id, request.requester_account
+        ));
+    }
+    model.screen = match model.previous {
+        Screen::Review | Screen::Connection => Screen::Deploy,
+        s => s,
+    };
+    Action::Connection(answer)
 }
 
 fn run_key(model: &mut Model, key: KeyEvent) -> Option<Action> {

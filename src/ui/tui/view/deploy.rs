@@ -61,10 +61,14 @@ pub(super) fn step_icon(t: &Theme, status: StepStatus) -> Span<'static> {
 
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let compact = area.width < 80 || area.height < 22;
+    let width = area.width.saturating_sub(2) as usize;
     let bottom_height = if let Some(f) = &model.failure {
         // The cause and what to do next, whole, up to a third of the screen.
-        let width = area.width.saturating_sub(2) as usize;
         let rows = wrap(&failure_text(f), width, 0).len() + wrap(&f.next, width, 0).len();
+        (rows as u16 + 2).min(area.height / 3).max(4)
+    } else if let Some(w) = &model.waiting {
+        // What waits and how to answer it, whole, up to a third of the screen.
+        let rows = waiting_rows(w, width).len();
         (rows as u16 + 2).min(area.height / 3).max(4)
     } else if compact {
         0
@@ -105,6 +109,8 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     render_log(model, frame, log);
     if model.failure.is_some() {
         render_failure(model, frame, bottom);
+    } else if model.waiting.is_some() {
+        render_waiting(model, frame, bottom);
     } else if bottom.height > 0 {
         render_outputs(model, frame, bottom);
     }
@@ -189,6 +195,9 @@ fn now_text(model: &Model) -> String {
         return s.title.clone();
     }
     match model.finished {
+        Some(Finished::Run(crate::engine::RunStatus::Waiting)) => {
+            "The run waits for your answer: see below. Esc goes back to the deployments.".into()
+        }
         Some(Finished::Run(status)) => {
             format!("The run is over: {status}. Esc goes back to the deployments.")
         }
@@ -341,6 +350,36 @@ fn render_failure(model: &Model, frame: &mut Frame, area: Rect) {
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(block(t, " Failed (e: in full) ")),
+        area,
+    );
+}
+
+/// "⏸ accept-connection waits: …" then "next: …", wrapped to `width`.
+fn waiting_rows(w: &crate::ui::tui::model::Waiting, width: usize) -> Vec<(String, bool)> {
+    let mut rows: Vec<(String, bool)> = wrap(&format!("⏸ {}: {}", w.step, w.message), width, 2)
+        .into_iter()
+        .map(|r| (r, true))
+        .collect();
+    rows.extend(
+        wrap(&format!("next: {}", w.next), width, 6)
+            .into_iter()
+            .map(|r| (r, false)),
+    );
+    rows
+}
+
+/// A step that waits for the user: not a failure, so said in the busy colour, with the
+/// command that carries on.
+fn render_waiting(model: &Model, frame: &mut Frame, area: Rect) {
+    let t = &model.theme;
+    let Some(w) = &model.waiting else { return };
+    let width = area.width.saturating_sub(2) as usize;
+    let lines: Vec<Line> = waiting_rows(w, width)
+        .into_iter()
+        .map(|(row, what)| Line::styled(row, if what { t.busy } else { t.text }))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(block(t, " Waits for your answer ")),
         area,
     );
 }

@@ -1,4 +1,5 @@
-//! Pattern choice: what the pattern builds, what it roughly costs, what it needs.
+//! Pattern choice: both patterns listed, and for the one under the cursor its picture, what
+//! it builds, what it roughly costs and what it needs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,11 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Key, block};
-use crate::ui::tui::model::{Model, wrap};
+use crate::plan::Pattern;
+use crate::ui::tui::model::{Model, ellipsize, wrap};
 
 pub(super) fn keys() -> Vec<Key> {
     vec![
         ("Enter", "choose"),
+        ("↑↓ 1 2", "switch"),
         ("Esc", "back"),
         ("?", "help"),
         ("q", "quit"),
@@ -44,19 +47,30 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     };
     // The choice and what it makes and costs come first; the picture takes what is left.
     let needed = text_lines(inner);
-    let [title, picture, text] = Layout::vertical([
-        Constraint::Length(1),
+    let [list, picture, text] = Layout::vertical([
+        Constraint::Length(Pattern::ALL.len() as u16),
         Constraint::Max(diagram.lines().count() as u16),
-        Constraint::Min(needed.min(body.height.saturating_sub(1))),
+        Constraint::Min(needed.min(body.height.saturating_sub(Pattern::ALL.len() as u16))),
     ])
     .areas(body);
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            format!("▸ {}. {}", model.pattern.number(), model.pattern.title()),
-            t.selected,
-        )),
-        title,
-    );
+    let choices: Vec<Line> = Pattern::ALL
+        .iter()
+        .map(|p| {
+            let (mark, style) = if *p == model.pattern {
+                ("▸", t.selected)
+            } else {
+                (" ", t.text)
+            };
+            Line::styled(
+                ellipsize(
+                    &format!("{mark} {}. {}", p.number(), p.title()),
+                    usize::from(inner),
+                ),
+                style,
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(choices), list);
     frame.render_widget(
         Paragraph::new(
             diagram

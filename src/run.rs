@@ -800,3 +800,46 @@ pub fn sandbox_check(files: &Option<(PathBuf, PathBuf)>, explicit: CheckOptions)
         _ => explicit,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preset_gives_the_screen_its_settings_and_standing_choices_as_the_line_mode_records_them() {
+        let sandbox = Preset::parse(crate::preset::SANDBOX, "sandbox").unwrap();
+        let settings = given_settings(&sandbox);
+        assert_eq!(
+            settings.get("domain").map(String::as_str),
+            Some("xwizard.test")
+        );
+        assert_eq!(settings.get("ca").map(String::as_str), Some("local"));
+        assert!(
+            !settings.contains_key("subdomain"),
+            "not given: its default"
+        );
+        let given = Preset {
+            accept_connection: Some(true),
+            key_files: Some(true),
+            ..Preset::default()
+        };
+        let standing = standing_choices(&given);
+        assert_eq!(standing[ACCEPT_CONNECTION], "yes");
+        assert_eq!(standing[KEY_STORE], KEY_FILES);
+        // The line mode's resolver records the same, for a pattern with settings only.
+        let given = Preset {
+            domain: Some("xwizard.test".into()),
+            ..given
+        };
+        let resolved = resolve_settings(Pattern::MtlsPrivateLink, &given, "mtls-a1", false)
+            .expect("every setting given or defaulted");
+        for (k, v) in &standing {
+            assert_eq!(resolved.get(k), Some(v), "{k}");
+        }
+        assert!(
+            resolve_settings(Pattern::VpcEndpoint, &given, "vpce-a1", false)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -481,7 +481,8 @@ fn on_event(model: &mut Model, event: Event) {
             } else {
                 if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                     row.status = StepStatus::Failed;
-                    row.took = row.started.map(|t| now.saturating_duration_since(t));
+                    // AWS's time: not the time its questions waited for the reader.
+                    row.took = row.time(now, None);
                 }
                 model.screen = Screen::Error;
                 model.previous = Screen::Deploy;
@@ -501,7 +502,7 @@ fn on_event(model: &mut Model, event: Event) {
             model.acting.retain(|(s, _, _)| *s != step);
             if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                 row.status = StepStatus::Waiting;
-                row.took = row.started.map(|t| now.saturating_duration_since(t));
+                row.took = row.time(now, None);
             }
             model.push_log(format!("⏸ {step} waits: {message}"));
             model.waiting = Some(Waiting {
@@ -1122,17 +1123,8 @@ fn connection_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
 fn answer_connection(model: &mut Model, answer: ConnectionAnswer) -> Action {
     restart_clock(model);
     model.rejecting = false;
-    if let Some(Question::AcceptConnection { request, .. }) = model.question.take() {
-        let verb = match answer {
-            ConnectionAnswer::Accept => "accept",
-            ConnectionAnswer::Reject => "reject",
-            ConnectionAnswer::Later => "later",
-        };
-        model.push_log(format!(
-            "{verb}: the connection of {} (account {})",
-            request.endpoint_id, request.requester_account
-        ));
-    }
+    // The engine's `ConnectionAnswered` says what was answered, in the log.
+    model.question = None;
     model.screen = match model.previous {
         Screen::Review | Screen::Connection => Screen::Deploy,
         s => s,
@@ -1519,5 +1511,286 @@ mod tests {
             },
         );
         assert_eq!(m.profiles.producer_identity, Identity::Checking);
+    }
+
+    fn code(c: KeyCode) -> Message {
+        Message::Key(KeyEvent::from(c))
+    }
+
+    #[test]
+    fn the_pattern_screen_switches_with_arrows_and_digits_and_renames_the_offer() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.suggested_name = "vpce-1a2b".into();
+        update(&mut m, key('n'));
+        assert_eq!(m.screen, Screen::PatternChoice);
+        update(&mut m, code(KeyCode::Down));
+        assert_eq!(m.pattern, Pattern::MtlsPrivateLink);
+        assert_eq!(m.suggested_name, "mtls-1a2b");
+        update(&mut m, code(KeyCode::Down));
+        assert_eq!(m.pattern, Pattern::VpcEndpoint, "it wraps round");
+        update(&mut m, key('2'));
+        assert_eq!(m.pattern, Pattern::MtlsPrivateLink);
+        update(&mut m, key('7'));
+        assert_eq!(m.pattern, Pattern::MtlsPrivateLink, "no pattern 7");
+        update(&mut m, key('1'));
+        assert_eq!(m.pattern, Pattern::VpcEndpoint);
+        assert_eq!(m.suggested_name, "vpce-1a2b");
+    }
+
+    /// The parameters screen of Pattern 2 with the sandbox's domain given and the
+    /// connection accepted by flag.
+    fn pattern_2_parameters() -> Model {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.pattern = Pattern::MtlsPrivateLink;
+        m.settings.insert("domain".into(), "xwizard.test".into());
+        m.standing.insert("accept_connection".into(), "yes".into());
+        m.profiles.producer = Some("sandbox-producer".into());
+        m.profiles.consumer = Some("sandbox-consumer".into());
+        m.params.region = "us-east-1".into();
+        m.params.name = "mtls-demo".into();
+        m.screen = Screen::Parameters;
+        m
+    }
+
+    fn typed(m: &mut Model, text: &str) {
+        for c in text.chars() {
+            update(m, key(c));
+        }
+    }
+
+    fn start_settings(action: Option<Action>) -> BTreeMap<String, String> {
+        match action {
+            Some(Action::Start(answers)) => answers.settings,
+            other => panic!("no start: {other:?}"),
+        }
+    }
+
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn pattern_2_settings_follow_the_answers_and_travel_with_the_start() {
+        let mut m = pattern_2_parameters();
+        let keys = |m: &Model| -> Vec<Field> { m.fields() };
+        assert_eq!(
+            keys(&m),
+            [
+                Field::Region,
+                Field::Name,
+                Field::Setting("domain"),
+                Field::Setting("subdomain"),
+                Field::Setting("ca"),
+            ]
+        );
+        // The subdomain follows the name until it is typed into.
+        update(&mut m, code(KeyCode::Tab));
+        typed(&mut m, "x");
+        assert_eq!(m.params.name, "mtls-demox");
+        let shown = m.settings_shown();
+        assert_eq!(shown[1].1, "mtls-demox");
+        update(&mut m, code(KeyCode::Backspace));
+        // Up goes back, Tab on: to the CA, a closed list that takes no typing.
+        update(&mut m, code(KeyCode::Up));
+        assert_eq!(m.params.focus, Field::Region);
+        for _ in 0..4 {
+            update(&mut m, code(KeyCode::Tab));
+        }
+        assert_eq!(m.params.focus, Field::Setting("ca"));
+        typed(&mut m, "zz");
+        assert_eq!(m.setting_value(&plan::pattern2::SETTINGS[2]), "local");
+        // Left from the first choice: the last, a CA brought as files, asks for two files.
+        update(&mut m, code(KeyCode::Left));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_BRING);
+        assert_eq!(keys(&m).len(), 7);
+        update(&mut m, code(KeyCode::Left));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_EXISTING);
+        assert_eq!(keys(&m).last(), Some(&Field::Setting("ca_arn")));
+        // Enter checks every field: the ARN is missing.
+        assert_eq!(update(&mut m, code(KeyCode::Enter)), None);
+        assert_eq!(m.params.focus, Field::Setting("ca_arn"));
+        assert!(
+            matches!(&m.params.error, Some((Field::Setting("ca_arn"), e)) if e.contains("needed")),
+            "{:?}",
+            m.params.error
+        );
+        typed(
+            &mut m,
+            "arn:aws:acm-pca:us-east-1:111111111111:certificate-authority/ab",
+        );
+        let settings = start_settings(update(&mut m, code(KeyCode::Enter)));
+        assert_eq!(
+            settings,
+            BTreeMap::from(
+                [
+                    ("accept_connection", "yes"),
+                    ("ca", "existing-private-ca"),
+                    (
+                        "ca_arn",
+                        "arn:aws:acm-pca:us-east-1:111111111111:certificate-authority/ab"
+                    ),
+                    ("domain", "xwizard.test"),
+                    ("subdomain", "mtls-demo"),
+                ]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+            )
+        );
+    }
+
+    #[test]
+    fn a_wrong_domain_is_said_beside_it_and_pattern_1_starts_with_no_settings() {
+        let mut m = pattern_2_parameters();
+        m.settings.insert("domain".into(), "Not A Domain".into());
+        assert_eq!(update(&mut m, code(KeyCode::Enter)), None);
+        assert_eq!(m.params.focus, Field::Setting("domain"));
+        assert!(
+            matches!(&m.params.error, Some((_, e)) if e.contains("--domain")),
+            "{:?}",
+            m.params.error
+        );
+        let mut m = pattern_2_parameters();
+        m.pattern = Pattern::VpcEndpoint;
+        assert_eq!(m.fields(), [Field::Region, Field::Name]);
+        assert!(start_settings(update(&mut m, code(KeyCode::Enter))).is_empty());
+    }
+
+    #[test]
+    fn a_costly_choice_is_confirmed_before_it_is_taken_and_declined_goes_back() {
+        let mut m = pattern_2_parameters();
+        m.params.focus = Field::Setting("ca");
+        update(&mut m, key(' '));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_PRIVATE);
+        // Leaving the field asks; `n` goes back to the choice before, on the same field.
+        update(&mut m, code(KeyCode::Tab));
+        assert!(m.params.confirming.is_some());
+        update(&mut m, key('n'));
+        assert_eq!(m.params.confirming, None);
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_LOCAL);
+        assert_eq!(m.params.focus, Field::Setting("ca"));
+        // Passing a costly choice asks nothing: only the one left on is confirmed.
+        for _ in 0..3 {
+            update(&mut m, code(KeyCode::Right));
+        }
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_EXISTING);
+        update(&mut m, code(KeyCode::Tab));
+        assert_eq!(m.params.confirming, None);
+        assert_eq!(m.params.focus, Field::Setting("ca_arn"));
+        // Enter on a costly choice asks, and `y` starts the run with it.
+        m.params.focus = Field::Setting("ca");
+        update(&mut m, code(KeyCode::Left));
+        update(&mut m, code(KeyCode::Left));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_PRIVATE);
+        assert_eq!(update(&mut m, code(KeyCode::Enter)), None);
+        assert!(m.params.confirming.is_some());
+        let settings = start_settings(update(&mut m, key('y')));
+        assert_eq!(settings["ca"], plan::pattern2::CA_PRIVATE);
+        // A costly choice given by flag or preset is not asked again.
+        let mut m = pattern_2_parameters();
+        m.settings
+            .insert("ca".into(), plan::pattern2::CA_PRIVATE.into());
+        m.params.focus = Field::Setting("ca");
+        assert!(matches!(
+            update(&mut m, code(KeyCode::Enter)),
+            Some(Action::Start(_))
+        ));
+    }
+
+    fn connection_question(requester: &str) -> Message {
+        Message::Ask(Question::AcceptConnection {
+            step: "accept-connection".into(),
+            request: crate::engine::ConnectionRequest {
+                service_id: "vpce-svc-0a1b2c3d4e5f60718".into(),
+                endpoint_id: "vpce-0123456789abcdef0".into(),
+                requester_account: requester.into(),
+                expected_account: "222222222222".into(),
+                vpc_id: "vpc-0fedcba9876543210".into(),
+                account_id: "111111111111".into(),
+            },
+        })
+    }
+
+    #[test]
+    fn the_connection_is_accepted_rejected_after_a_second_yes_or_left_for_later() {
+        let t0 = Instant::now();
+        let mut m = started(t0);
+        update(&mut m, connection_question("222222222222"));
+        assert_eq!(m.screen, Screen::Connection);
+        assert!(!m.clock_shown(), "the clock stops while the user reads");
+        assert_eq!(update(&mut m, key('y')), None, "no yes/no here");
+        assert_eq!(update(&mut m, key('r')), None);
+        assert!(m.rejecting);
+        assert_eq!(
+            update(&mut m, key('q')),
+            None,
+            "the confirmation takes the keys"
+        );
+        assert_eq!(m.overlay, None);
+        assert_eq!(update(&mut m, key('n')), None);
+        assert!(!m.rejecting);
+        update(&mut m, key('r'));
+        assert_eq!(
+            update(&mut m, key('y')),
+            Some(Action::Connection(ConnectionAnswer::Reject))
+        );
+        assert_eq!(m.screen, Screen::Deploy);
+        assert!(m.question.is_none());
+
+        update(&mut m, connection_question("333333333333"));
+        assert_eq!(
+            update(&mut m, code(KeyCode::Esc)),
+            Some(Action::Connection(ConnectionAnswer::Later))
+        );
+        update(&mut m, connection_question("222222222222"));
+        assert_eq!(
+            update(&mut m, key('l')),
+            Some(Action::Connection(ConnectionAnswer::Later))
+        );
+        // The time the question waited is not the step's.
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(10)));
+        update(&mut m, connection_question("222222222222"));
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(70)));
+        assert_eq!(
+            update(&mut m, key('a')),
+            Some(Action::Connection(ConnectionAnswer::Accept))
+        );
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(75)));
+        let row = m.step_row("consumer-vpc").expect("the step");
+        assert_eq!(
+            row.time(m.now, m.asked_since),
+            Some(Duration::from_secs(15))
+        );
+    }
+
+    #[test]
+    fn a_run_left_waiting_ends_on_the_deployment_screen_with_what_to_do() {
+        let mut m = started(Instant::now());
+        update(&mut m, connection_question("222222222222"));
+        update(&mut m, key('l'));
+        update(
+            &mut m,
+            Message::Engine(Event::StepWaiting {
+                step: "consumer-vpc".into(),
+                message: "the connection of vpce-0123 waits for your answer".into(),
+                next: "`xwizard resume vpce-demo` asks again".into(),
+            }),
+        );
+        update(
+            &mut m,
+            Message::Engine(Event::RunFinished {
+                deployment: "vpce-demo".into(),
+                status: RunStatus::Waiting,
+            }),
+        );
+        assert_eq!(m.screen, Screen::Deploy);
+        assert!(m.finished_as(RunStatus::Waiting));
+        assert!(m.failure.is_none(), "waiting is not a failure");
+        assert_eq!(
+            m.step_row("consumer-vpc").map(|s| s.status),
+            Some(StepStatus::Waiting)
+        );
+        assert!(
+            m.waiting
+                .as_ref()
+                .is_some_and(|w| w.next.contains("xwizard resume vpce-demo"))
+        );
+        assert!(!m.running());
     }
 }

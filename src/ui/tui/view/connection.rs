@@ -55,14 +55,11 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             label("Requester account"),
             if stranger {
                 value(
-                    &format!("{}  ! not this deployment's consumer", r.requester_account),
+                    &format!("{}  ! not the consumer", r.requester_account),
                     t.warn,
                 )
             } else {
-                value(
-                    &format!("{}  (this deployment's consumer)", r.requester_account),
-                    t.text,
-                )
+                value(&format!("{}  ✔ the consumer", r.requester_account), t.text)
             },
         ]),
         Line::from(vec![
@@ -95,7 +92,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             facts.push(Line::styled(row, t.warn));
         }
     }
-    let answer = |key: &'static str, what: &'static str, why: String| {
+    let answer = |key: &'static str, what: &'static str, why: &str| {
         Line::from(vec![
             Span::styled(format!("  {key}  "), t.key),
             Span::styled(format!("{what:<7}"), t.title),
@@ -103,20 +100,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         ])
     };
     let answers = vec![
-        answer(
-            "a",
-            "Accept",
-            "the endpoint may call the service over PrivateLink".into(),
-        ),
-        answer(
-            "r",
-            "Reject",
-            "refuse it: a rejected endpoint cannot ask again".into(),
-        ),
+        answer("a", "Accept", "it may call the service over PrivateLink"),
+        answer("r", "Reject", "refused for good: it cannot ask again"),
         answer(
             "l",
             "Later",
-            format!("leave it pending: `xwizard resume {name}` asks again"),
+            "leave it pending: `xwizard resume` asks again",
         ),
     ];
     let intro = wrap(

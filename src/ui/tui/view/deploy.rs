@@ -61,14 +61,10 @@ pub(super) fn step_icon(t: &Theme, status: StepStatus) -> Span<'static> {
 
 pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let compact = area.width < 80 || area.height < 22;
-    let width = area.width.saturating_sub(2) as usize;
     let bottom_height = if let Some(f) = &model.failure {
         // The cause and what to do next, whole, up to a third of the screen.
+        let width = area.width.saturating_sub(2) as usize;
         let rows = wrap(&failure_text(f), width, 0).len() + wrap(&f.next, width, 0).len();
-        (rows as u16 + 2).min(area.height / 3).max(4)
-    } else if let Some(w) = &model.waiting {
-        // What waits and how to answer it, whole, up to a third of the screen.
-        let rows = waiting_rows(w, width).len();
         (rows as u16 + 2).min(area.height / 3).max(4)
     } else if compact {
         0
@@ -77,8 +73,20 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         (model.outputs.len() as u16).clamp(1, (area.height / 8).max(1)) + 2
     };
     let resources = model.stack.as_ref().map_or(1, |s| s.resources.len()) as u16;
+    // A step that waits for the user takes the stack's pane, whole: what waits and the
+    // command that answers it matter more than the stack last followed.
+    let waiting_height = |width: u16| {
+        model
+            .waiting
+            .as_ref()
+            .map(|w| waiting_rows(w, width.saturating_sub(2) as usize).len() as u16 + 2)
+    };
     let (top, log, bottom) = if compact {
-        let stack_height = (resources + 3).clamp(4, (area.height - 1) / 2);
+        let room = area.height.saturating_sub(1 + 3 + bottom_height);
+        let stack_height = match waiting_height(area.width) {
+            Some(rows) => rows.min(room),
+            None => (resources + 3).clamp(4, (area.height - 1) / 2),
+        };
         let [strip, stack, log, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(stack_height),
@@ -91,7 +99,11 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         (None, log, bottom)
     } else {
         let steps_height = model.steps.len() as u16 + 2;
-        let top_height = steps_height.max((resources + 3).min(area.height * 2 / 5));
+        let pane = match waiting_height(area.width.saturating_sub(STEPS_WIDTH)) {
+            Some(rows) => rows.min(area.height.saturating_sub(5 + bottom_height)),
+            None => (resources + 3).min(area.height * 2 / 5),
+        };
+        let top_height = steps_height.max(pane);
         let [top, log, bottom] = Layout::vertical([
             Constraint::Length(top_height),
             Constraint::Min(5),
@@ -102,19 +114,20 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     };
     if let Some(top) = top {
         let [steps_area, stack_area] =
-            Layout::horizontal([Constraint::Length(32), Constraint::Min(30)]).areas(top);
+            Layout::horizontal([Constraint::Length(STEPS_WIDTH), Constraint::Min(30)]).areas(top);
         render_steps(model, frame, steps_area);
         render_stack(model, frame, stack_area);
     }
     render_log(model, frame, log);
     if model.failure.is_some() {
         render_failure(model, frame, bottom);
-    } else if model.waiting.is_some() {
-        render_waiting(model, frame, bottom);
     } else if bottom.height > 0 {
         render_outputs(model, frame, bottom);
     }
 }
+
+/// The steps pane's width, beside the stack's.
+const STEPS_WIDTH: u16 = 32;
 
 /// A running step's time, or a finished one's; empty before it starts.
 fn step_time(model: &Model, row: &crate::ui::tui::model::StepRow) -> String {
@@ -195,9 +208,6 @@ fn now_text(model: &Model) -> String {
         return s.title.clone();
     }
     match model.finished {
-        Some(Finished::Run(crate::engine::RunStatus::Waiting)) => {
-            "The run waits for your answer: see below. Esc goes back to the deployments.".into()
-        }
         Some(Finished::Run(status)) => {
             format!("The run is over: {status}. Esc goes back to the deployments.")
         }
@@ -209,6 +219,10 @@ fn now_text(model: &Model) -> String {
 
 fn render_stack(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
+    if model.waiting.is_some() {
+        render_waiting(model, frame, area);
+        return;
+    }
     let Some(stack) = &model.stack else {
         frame.render_widget(
             Paragraph::new(now_text(model))

@@ -187,12 +187,16 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
                 );
             }
             if setting.choice(value).is_some_and(|c| c.confirm.is_some()) {
-                form.text(
-                    "$ costs money: confirmed before it is taken",
-                    2,
-                    width,
-                    t.warn,
-                );
+                let chosen_here = p
+                    .cycled_from
+                    .as_ref()
+                    .is_some_and(|(k, before)| *k == setting.key && before != value);
+                let note = if chosen_here {
+                    "$ costs money: you confirm it before it is taken"
+                } else {
+                    "$ costs money: given by flag or preset, which confirms it"
+                };
+                form.text(note, 2, width, t.warn);
             }
             form.focus = (start, form.lines.len() - 1);
         }

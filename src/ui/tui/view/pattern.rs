@@ -13,7 +13,7 @@ use crate::ui::tui::model::{Model, ellipsize, wrap};
 pub(super) fn keys() -> Vec<Key> {
     vec![
         ("Enter", "choose"),
-        ("↑↓ 1 2", "switch"),
+        ("↑↓", "switch"),
         ("Esc", "back"),
         ("?", "help"),
         ("q", "quit"),
@@ -24,33 +24,30 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let about = model.pattern.about();
     let inner = area.width.saturating_sub(2);
-    // A diagram is never wrapped: below its width the narrow one is drawn.
-    let wide = about
-        .diagram
-        .lines()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(0);
-    let diagram = if usize::from(inner) >= wide {
-        about.diagram
-    } else {
-        about.narrow_diagram
-    };
     let outer = block(t, " Which pattern? ");
     let body = outer.inner(area);
     frame.render_widget(outer, area);
-    let text_lines = |width: u16| {
-        [about.creates, about.cost, about.needs]
-            .iter()
-            .map(|text| wrap(text, usize::from(width).saturating_sub(9), 0).len() as u16)
-            .sum::<u16>()
+    let listed = Pattern::ALL.len() as u16;
+    let needed = [about.creates, about.cost, about.needs]
+        .iter()
+        .map(|text| wrap(text, usize::from(inner).saturating_sub(9), 0).len() as u16)
+        .sum::<u16>();
+    // The choices and what the pattern makes, costs and needs come first. A diagram is drawn
+    // whole or not at all: never wrapped nor cut, the narrow one where the wide one does
+    // not fit, none where neither does (a larger window shows it).
+    let fits = |d: &str| {
+        let width = d.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let height = d.lines().count() as u16;
+        usize::from(inner) >= width && listed + height + needed <= body.height
     };
-    // The choice and what it makes and costs come first; the picture takes what is left.
-    let needed = text_lines(inner);
+    let diagram = [about.diagram, about.narrow_diagram]
+        .into_iter()
+        .find(|d| fits(d))
+        .unwrap_or("");
     let [list, picture, text] = Layout::vertical([
-        Constraint::Length(Pattern::ALL.len() as u16),
-        Constraint::Max(diagram.lines().count() as u16),
-        Constraint::Min(needed.min(body.height.saturating_sub(Pattern::ALL.len() as u16))),
+        Constraint::Length(listed),
+        Constraint::Length(diagram.lines().count() as u16),
+        Constraint::Min(0),
     ])
     .areas(body);
     let choices: Vec<Line> = Pattern::ALL

@@ -96,7 +96,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::styled(format!("  {key}  "), t.key),
             Span::styled(format!("{what:<7}"), t.title),
-            Span::raw(ellipsize(&why, width.saturating_sub(12))),
+            Span::raw(ellipsize(why, width.saturating_sub(12))),
         ])
     };
     let answers = vec![

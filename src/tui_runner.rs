@@ -434,6 +434,12 @@ impl Runner {
                 let mut model = Model::new(self.model.theme, Instant::now());
                 model.profiles.profiles = std::mem::take(&mut self.model.profiles.profiles);
                 model.suggested_name = run::suggested_name(model.pattern);
+                // What the command line gave the pattern (the sandbox's domain, a standing
+                // `--accept-connection`) holds for every new deployment of this screen.
+                if let Start::New(prefill) = &self.setup.start {
+                    model.settings = prefill.settings.clone();
+                    model.standing = prefill.standing.clone();
+                }
                 self.model = model;
                 self.show_deployments();
             }

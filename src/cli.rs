@@ -395,6 +395,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             let check = run::sandbox_check(&files, explicit);
             if args.run.tui() {
                 let prefill = Prefill {
+                    settings: run::given_settings(&preset),
+                    standing: run::standing_choices(&preset),
                     pattern: preset.pattern,
                     region: preset.region,
                     name: preset.name,
@@ -715,12 +717,26 @@ async fn sandbox_run(
     ));
     let outcome = if r.tui() {
         // The screen offers the sandbox's two profiles and adds the sandbox's data plane to
-        // the test calls, as `run::sandbox_check` does below.
+        // the test calls, as `run::sandbox_check` does below. As the line wizard on a
+        // terminal, it asks everything but the domain, the sandbox's own hosted zone.
+        let sandbox = Preset::parse(crate::preset::SANDBOX, "the sandbox preset")?;
+        let given = Preset {
+            pattern,
+            domain: sandbox.domain,
+            accept_connection: r.accept_connection.then_some(true),
+            ..Preset::default()
+        };
+        let prefill = Prefill {
+            pattern,
+            settings: run::given_settings(&given),
+            standing: run::standing_choices(&given),
+            ..Prefill::default()
+        };
         on_screen(
             store.clone(),
             files,
             explicit,
-            Start::New(Prefill::default()),
+            Start::New(prefill),
             codes(r, None),
         )
         .await

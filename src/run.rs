@@ -293,13 +293,31 @@ pub fn resolve_settings(
     if pattern.settings().is_empty() {
         return Ok(answers);
     }
+    answers.extend(standing_choices(given));
+    Ok(answers)
+}
+
+/// The run's standing choices that flags or a preset give (`--accept-connection`,
+/// `--key-files`), as a pattern with settings records them among its settings.
+pub fn standing_choices(given: &Preset) -> std::collections::BTreeMap<String, String> {
+    let mut choices = std::collections::BTreeMap::new();
     if given.accept_connection == Some(true) {
-        answers.insert("accept_connection".into(), "yes".into());
+        choices.insert(ACCEPT_CONNECTION.into(), "yes".into());
     }
     if given.key_files == Some(true) {
-        answers.insert(KEY_STORE.into(), KEY_FILES.into());
+        choices.insert(KEY_STORE.into(), KEY_FILES.into());
     }
-    Ok(answers)
+    choices
+}
+
+/// Every pattern setting that flags or a preset give, by key, whichever pattern is chosen
+/// later (the full screen asks for the pattern after the flags are read).
+pub fn given_settings(given: &Preset) -> std::collections::BTreeMap<String, String> {
+    Pattern::ALL
+        .iter()
+        .flat_map(|p| p.settings())
+        .filter_map(|s| Some((s.key.to_string(), given.setting(s.key)?.clone())))
+        .collect()
 }
 
 /// A CA the user brings is read and checked before anything is made: a leaf certificate, a
@@ -593,6 +611,9 @@ pub fn key_files(store: &Store, d: &Deployment) -> Option<PathBuf> {
     (d.settings.get(KEY_STORE).map(String::as_str) == Some(KEY_FILES)).then(|| store.keys_dir())
 }
 
+/// The setting that records that the consumer's connection is accepted without asking.
+pub const ACCEPT_CONNECTION: &str = "accept_connection";
+
 /// The setting that records where a deployment's private keys are kept, and its value for
 /// files.
 pub const KEY_STORE: &str = "key_store";
@@ -800,5 +821,48 @@ pub fn sandbox_check(files: &Option<(PathBuf, PathBuf)>, explicit: CheckOptions)
             ..explicit
         },
         _ => explicit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preset_gives_the_screen_its_settings_and_standing_choices_as_the_line_mode_records_them() {
+        let sandbox = Preset::parse(crate::preset::SANDBOX, "sandbox").unwrap();
+        let settings = given_settings(&sandbox);
+        assert_eq!(
+            settings.get("domain").map(String::as_str),
+            Some("xwizard.test")
+        );
+        assert_eq!(settings.get("ca").map(String::as_str), Some("local"));
+        assert!(
+            !settings.contains_key("subdomain"),
+            "not given: its default"
+        );
+        let given = Preset {
+            accept_connection: Some(true),
+            key_files: Some(true),
+            ..Preset::default()
+        };
+        let standing = standing_choices(&given);
+        assert_eq!(standing[ACCEPT_CONNECTION], "yes");
+        assert_eq!(standing[KEY_STORE], KEY_FILES);
+        // The line mode's resolver records the same, for a pattern with settings only.
+        let given = Preset {
+            domain: Some("xwizard.test".into()),
+            ..given
+        };
+        let resolved = resolve_settings(Pattern::MtlsPrivateLink, &given, "mtls-a1", false)
+            .expect("every setting given or defaulted");
+        for (k, v) in &standing {
+            assert_eq!(resolved.get(k), Some(v), "{k}");
+        }
+        assert!(
+            resolve_settings(Pattern::VpcEndpoint, &given, "vpce-a1", false)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

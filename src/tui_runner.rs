@@ -6,6 +6,7 @@
 use anyhow::{Result, anyhow};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use crate::aws::mfa::{CodePrompt, CodeSources, Mfa};
 use crate::aws::session::list_profiles;
 use crate::check::CheckOptions;
 use crate::engine::events::BoxFuture;
-use crate::engine::{Asker, Event, Outcome, Question, Reporter};
+use crate::engine::{Asker, ConnectionAnswer, Event, Outcome, Question, Reporter};
 use crate::plan::{Pattern, Role};
 use crate::run::{self, Io};
 use crate::state::Store;
@@ -56,6 +57,12 @@ pub struct Prefill {
     pub producer_profile: Option<String>,
     pub consumer_profile: Option<String>,
     pub allow_same_account: bool,
+    /// The pattern settings given, by key (`run::given_settings`): shown, and changeable, on
+    /// the parameters screen.
+    pub settings: BTreeMap<String, String>,
+    /// The standing choices given (`run::standing_choices`), recorded as the line mode
+    /// records them.
+    pub standing: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +91,9 @@ enum Feed {
     Show(Message),
     /// The engine waits for this answer; dropping the sender tells it none will come.
     Ask(Question, oneshot::Sender<bool>),
+    /// A consumer's connection waits for accept, reject or later; dropping the sender
+    /// leaves it for later.
+    AskConnection(Question, oneshot::Sender<ConnectionAnswer>),
     /// A profile's role needs an MFA code (device, profile); dropping the sender gives none.
     AskCode(String, String, oneshot::Sender<String>),
     /// A run ended: its outcome, or its error in words.
@@ -111,6 +121,22 @@ impl Asker for ScreenAsker {
                 .send(Feed::Ask(question.clone(), answer))
                 .map_err(|_| unanswered())?;
             answered.await.map_err(|_| unanswered())
+        })
+    }
+
+    fn connection<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<ConnectionAnswer>> {
+        Box::pin(async move {
+            let (answer, answered) = oneshot::channel();
+            // A screen that is gone, or closed before the answer, leaves the connection
+            // pending: `xwizard resume` asks again.
+            if self
+                .0
+                .send(Feed::AskConnection(question.clone(), answer))
+                .is_err()
+            {
+                return Ok(ConnectionAnswer::Later);
+            }
+            Ok(answered.await.unwrap_or(ConnectionAnswer::Later))
         })
     }
 }
@@ -157,6 +183,8 @@ struct Runner {
     rx: mpsc::UnboundedReceiver<Feed>,
     /// The answer the engine waits for, if it asked.
     pending: Option<oneshot::Sender<bool>>,
+    /// The answer to a pending connection, if the engine asked.
+    pending_connection: Option<oneshot::Sender<ConnectionAnswer>>,
     /// The MFA code a session waits for, if one is asked.
     pending_code: Option<oneshot::Sender<String>>,
     /// The MFA sessions of everything this screen runs: one code per device.
@@ -182,6 +210,7 @@ impl Runner {
             tx,
             rx,
             pending: None,
+            pending_connection: None,
             pending_code: None,
             mfa,
             task: None,
@@ -273,6 +302,8 @@ impl Runner {
                 m.params.region = prefill.region.unwrap_or_default();
                 m.params.name = prefill.name.unwrap_or_default();
                 m.profiles.allow_same_account = prefill.allow_same_account;
+                m.settings = prefill.settings;
+                m.standing = prefill.standing;
                 m.screen = Screen::PatternChoice;
                 // Named profiles are checked at once, as if picked on the profiles screen.
                 for (role, profile) in [
@@ -317,6 +348,10 @@ impl Runner {
                 self.pending = Some(answer);
                 Message::Ask(question)
             }
+            Feed::AskConnection(question, answer) => {
+                self.pending_connection = Some(answer);
+                Message::Ask(question)
+            }
             Feed::AskCode(serial, profile, answer) => {
                 self.pending_code = Some(answer);
                 Message::AskCode { serial, profile }
@@ -325,6 +360,7 @@ impl Runner {
                 self.task = None;
                 // A question the run left behind can no longer be answered.
                 self.pending = None;
+                self.pending_connection = None;
                 self.pending_code = None;
                 self.model.code_entry = None;
                 self.show_deployments();
@@ -351,6 +387,11 @@ impl Runner {
             Action::Answer(yes) => {
                 if let Some(answer) = self.pending.take() {
                     let _ = answer.send(yes);
+                }
+            }
+            Action::Connection(choice) => {
+                if let Some(answer) = self.pending_connection.take() {
+                    let _ = answer.send(choice);
                 }
             }
             Action::Code(code) => {
@@ -393,6 +434,12 @@ impl Runner {
                 let mut model = Model::new(self.model.theme, Instant::now());
                 model.profiles.profiles = std::mem::take(&mut self.model.profiles.profiles);
                 model.suggested_name = run::suggested_name(model.pattern);
+                // What the command line gave the pattern (the sandbox's domain, a standing
+                // `--accept-connection`) holds for every new deployment of this screen.
+                if let Start::New(prefill) = &self.setup.start {
+                    model.settings = prefill.settings.clone();
+                    model.standing = prefill.standing.clone();
+                }
                 self.model = model;
                 self.show_deployments();
             }
@@ -454,6 +501,18 @@ impl Runner {
 
     /// After the screen is gone: stop a run still under way and say how to carry it on.
     async fn finish(mut self) -> Result<Outcome> {
+        // Quitting at the connection screen leaves the connection for later, as `l` does: the
+        // run then ends waiting, which takes a moment at most, and says so below.
+        let connection = self.pending_connection.take();
+        if connection.is_some()
+            && !self.signalled
+            && !self.model.interrupted
+            && let Some(task) = self.task.take()
+        {
+            drop(connection);
+            let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+            self.take_the_end();
+        }
         // Still running, or stopped by the signal that also ended the screen (the run hears
         // it too, and may have ended first).
         let stopped = self.model.running() || matches!(self.last, Some(Ok(Outcome::Interrupted)));
@@ -487,9 +546,30 @@ impl Runner {
             return Ok(Outcome::Interrupted);
         }
         match self.last {
+            Some(Ok(Outcome::Waiting)) => {
+                if let (Some(name), Some(w)) = (self.model.deployment_name(), &self.model.waiting) {
+                    eprintln!("⏸ {name}: {}. Next: {}", w.message, w.next);
+                }
+                Ok(Outcome::Waiting)
+            }
             Some(Ok(outcome)) => Ok(outcome),
             Some(Err(message)) => Err(anyhow!(message)),
             None => Ok(Outcome::Completed),
+        }
+    }
+}
+
+impl Runner {
+    /// What the run said after the screen closed: its last events and how it ended.
+    fn take_the_end(&mut self) {
+        while let Ok(feed) = self.rx.try_recv() {
+            match feed {
+                Feed::Show(message @ Message::Engine(_)) => {
+                    tui::update(&mut self.model, message);
+                }
+                Feed::Ended(result) => self.last = Some(result),
+                _ => {}
+            }
         }
     }
 }

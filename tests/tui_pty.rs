@@ -193,7 +193,11 @@ fn to_parameters(dir: &std::path::Path) -> Screen {
 fn pattern_and_profiles(s: &mut Screen) {
     s.wait_for(&["New deployment · pattern", "1. "]);
     s.key("\r");
+    profiles(s);
+}
 
+/// From the profiles screen, both profiles the sandbox's, to the parameters screen.
+fn profiles(s: &mut Screen) {
     // The sandbox's two profiles; Enter picks the likely one for each role in turn.
     s.wait_for(&["sandbox-producer", "sandbox-consumer", "▸ producer"]);
     s.key("\r");
@@ -327,6 +331,158 @@ fn a_full_screen_sandbox_run_deploys_tests_and_cleans_up_pattern_1() {
     // The terminal is given back before the sandbox is stopped.
     let after = after_the_screen(&s);
     assert!(after.contains("Sandbox stopped"), "{after:?}");
+}
+
+/// `xwizard` (or `xwizard resume`) in the pty, on the state directory `dir`.
+fn xwizard(dir: &std::path::Path, args: &[&str]) -> Screen {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xwizard"));
+    cmd.arg("--state-dir").arg(dir).args(args);
+    cmd.env("TERM", "xterm-256color").env_remove("NO_COLOR");
+    if let Ok(python) = std::env::var("XWIZARD_SANDBOX_PYTHON") {
+        cmd.env("XWIZARD_SANDBOX_PYTHON", python);
+    }
+    Screen::spawn(cmd)
+}
+
+/// Answers `y` to each change set reviewed, once per stack, until the connection request is
+/// on screen; the stacks reviewed, in the order they were asked.
+fn apply_each_until_the_connection(s: &mut Screen) -> Vec<String> {
+    let deadline = Instant::now() + DEADLINE;
+    let mut applied: Vec<String> = Vec::new();
+    loop {
+        let alive = s.pump();
+        let text = s.text();
+        if text.contains("xwizard · Connection request") {
+            return applied;
+        }
+        let reviewed = text
+            .lines()
+            .find_map(|l| l.split("Apply to ").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(|stack| stack.trim_end_matches('│').to_string());
+        if let Some(stack) = reviewed
+            && text.contains("y apply")
+            && !applied.contains(&stack)
+        {
+            s.key("y");
+            applied.push(stack);
+        }
+        assert!(
+            alive && Instant::now() < deadline,
+            "never saw the connection request; the screen:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Pattern 2 on the full screen, on its own sandbox: chosen on the pattern screen, its domain
+/// given by the sandbox, three change sets applied; the connection left for later ends the
+/// run waiting with the endpoint still `pendingAcceptance` in AWS; `xwizard resume` asks
+/// again, `a` accepts, and the four mTLS checks pass.
+#[test]
+fn pattern_2_on_the_full_screen_waits_for_a_later_answer_and_resume_accepts() {
+    let name = "tui-mtls";
+    let dir = tempfile::tempdir().unwrap();
+    let _stop = StopSandbox(dir.path().to_path_buf());
+    let mut s = xwizard(dir.path(), &["sandbox"]);
+    s.wait_for(&["New deployment · pattern", "▸ 1. "]);
+    s.key("2");
+    s.wait_for(&["▸ 2. Cross-account private API via mTLS and PrivateLink"]);
+    s.key("\r");
+    profiles(&mut s);
+    let params = s.wait_for(&["Pattern 2:", "Domain name", "xwizard.test"]);
+    assert!(params.contains("Subdomain"), "{params}");
+    name_it(&mut s, name);
+    // The subdomain follows the name; the certificate authority is the free local one.
+    s.wait_for(&[&format!("     {name}"), "Which certificate authority"]);
+    s.key("\r");
+
+    let applied = apply_each_until_the_connection(&mut s);
+    let mut sorted = applied.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["consumer", "producer-api", "producer-network"]
+            .map(|suffix| format!("xw-{name}-{suffix}")),
+        "{applied:?}"
+    );
+    let asked = s.wait_for(&["a accept", "r reject", "l Esc later"]);
+    assert!(asked.contains("222222222222  ✔ the consumer"), "{asked}");
+    assert!(asked.contains("Endpoint          vpce-"), "{asked}");
+    assert!(asked.contains("Producer account  111111111111"), "{asked}");
+    s.key("l");
+
+    let waiting = s.wait_for(&[
+        "Waits for your answer",
+        &format!("{name} · waiting"),
+        "waits for your answer",
+    ]);
+    assert!(waiting.contains("⏸P accept-connection"), "{waiting}");
+    assert!(!waiting.contains("Step failed"), "{waiting}");
+
+    // In AWS the connection still waits for the producer's answer.
+    let store = xwizard::state::Store::new(dir.path());
+    let record = store.load(name).unwrap();
+    let step = |id: &str, key: &str| record.step(id).outputs[key].clone();
+    let (service, endpoint) = (
+        step("producer-api", "EndpointServiceId"),
+        step("consumer", "ServiceEndpointId"),
+    );
+    let (config, credentials) = record.profile_files.clone().expect("a sandbox deployment");
+    let states = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let source = xwizard::aws::ProfileSource::files(config, credentials);
+        let producer = xwizard::aws::Session::load("sandbox-producer", None, &source).await;
+        xwizard::aws::endpoint_services::EndpointServices::new(&producer)
+            .connections(&service, &endpoint)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        states.iter().map(|c| c.state.as_str()).collect::<Vec<_>>(),
+        ["pendingAcceptance"]
+    );
+
+    s.key("q");
+    s.wait_for(&["Quit xwizard?"]);
+    s.key("y");
+    assert_eq!(exit_code(&mut s), 3, "waiting: exit 3");
+    let after = after_the_screen(&s);
+    assert!(
+        after.contains(&format!("`xwizard resume {name}` asks again")),
+        "{after:?}"
+    );
+    assert!(
+        after.contains("keeps running for the unfinished deployment"),
+        "{after:?}"
+    );
+
+    // Resumed on the full screen: asked again, accepted, tested.
+    let mut s = xwizard(dir.path(), &["resume", name]);
+    s.wait_for(&["xwizard · Connection request", "a accept"]);
+    s.key("a");
+    let results = s.wait_for(&["xwizard · Test results", "all 4 checks passed"]);
+    for check in [
+        "PASS with the client certificate and the API key",
+        "PASS without a client certificate",
+        "PASS with a certificate from another CA",
+        "PASS without the API key",
+    ] {
+        assert!(results.contains(check), "{check} missing:\n{results}");
+    }
+    assert!(!results.contains("FAIL"), "{results}");
+    assert!(results.contains(&format!("{name} · deployed")), "{results}");
+    s.key("q");
+    s.wait_for(&["Quit xwizard?"]);
+    s.key("y");
+    assert_eq!(exit_code(&mut s), 0);
+
+    let destroyed = Command::new(env!("CARGO_BIN_EXE_xwizard"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["destroy", name, "--yes"])
+        .output()
+        .unwrap();
+    assert!(destroyed.status.success(), "{destroyed:?}");
 }
 
 #[test]

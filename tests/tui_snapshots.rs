@@ -92,9 +92,9 @@ impl Run {
     }
 
     fn step(&mut self, step: &str, role: Role) -> &mut Self {
-        let title = Pattern::VpcEndpoint
-            .steps()
-            .into_iter()
+        let title = Pattern::ALL
+            .iter()
+            .flat_map(|p| p.steps())
             .find(|s| s.id == step)
             .map(|s| s.title.to_string())
             .unwrap_or_default();
@@ -439,6 +439,11 @@ fn deployment(name: &str, failed_at: Option<&str>) -> Deployment {
 }
 
 fn profiles_screen() -> Run {
+    profiles_screen_of('1')
+}
+
+/// The profiles screen after the pattern screen chose the pattern numbered `pattern`.
+fn profiles_screen_of(pattern: char) -> Run {
     let mut r = Run::new();
     update(
         &mut r.model,
@@ -465,7 +470,9 @@ fn profiles_screen() -> Run {
             },
         ]),
     );
-    r.key(KeyCode::Char('n')).key(KeyCode::Enter);
+    r.key(KeyCode::Char('n'))
+        .key(KeyCode::Char(pattern))
+        .key(KeyCode::Enter);
     assert_eq!(r.model.screen, Screen::Profiles);
     r
 }
@@ -495,7 +502,11 @@ fn producer_identity(r: &mut Run) {
 }
 
 fn verified_profiles() -> Run {
-    let mut r = profiles_screen();
+    verified_profiles_of('1')
+}
+
+fn verified_profiles_of(pattern: char) -> Run {
+    let mut r = profiles_screen_of(pattern);
     r.key(KeyCode::Enter); // producer: sandbox-producer
     r.key(KeyCode::Enter); // consumer: sandbox-consumer
     identity(
@@ -1266,4 +1277,228 @@ fn mfa_code_box_shows_dots_and_hands_the_code_over_once_complete() {
         update(&mut r.model, Message::Key(KeyEvent::from(KeyCode::Esc))),
         Some(Action::Code(None))
     );
+}
+
+const MTLS: &str = "mtls-demo";
+
+/// Pattern 2's run up to its connection question: every step before it done, the
+/// acceptance under way.
+fn mtls_run() -> Run {
+    let mut r = Run::new();
+    r.at(0).send(Event::RunStarted {
+        deployment: MTLS.into(),
+        pattern: Pattern::MtlsPrivateLink,
+        region: "us-east-1".into(),
+        producer_account: PRODUCER.into(),
+        consumer_account: CONSUMER.into(),
+    });
+    let steps = Pattern::MtlsPrivateLink.steps();
+    for (i, s) in steps.iter().enumerate() {
+        if s.id == "test" {
+            break;
+        }
+        r.at(i as u64 * 40).step(s.id, s.role);
+        if s.id != "accept-connection" {
+            r.at(i as u64 * 40 + 31).done(s.id, 31.0);
+        }
+    }
+    r
+}
+
+fn connection_request(requester: &str) -> xwizard::engine::ConnectionRequest {
+    xwizard::engine::ConnectionRequest {
+        service_id: "vpce-svc-0a1b2c3d4e5f60718".into(),
+        endpoint_id: "vpce-0123456789abcdef0".into(),
+        requester_account: requester.into(),
+        expected_account: CONSUMER.into(),
+        vpc_id: "vpc-0fedcba9876543210".into(),
+        account_id: PRODUCER.into(),
+    }
+}
+
+/// The acceptance screen: the consumer's endpoint (or a stranger's) asks to connect.
+fn connection_asked(requester: &str) -> Run {
+    let mut r = mtls_run();
+    r.send(Event::ConnectionPending {
+        step: "accept-connection".into(),
+        request: connection_request(requester),
+    });
+    update(
+        &mut r.model,
+        Message::Ask(Question::AcceptConnection {
+            step: "accept-connection".into(),
+            request: connection_request(requester),
+        }),
+    );
+    assert_eq!(r.model.screen, Screen::Connection);
+    r
+}
+
+/// `l` on the acceptance screen: the run ends waiting, as the engine reports it.
+fn left_waiting() -> Run {
+    let mut r = connection_asked(CONSUMER);
+    r.at(400).key(KeyCode::Char('l'));
+    r.send(Event::ConnectionAnswered {
+        step: "accept-connection".into(),
+        endpoint_id: "vpce-0123456789abcdef0".into(),
+        answer: xwizard::engine::ConnectionAnswer::Later,
+        by: "you".into(),
+    });
+    r.send(Event::StepWaiting {
+        step: "accept-connection".into(),
+        message: format!(
+            "the connection of vpce-0123456789abcdef0 (account {CONSUMER}, VPC \
+             vpc-0fedcba9876543210) waits for your answer"
+        ),
+        next: format!(
+            "`xwizard resume {MTLS}` asks again; `xwizard resume {MTLS} --accept-connection` \
+             accepts it without asking"
+        ),
+    });
+    r.send(Event::RunFinished {
+        deployment: MTLS.into(),
+        status: RunStatus::Waiting,
+    });
+    r
+}
+
+/// Accepted: the four mTLS checks from the consumer's instance pass.
+fn mtls_tested() -> Run {
+    let mut r = connection_asked(CONSUMER);
+    r.at(400).key(KeyCode::Char('a'));
+    r.at(410).done("accept-connection", 18.0);
+    r.step("test", Role::Consumer);
+    let url = format!("https://{MTLS}.xwizard.test/widgets");
+    let instance = "i-0abc1234def567890";
+    let request = |what: &str| format!("GET {url} from {instance} ({what})");
+    let handshake = "the load balancer ends the TLS handshake (no HTTP answer)";
+    for (name, what, status, expected, body) in [
+        (
+            "with the client certificate and the API key",
+            "client certificate from the deployment's CA; Authorization: <API key>",
+            Some(200),
+            "200 and the widget",
+            r#"{"widgets": [{"id": 1, "name": "sprocket"}]}"#,
+        ),
+        (
+            "without a client certificate",
+            "no client certificate; Authorization: <API key>",
+            None,
+            handshake,
+            "curl exit 56: OpenSSL SSL_read: tlsv13 alert certificate required",
+        ),
+        (
+            "with a certificate from another CA",
+            "client certificate from a CA the trust store lacks; Authorization: <API key>",
+            None,
+            handshake,
+            "curl exit 56: OpenSSL SSL_read: tlsv1 alert unknown ca",
+        ),
+        (
+            "without the API key",
+            "client certificate from the deployment's CA; no Authorization",
+            Some(401),
+            "401 or 403 from the API's authorizer",
+            r#"{"message": "Unauthorized"}"#,
+        ),
+    ] {
+        r.send(Event::Check {
+            step: "test".into(),
+            check: CheckView {
+                name: name.into(),
+                request: request(what),
+                expected: expected.into(),
+                status,
+                body: body.into(),
+                latency_ms: 38,
+                passed: true,
+                attempts: 1,
+            },
+        });
+    }
+    r.at(440).done("test", 29.5);
+    r.send(Event::RunFinished {
+        deployment: MTLS.into(),
+        status: RunStatus::Deployed,
+    });
+    r
+}
+
+/// The parameters screen of Pattern 2, the domain given as `xwizard sandbox` gives it, the
+/// certificate authority focused.
+fn mtls_parameters() -> Run {
+    let mut r = verified_profiles_of('2');
+    r.model
+        .settings
+        .insert("domain".into(), "xwizard.test".into());
+    r.key(KeyCode::Char('c'));
+    assert_eq!(r.model.screen, Screen::Parameters);
+    for _ in 0..4 {
+        r.key(KeyCode::Tab);
+    }
+    r
+}
+
+/// Pattern 2's screens at the smallest supported terminal, the usual one and a large one:
+/// its pattern, its settings, the cost of a Private CA confirmed, the connection request
+/// (the consumer's, and a stranger's), a run left waiting, and the mTLS checks.
+#[test]
+fn pattern_2_screens_at_60x15_80x24_and_120x40() {
+    let mut pattern = Run::new();
+    pattern.key(KeyCode::Char('n')).key(KeyCode::Char('2'));
+    let mut cost = mtls_parameters();
+    cost.key(KeyCode::Right).key(KeyCode::Tab);
+    assert!(cost.model.params.confirming.is_some());
+    let screens = [
+        ("pattern2", pattern, "2. Cross-account private API via mTLS"),
+        (
+            "parameters_pattern2",
+            mtls_parameters(),
+            "Which certificate authority",
+        ),
+        ("cost_confirm", cost, "$400"),
+        (
+            "connection",
+            connection_asked(CONSUMER),
+            "vpce-0123456789abcdef0",
+        ),
+        (
+            "connection_stranger",
+            connection_asked("333333333333"),
+            "! not the consumer",
+        ),
+        ("waiting", left_waiting(), "xwizard resume mtls-demo"),
+        ("tests_mtls", mtls_tested(), "all 4 checks passed"),
+    ];
+    for (name, r, must_show) in screens {
+        for (w, h) in [(60, 15), (80, 24), (120, 40)] {
+            let screen = draw(&r.model, w, h);
+            assert!(
+                screen.contains(must_show),
+                "{name} at {w}x{h} lost '{must_show}':\n{screen}"
+            );
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+        }
+    }
+}
+
+#[test]
+fn the_help_of_the_connection_screen_names_its_three_answers() {
+    let mut r = connection_asked(CONSUMER);
+    r.key(KeyCode::Char('?'));
+    let screen = draw(&r.model, 80, 24);
+    for answer in ["a       accept", "r       reject", "l Esc   later"] {
+        assert!(screen.contains(answer), "{answer}:\n{screen}");
+    }
+    assert!(
+        screen.contains("a rejected endpoint cannot ask again"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn connection_reject_confirm() {
+    let mut r = connection_asked("333333333333");
+    r.key(KeyCode::Char('r'));
+    insta::assert_snapshot!(draw(&r.model, 80, 24));
 }

@@ -62,7 +62,8 @@ pub fn connection_lines(r: &crate::engine::ConnectionRequest) -> Vec<String> {
     ];
     if r.requester_account != r.expected_account {
         lines.push(format!(
-            "  WARNING: this deployment's consumer is account {}; this request comes from              another account",
+            "  WARNING: this deployment's consumer is account {}; this request comes from \
+             another account",
             r.expected_account
         ));
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::engine::{ChangeView, CheckView, KeptItem, Question, RunStatus};
-use crate::plan::{Pattern, Role};
+use crate::plan::{Pattern, Role, Setting};
 use crate::state::{Deployment, RootCause, StepStatus};
 
 use super::theme::Theme;
@@ -21,6 +21,9 @@ pub enum Screen {
     Parameters,
     /// A change set (or another yes/no question) waiting for the user.
     Review,
+    /// A consumer's endpoint asks to connect to the producer's service: accept, reject or
+    /// later.
+    Connection,
     Deploy,
     Tests,
     Cleanup,
@@ -155,6 +158,8 @@ impl ProfilesForm {
 pub enum Field {
     Region,
     Name,
+    /// One of the pattern's own settings, by key (`Setting::key`).
+    Setting(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +168,36 @@ pub struct ParamsForm {
     pub name: String,
     pub focus: Field,
     pub error: Option<(Field, String)>,
+    /// A choice field being cycled: its key and the choice it had before, which a declined
+    /// cost confirmation goes back to.
+    pub cycled_from: Option<(&'static str, String)>,
+    /// A choice that costs money waits for its confirmation before it is taken.
+    pub confirming: Option<CostConfirm>,
+}
+
+/// The cost confirmation of a choice: `y` takes it and goes on as the key that left the
+/// field would have, `n` or Esc goes back to the choice it had before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostConfirm {
+    pub key: &'static str,
+    pub previous: String,
+    pub then: Then,
+}
+
+/// Where the parameters screen goes once a costly choice is confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    Next,
+    Previous,
+    Deploy,
+}
+
+/// A step that stopped to wait for the user, and how to carry on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub step: String,
+    pub message: String,
+    pub next: String,
 }
 
 #[derive(Debug, Clone)]
@@ -299,8 +334,12 @@ pub struct Model {
     pub params: ParamsForm,
     /// The name offered on the parameters screen (the runner picks a fresh one).
     pub suggested_name: String,
-    /// The pattern's own answers (`Pattern::settings`), by key.
+    /// The pattern's own answers (`Pattern::settings`), by key: given by flags or a preset,
+    /// or changed on screen. A setting not here takes its default.
     pub settings: BTreeMap<String, String>,
+    /// The run's standing choices that flags or a preset gave (`accept_connection`,
+    /// `key_store`), recorded with the settings of a pattern that has any.
+    pub standing: BTreeMap<String, String>,
     pub run: Option<RunInfo>,
     pub steps: Vec<StepRow>,
     /// The steps running now, whose credentials they act with and in which account: a
@@ -323,7 +362,12 @@ pub struct Model {
     pub retrying: Option<Retrying>,
     pub question: Option<Question>,
     pub review_scroll: usize,
+    /// `r` on the connection screen asks again before rejecting: a rejected endpoint cannot
+    /// ask again.
+    pub rejecting: bool,
     pub failure: Option<Failure>,
+    /// A step waits for the user's answer (a connection left for later, or rejected).
+    pub waiting: Option<Waiting>,
     pub cleanup: Option<CleanupView>,
     /// How the run ended, once it has.
     pub finished: Option<Finished>,
@@ -358,9 +402,12 @@ impl Model {
                 name: String::new(),
                 focus: Field::Region,
                 error: None,
+                cycled_from: None,
+                confirming: None,
             },
             suggested_name: format!("{}-demo", Pattern::VpcEndpoint.short()),
             settings: BTreeMap::new(),
+            standing: BTreeMap::new(),
             run: None,
             steps: Vec::new(),
             acting: Vec::new(),
@@ -376,7 +423,9 @@ impl Model {
             retrying: None,
             question: None,
             review_scroll: 0,
+            rejecting: false,
             failure: None,
+            waiting: None,
             cleanup: None,
             finished: None,
         }
@@ -481,6 +530,44 @@ impl Model {
 
     pub fn selected_deployment(&self) -> Option<&Deployment> {
         self.deployments.get(self.home_cursor)
+    }
+
+    /// The pattern's settings asked now, in order, each with the value it has: the one given
+    /// or changed on screen, else its default (the deployment's name for a subdomain). A
+    /// setting asked only after another's answer (`Setting::when`) follows that answer.
+    pub fn settings_shown(&self) -> Vec<(&'static Setting, String)> {
+        let mut so_far = BTreeMap::new();
+        let mut shown = Vec::new();
+        for setting in self.pattern.settings() {
+            if !setting.applies(&so_far) {
+                continue;
+            }
+            let value = self.setting_value(setting);
+            so_far.insert(setting.key.to_string(), value.clone());
+            shown.push((setting, value));
+        }
+        shown
+    }
+
+    /// A setting's value on screen: given or changed, else its default, else empty.
+    pub fn setting_value(&self, setting: &Setting) -> String {
+        match self.settings.get(setting.key) {
+            Some(value) => value.clone(),
+            None => setting
+                .default_value(self.params.name.trim())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The parameters screen's fields in order: region, name, then the settings asked now.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut fields = vec![Field::Region, Field::Name];
+        fields.extend(
+            self.settings_shown()
+                .into_iter()
+                .map(|(s, _)| Field::Setting(s.key)),
+        );
+        fields
     }
 }
 

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::engine::{Event, Phase, Question, RunStatus};
-use crate::plan::{self, Answers, Role};
+use crate::engine::{ConnectionAnswer, Event, Phase, Question, RunStatus};
+use crate::plan::{self, Answers, Pattern, Role, Setting};
 use crate::state::{Deployment, StepStatus};
 
 use super::model::{
-    CleanupStack, CleanupView, Deletion, Failure, Field, Finished, Identity, Model, Overlay,
-    ProfileRow, ResourceRow, Retrying, RunInfo, Screen, StackView,
+    CleanupStack, CleanupView, CostConfirm, Deletion, Failure, Field, Finished, Identity, Model,
+    Overlay, ProfileRow, ResourceRow, Retrying, RunInfo, Screen, StackView, Then, Waiting,
 };
 
 use super::view::deploy::PAGE;
@@ -54,8 +54,10 @@ pub enum Message {
 /// What the runner must do for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// The answer to the pending `Question`.
+    /// The answer to the pending yes/no `Question`.
     Answer(bool),
+    /// The answer to the pending `Question::AcceptConnection`.
+    Connection(ConnectionAnswer),
     /// Leave: restore the terminal. Confirmed by the user whenever a run is under way.
     Quit,
     /// Ask STS who this profile is; reply with `Message::Identity`.
@@ -240,6 +242,7 @@ fn on_event(model: &mut Model, event: Event) {
             }
             model.finished = None;
             model.failure = None;
+            model.waiting = None;
             model.screen = Screen::Deploy;
         }
         Event::StepStarted {
@@ -478,7 +481,8 @@ fn on_event(model: &mut Model, event: Event) {
             } else {
                 if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                     row.status = StepStatus::Failed;
-                    row.took = row.started.map(|t| now.saturating_duration_since(t));
+                    // AWS's time: not the time its questions waited for the reader.
+                    row.took = row.time(now, None);
                 }
                 model.screen = Screen::Error;
                 model.previous = Screen::Deploy;
@@ -498,9 +502,14 @@ fn on_event(model: &mut Model, event: Event) {
             model.acting.retain(|(s, _, _)| *s != step);
             if let Some(row) = model.steps.iter_mut().find(|s| s.id == step) {
                 row.status = StepStatus::Waiting;
-                row.took = row.started.map(|t| now.saturating_duration_since(t));
+                row.took = row.time(now, None);
             }
-            model.push_log(format!("⏸ {step} waits: {message}; {next}"));
+            model.push_log(format!("⏸ {step} waits: {message}"));
+            model.waiting = Some(Waiting {
+                step,
+                message,
+                next,
+            });
         }
         Event::ConnectionPending { step, request } => {
             model.push_log(format!(
@@ -512,9 +521,21 @@ fn on_event(model: &mut Model, event: Event) {
             step,
             endpoint_id,
             answer,
-            ..
+            by,
         } => {
-            model.push_log(format!("{step}: {endpoint_id}: {answer:?}"));
+            let verb = match answer {
+                ConnectionAnswer::Accept => "accepted",
+                ConnectionAnswer::Reject => "rejected",
+                ConnectionAnswer::Later => "left for later",
+            };
+            let by = if by == "flag" {
+                " (--accept-connection)"
+            } else {
+                ""
+            };
+            model.push_log(format!(
+                "{step}: the connection of {endpoint_id} is {verb}{by}"
+            ));
         }
         Event::RunFinished { deployment, status } => {
             model.push_log(format!("{deployment}: {status}"));
@@ -525,6 +546,10 @@ fn on_event(model: &mut Model, event: Event) {
                 && !model.checks.is_empty()
             {
                 model.screen = Screen::Tests;
+            }
+            // Not a failure: the deployment screen says what waits and how to carry on.
+            if status == RunStatus::Waiting && model.screen != Screen::Cleanup {
+                model.screen = Screen::Deploy;
             }
             model.finished = Some(Finished::Run(status));
         }
@@ -542,10 +567,11 @@ fn on_question(model: &mut Model, question: Question) {
             model.review_scroll = 0;
         }
         Question::AcceptConnection { .. } => {
-            if model.screen != Screen::Review {
+            if !matches!(model.screen, Screen::Review | Screen::Connection) {
                 model.previous = model.screen;
             }
-            model.screen = Screen::Review;
+            model.screen = Screen::Connection;
+            model.rejecting = false;
         }
         Question::Destroy { stacks, .. } => {
             let mut view = CleanupView::default();
@@ -631,6 +657,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
     if model.screen == Screen::Parameters {
         return parameters_key(model, key);
     }
+    // The reject confirmation takes every key but Ctrl-C: it must not quit under the reader.
+    if model.rejecting {
+        return connection_key(model, key);
+    }
     match key.code {
         KeyCode::Char('?') => {
             model.overlay = Some(Overlay::Help);
@@ -655,18 +685,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
     match model.screen {
         Screen::Home => home_key(model, key),
         Screen::PatternChoice => {
-            match key.code {
-                KeyCode::Enter | KeyCode::Right => {
-                    model.screen = Screen::Profiles;
-                    model.profiles.focus = Role::Producer;
-                    model.profiles.cursor =
-                        likely_profile(&model.profiles.profiles, Role::Producer);
-                }
-                KeyCode::Esc | KeyCode::Left => model.screen = Screen::Home,
-                _ => {}
-            }
+            pattern_key(model, key);
             None
         }
+        Screen::Connection => connection_key(model, key),
         Screen::Profiles => profiles_key(model, key),
         Screen::Parameters => None,
         Screen::Review => {
@@ -691,9 +713,9 @@ fn ask_quit(model: &mut Model) -> Option<Action> {
     None
 }
 
-fn answer(model: &mut Model, yes: bool) -> Action {
-    // The time the question waited is the reader's, not AWS's: the running steps' timers
-    // pick up where they stopped.
+/// The time the question waited is the reader's, not AWS's: the running steps' timers pick
+/// up where they stopped.
+fn restart_clock(model: &mut Model) {
     if let Some(since) = model.asked_since.take() {
         let waited = model.now.saturating_duration_since(since);
         for row in model.steps.iter_mut().filter(|s| s.took.is_none()) {
@@ -702,6 +724,10 @@ fn answer(model: &mut Model, yes: bool) -> Action {
             }
         }
     }
+}
+
+fn answer(model: &mut Model, yes: bool) -> Action {
+    restart_clock(model);
     if let Some(q) = model.question.take() {
         let what = match &q {
             Question::ApplyChangeSet { stack, .. } => format!("change set for {stack}"),
@@ -793,69 +819,317 @@ fn enter_parameters(model: &mut Model) {
     }
     p.focus = Field::Region;
     p.error = None;
+    p.cycled_from = None;
+    p.confirming = None;
     model.screen = Screen::Parameters;
 }
 
-fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
-    let p = &mut model.params;
-    let field = match p.focus {
-        Field::Region => &mut p.region,
-        Field::Name => &mut p.name,
+/// The pattern screen: ↑↓ (or j/k) switch between the patterns, their digit picks one.
+fn pattern_key(model: &mut Model, key: KeyEvent) {
+    let all = Pattern::ALL;
+    let at = all.iter().position(|p| *p == model.pattern).unwrap_or(0);
+    let chosen = match key.code {
+        KeyCode::Enter | KeyCode::Right => {
+            model.screen = Screen::Profiles;
+            model.profiles.focus = Role::Producer;
+            model.profiles.cursor = likely_profile(&model.profiles.profiles, Role::Producer);
+            return;
+        }
+        KeyCode::Esc | KeyCode::Left => {
+            model.screen = Screen::Home;
+            return;
+        }
+        KeyCode::Down | KeyCode::Char('j') => all[(at + 1) % all.len()],
+        KeyCode::Up | KeyCode::Char('k') => all[(at + all.len() - 1) % all.len()],
+        KeyCode::Char(c) => match all
+            .iter()
+            .find(|p| c.to_digit(10) == Some(p.number().into()))
+        {
+            Some(p) => *p,
+            None => return,
+        },
+        _ => return,
     };
+    choose_pattern(model, chosen);
+}
+
+/// Another pattern: the offered name takes its prefix (`vpce-1a2b` → `mtls-1a2b`), and so
+/// does the name field while it still holds the offered one.
+fn choose_pattern(model: &mut Model, pattern: Pattern) {
+    if pattern == model.pattern {
+        return;
+    }
+    model.pattern = pattern;
+    let offered = &model.suggested_name;
+    let renamed = match offered.split_once('-') {
+        Some((_, id)) => format!("{}-{id}", pattern.short()),
+        None => format!("{}-{offered}", pattern.short()),
+    };
+    if model.params.name == *offered {
+        model.params.name = renamed.clone();
+    }
+    model.suggested_name = renamed;
+}
+
+/// The setting of the pattern on screen with this key.
+fn setting_of(model: &Model, key: &str) -> Option<&'static Setting> {
+    model.pattern.settings().iter().find(|s| s.key == key)
+}
+
+/// The setting the focused field edits, if it is one.
+fn focused_setting(model: &Model) -> Option<&'static Setting> {
+    match model.params.focus {
+        Field::Setting(key) => setting_of(model, key),
+        _ => None,
+    }
+}
+
+fn parameters_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    if model.params.confirming.is_some() {
+        return cost_key(model, key);
+    }
+    let setting = focused_setting(model);
+    let choice = setting.filter(|s| !s.choices.is_empty());
     match key.code {
-        KeyCode::Esc => model.screen = Screen::Profiles,
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-            p.focus = match p.focus {
-                Field::Region => Field::Name,
-                Field::Name => Field::Region,
+        KeyCode::Esc => {
+            undo_unconfirmed(model);
+            model.screen = Screen::Profiles;
+        }
+        KeyCode::Tab | KeyCode::Down => return leave_field(model, Then::Next),
+        KeyCode::BackTab | KeyCode::Up => return leave_field(model, Then::Previous),
+        KeyCode::Enter => return leave_field(model, Then::Deploy),
+        KeyCode::Right | KeyCode::Char(' ') | KeyCode::Left if choice.is_some() => {
+            if let Some(s) = choice {
+                cycle(model, s, key.code != KeyCode::Left);
             }
         }
+        // A closed list takes no typing.
+        _ if choice.is_some() => {}
         KeyCode::Backspace => {
-            field.pop();
-            p.error = None;
+            if let Some(text) = text_field(model, setting) {
+                text.pop();
+            }
+            model.params.error = None;
         }
         KeyCode::Char(c) if !c.is_control() => {
-            field.push(c);
-            p.error = None;
-        }
-        KeyCode::Enter => {
-            let region = p.region.trim().to_string();
-            let name = p.name.trim().to_string();
-            if let Err(e) = plan::validate_region(&region) {
-                p.error = Some((Field::Region, e));
-                p.focus = Field::Region;
-                return None;
+            if let Some(text) = text_field(model, setting) {
+                text.push(c);
             }
-            let taken = model.deployments.iter().any(|d| d.name == name);
-            let p = &mut model.params;
-            let checked = plan::validate_deployment_name(&name).and_then(|()| {
-                if taken {
-                    Err(format!(
-                        "a deployment named '{name}' exists already: resume it from the home screen, or choose another name"
-                    ))
-                } else {
-                    Ok(())
-                }
-            });
-            if let Err(e) = checked {
-                p.error = Some((Field::Name, e));
-                p.focus = Field::Name;
-                return None;
-            }
-            let form = &model.profiles;
-            return Some(Action::Start(Answers {
-                pattern: model.pattern,
-                producer_profile: form.producer.clone().unwrap_or_default(),
-                consumer_profile: form.consumer.clone().unwrap_or_default(),
-                region,
-                name,
-                allow_same_account: form.allow_same_account,
-                settings: model.settings.clone(),
-            }));
+            model.params.error = None;
         }
         _ => {}
     }
     None
+}
+
+/// The text the focused field edits: a setting's starts from the value shown (its default
+/// until changed).
+fn text_field<'m>(model: &'m mut Model, setting: Option<&Setting>) -> Option<&'m mut String> {
+    match model.params.focus {
+        Field::Region => Some(&mut model.params.region),
+        Field::Name => Some(&mut model.params.name),
+        Field::Setting(key) => {
+            let shown = model.setting_value(setting?);
+            Some(model.settings.entry(key.to_string()).or_insert(shown))
+        }
+    }
+}
+
+/// The next or previous choice of a closed list; the one it had before is kept until the
+/// field is left, for a declined cost confirmation to go back to.
+fn cycle(model: &mut Model, setting: &'static Setting, forward: bool) {
+    let current = model.setting_value(setting);
+    let n = setting.choices.len();
+    let at = setting
+        .choices
+        .iter()
+        .position(|c| c.value == current)
+        .unwrap_or(0);
+    let next = if forward {
+        (at + 1) % n
+    } else {
+        (at + n - 1) % n
+    };
+    let p = &mut model.params;
+    if p.cycled_from
+        .as_ref()
+        .is_none_or(|(k, _)| *k != setting.key)
+    {
+        p.cycled_from = Some((setting.key, current));
+    }
+    p.error = None;
+    model
+        .settings
+        .insert(setting.key.to_string(), setting.choices[next].value.into());
+}
+
+/// The choice the focused field now shows, when it costs money and was changed on screen:
+/// it must be confirmed before it is taken. A flag or a preset naming it is confirmation.
+fn unconfirmed(model: &Model) -> Option<(&'static str, String)> {
+    let setting = focused_setting(model)?;
+    let (key, before) = model.params.cycled_from.clone()?;
+    let now = model.setting_value(setting);
+    (key == setting.key && now != before && setting.choice(&now)?.confirm.is_some())
+        .then_some((key, before))
+}
+
+/// Leaving the field (or the screen): a costly choice not yet confirmed asks first.
+fn leave_field(model: &mut Model, then: Then) -> Option<Action> {
+    if let Some((key, previous)) = unconfirmed(model) {
+        model.params.confirming = Some(CostConfirm {
+            key,
+            previous,
+            then,
+        });
+        return None;
+    }
+    model.params.cycled_from = None;
+    go_on(model, then)
+}
+
+/// Back to the choice a field had before it was cycled onto a costly one.
+fn undo_unconfirmed(model: &mut Model) {
+    if let Some((key, previous)) = unconfirmed(model) {
+        model.settings.insert(key.to_string(), previous);
+    }
+    model.params.cycled_from = None;
+}
+
+/// The cost confirmation: `y` takes the choice, `n` or Esc goes back to the one before.
+fn cost_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    let confirm = model.params.confirming.clone()?;
+    match key.code {
+        KeyCode::Char('y' | 'Y') => {
+            model.params.confirming = None;
+            model.params.cycled_from = None;
+            go_on(model, confirm.then)
+        }
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+            model.params.confirming = None;
+            model.params.cycled_from = None;
+            model
+                .settings
+                .insert(confirm.key.to_string(), confirm.previous);
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Moves to the next or previous field, or checks everything and starts.
+fn go_on(model: &mut Model, then: Then) -> Option<Action> {
+    let fields = model.fields();
+    let at = fields
+        .iter()
+        .position(|f| *f == model.params.focus)
+        .unwrap_or(0);
+    let n = fields.len();
+    match then {
+        Then::Next => model.params.focus = fields[(at + 1) % n],
+        Then::Previous => model.params.focus = fields[(at + n - 1) % n],
+        Then::Deploy => return deploy(model),
+    }
+    None
+}
+
+/// Every field checked, the first wrong one focused with its error; else the run starts.
+fn deploy(model: &mut Model) -> Option<Action> {
+    let region = model.params.region.trim().to_string();
+    let name = model.params.name.trim().to_string();
+    let taken = model.deployments.iter().any(|d| d.name == name);
+    let mut checks: Vec<(Field, Result<(), String>)> = vec![
+        (Field::Region, plan::validate_region(&region)),
+        (
+            Field::Name,
+            plan::validate_deployment_name(&name).and_then(|()| {
+                if taken {
+                    Err(format!(
+                        "a deployment named '{name}' exists already: resume it from the home \
+                         screen, or choose another name"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }),
+        ),
+    ];
+    let shown = model.settings_shown();
+    for (setting, value) in &shown {
+        let value = value.trim();
+        let checked = if value.is_empty() {
+            Err(format!("an answer is needed: {}", setting.help))
+        } else {
+            setting.check(value)
+        };
+        checks.push((Field::Setting(setting.key), checked));
+    }
+    if let Some((field, Err(e))) = checks.into_iter().find(|(_, c)| c.is_err()) {
+        model.params.error = Some((field, e));
+        model.params.focus = field;
+        return None;
+    }
+    let mut settings: std::collections::BTreeMap<String, String> = shown
+        .into_iter()
+        .map(|(s, v)| (s.key.to_string(), v.trim().to_string()))
+        .collect();
+    if !model.pattern.settings().is_empty() {
+        settings.extend(model.standing.clone());
+    }
+    let form = &model.profiles;
+    Some(Action::Start(Answers {
+        pattern: model.pattern,
+        producer_profile: form.producer.clone().unwrap_or_default(),
+        consumer_profile: form.consumer.clone().unwrap_or_default(),
+        region,
+        name,
+        allow_same_account: form.allow_same_account,
+        settings,
+    }))
+}
+
+/// The connection screen: `a` accepts, `r` asks y/n then rejects, `l` or Esc leaves it for
+/// later.
+fn connection_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
+    if !matches!(model.question, Some(Question::AcceptConnection { .. })) {
+        model.rejecting = false;
+        if key.code == KeyCode::Esc {
+            model.screen = Screen::Deploy;
+        }
+        return None;
+    }
+    if model.rejecting {
+        match key.code {
+            KeyCode::Char('y' | 'Y') => {
+                return Some(answer_connection(model, ConnectionAnswer::Reject));
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => model.rejecting = false,
+            _ => {}
+        }
+        return None;
+    }
+    match key.code {
+        KeyCode::Char('a' | 'A') => Some(answer_connection(model, ConnectionAnswer::Accept)),
+        KeyCode::Char('r' | 'R') => {
+            model.rejecting = true;
+            None
+        }
+        KeyCode::Char('l' | 'L') | KeyCode::Esc => {
+            Some(answer_connection(model, ConnectionAnswer::Later))
+        }
+        _ => None,
+    }
+}
+
+fn answer_connection(model: &mut Model, answer: ConnectionAnswer) -> Action {
+    restart_clock(model);
+    model.rejecting = false;
+    // The engine's `ConnectionAnswered` says what was answered, in the log.
+    model.question = None;
+    model.screen = match model.previous {
+        Screen::Review | Screen::Connection => Screen::Deploy,
+        s => s,
+    };
+    Action::Connection(answer)
 }
 
 fn run_key(model: &mut Model, key: KeyEvent) -> Option<Action> {
@@ -1237,5 +1511,286 @@ mod tests {
             },
         );
         assert_eq!(m.profiles.producer_identity, Identity::Checking);
+    }
+
+    fn code(c: KeyCode) -> Message {
+        Message::Key(KeyEvent::from(c))
+    }
+
+    #[test]
+    fn the_pattern_screen_switches_with_arrows_and_digits_and_renames_the_offer() {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.suggested_name = "vpce-1a2b".into();
+        update(&mut m, key('n'));
+        assert_eq!(m.screen, Screen::PatternChoice);
+        update(&mut m, code(KeyCode::Down));
+        assert_eq!(m.pattern, Pattern::MtlsPrivateLink);
+        assert_eq!(m.suggested_name, "mtls-1a2b");
+        update(&mut m, code(KeyCode::Down));
+        assert_eq!(m.pattern, Pattern::VpcEndpoint, "it wraps round");
+        update(&mut m, key('2'));
+        assert_eq!(m.pattern, Pattern::MtlsPrivateLink);
+        update(&mut m, key('7'));
+        assert_eq!(m.pattern, Pattern::MtlsPrivateLink, "no pattern 7");
+        update(&mut m, key('1'));
+        assert_eq!(m.pattern, Pattern::VpcEndpoint);
+        assert_eq!(m.suggested_name, "vpce-1a2b");
+    }
+
+    /// The parameters screen of Pattern 2 with the sandbox's domain given and the
+    /// connection accepted by flag.
+    fn pattern_2_parameters() -> Model {
+        let mut m = Model::new(Theme::plain(), Instant::now());
+        m.pattern = Pattern::MtlsPrivateLink;
+        m.settings.insert("domain".into(), "xwizard.test".into());
+        m.standing.insert("accept_connection".into(), "yes".into());
+        m.profiles.producer = Some("sandbox-producer".into());
+        m.profiles.consumer = Some("sandbox-consumer".into());
+        m.params.region = "us-east-1".into();
+        m.params.name = "mtls-demo".into();
+        m.screen = Screen::Parameters;
+        m
+    }
+
+    fn typed(m: &mut Model, text: &str) {
+        for c in text.chars() {
+            update(m, key(c));
+        }
+    }
+
+    fn start_settings(action: Option<Action>) -> BTreeMap<String, String> {
+        match action {
+            Some(Action::Start(answers)) => answers.settings,
+            other => panic!("no start: {other:?}"),
+        }
+    }
+
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn pattern_2_settings_follow_the_answers_and_travel_with_the_start() {
+        let mut m = pattern_2_parameters();
+        let keys = |m: &Model| -> Vec<Field> { m.fields() };
+        assert_eq!(
+            keys(&m),
+            [
+                Field::Region,
+                Field::Name,
+                Field::Setting("domain"),
+                Field::Setting("subdomain"),
+                Field::Setting("ca"),
+            ]
+        );
+        // The subdomain follows the name until it is typed into.
+        update(&mut m, code(KeyCode::Tab));
+        typed(&mut m, "x");
+        assert_eq!(m.params.name, "mtls-demox");
+        let shown = m.settings_shown();
+        assert_eq!(shown[1].1, "mtls-demox");
+        update(&mut m, code(KeyCode::Backspace));
+        // Up goes back, Tab on: to the CA, a closed list that takes no typing.
+        update(&mut m, code(KeyCode::Up));
+        assert_eq!(m.params.focus, Field::Region);
+        for _ in 0..4 {
+            update(&mut m, code(KeyCode::Tab));
+        }
+        assert_eq!(m.params.focus, Field::Setting("ca"));
+        typed(&mut m, "zz");
+        assert_eq!(m.setting_value(&plan::pattern2::SETTINGS[2]), "local");
+        // Left from the first choice: the last, a CA brought as files, asks for two files.
+        update(&mut m, code(KeyCode::Left));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_BRING);
+        assert_eq!(keys(&m).len(), 7);
+        update(&mut m, code(KeyCode::Left));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_EXISTING);
+        assert_eq!(keys(&m).last(), Some(&Field::Setting("ca_arn")));
+        // Enter checks every field: the ARN is missing.
+        assert_eq!(update(&mut m, code(KeyCode::Enter)), None);
+        assert_eq!(m.params.focus, Field::Setting("ca_arn"));
+        assert!(
+            matches!(&m.params.error, Some((Field::Setting("ca_arn"), e)) if e.contains("needed")),
+            "{:?}",
+            m.params.error
+        );
+        typed(
+            &mut m,
+            "arn:aws:acm-pca:us-east-1:111111111111:certificate-authority/ab",
+        );
+        let settings = start_settings(update(&mut m, code(KeyCode::Enter)));
+        assert_eq!(
+            settings,
+            BTreeMap::from(
+                [
+                    ("accept_connection", "yes"),
+                    ("ca", "existing-private-ca"),
+                    (
+                        "ca_arn",
+                        "arn:aws:acm-pca:us-east-1:111111111111:certificate-authority/ab"
+                    ),
+                    ("domain", "xwizard.test"),
+                    ("subdomain", "mtls-demo"),
+                ]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+            )
+        );
+    }
+
+    #[test]
+    fn a_wrong_domain_is_said_beside_it_and_pattern_1_starts_with_no_settings() {
+        let mut m = pattern_2_parameters();
+        m.settings.insert("domain".into(), "Not A Domain".into());
+        assert_eq!(update(&mut m, code(KeyCode::Enter)), None);
+        assert_eq!(m.params.focus, Field::Setting("domain"));
+        assert!(
+            matches!(&m.params.error, Some((_, e)) if e.contains("--domain")),
+            "{:?}",
+            m.params.error
+        );
+        let mut m = pattern_2_parameters();
+        m.pattern = Pattern::VpcEndpoint;
+        assert_eq!(m.fields(), [Field::Region, Field::Name]);
+        assert!(start_settings(update(&mut m, code(KeyCode::Enter))).is_empty());
+    }
+
+    #[test]
+    fn a_costly_choice_is_confirmed_before_it_is_taken_and_declined_goes_back() {
+        let mut m = pattern_2_parameters();
+        m.params.focus = Field::Setting("ca");
+        update(&mut m, key(' '));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_PRIVATE);
+        // Leaving the field asks; `n` goes back to the choice before, on the same field.
+        update(&mut m, code(KeyCode::Tab));
+        assert!(m.params.confirming.is_some());
+        update(&mut m, key('n'));
+        assert_eq!(m.params.confirming, None);
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_LOCAL);
+        assert_eq!(m.params.focus, Field::Setting("ca"));
+        // Passing a costly choice asks nothing: only the one left on is confirmed.
+        for _ in 0..3 {
+            update(&mut m, code(KeyCode::Right));
+        }
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_EXISTING);
+        update(&mut m, code(KeyCode::Tab));
+        assert_eq!(m.params.confirming, None);
+        assert_eq!(m.params.focus, Field::Setting("ca_arn"));
+        // Enter on a costly choice asks, and `y` starts the run with it.
+        m.params.focus = Field::Setting("ca");
+        update(&mut m, code(KeyCode::Left));
+        update(&mut m, code(KeyCode::Left));
+        assert_eq!(m.settings["ca"], plan::pattern2::CA_PRIVATE);
+        assert_eq!(update(&mut m, code(KeyCode::Enter)), None);
+        assert!(m.params.confirming.is_some());
+        let settings = start_settings(update(&mut m, key('y')));
+        assert_eq!(settings["ca"], plan::pattern2::CA_PRIVATE);
+        // A costly choice given by flag or preset is not asked again.
+        let mut m = pattern_2_parameters();
+        m.settings
+            .insert("ca".into(), plan::pattern2::CA_PRIVATE.into());
+        m.params.focus = Field::Setting("ca");
+        assert!(matches!(
+            update(&mut m, code(KeyCode::Enter)),
+            Some(Action::Start(_))
+        ));
+    }
+
+    fn connection_question(requester: &str) -> Message {
+        Message::Ask(Question::AcceptConnection {
+            step: "accept-connection".into(),
+            request: crate::engine::ConnectionRequest {
+                service_id: "vpce-svc-0a1b2c3d4e5f60718".into(),
+                endpoint_id: "vpce-0123456789abcdef0".into(),
+                requester_account: requester.into(),
+                expected_account: "222222222222".into(),
+                vpc_id: "vpc-0fedcba9876543210".into(),
+                account_id: "111111111111".into(),
+            },
+        })
+    }
+
+    #[test]
+    fn the_connection_is_accepted_rejected_after_a_second_yes_or_left_for_later() {
+        let t0 = Instant::now();
+        let mut m = started(t0);
+        update(&mut m, connection_question("222222222222"));
+        assert_eq!(m.screen, Screen::Connection);
+        assert!(!m.clock_shown(), "the clock stops while the user reads");
+        assert_eq!(update(&mut m, key('y')), None, "no yes/no here");
+        assert_eq!(update(&mut m, key('r')), None);
+        assert!(m.rejecting);
+        assert_eq!(
+            update(&mut m, key('q')),
+            None,
+            "the confirmation takes the keys"
+        );
+        assert_eq!(m.overlay, None);
+        assert_eq!(update(&mut m, key('n')), None);
+        assert!(!m.rejecting);
+        update(&mut m, key('r'));
+        assert_eq!(
+            update(&mut m, key('y')),
+            Some(Action::Connection(ConnectionAnswer::Reject))
+        );
+        assert_eq!(m.screen, Screen::Deploy);
+        assert!(m.question.is_none());
+
+        update(&mut m, connection_question("333333333333"));
+        assert_eq!(
+            update(&mut m, code(KeyCode::Esc)),
+            Some(Action::Connection(ConnectionAnswer::Later))
+        );
+        update(&mut m, connection_question("222222222222"));
+        assert_eq!(
+            update(&mut m, key('l')),
+            Some(Action::Connection(ConnectionAnswer::Later))
+        );
+        // The time the question waited is not the step's.
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(10)));
+        update(&mut m, connection_question("222222222222"));
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(70)));
+        assert_eq!(
+            update(&mut m, key('a')),
+            Some(Action::Connection(ConnectionAnswer::Accept))
+        );
+        update(&mut m, Message::Tick(t0 + Duration::from_secs(75)));
+        let row = m.step_row("consumer-vpc").expect("the step");
+        assert_eq!(
+            row.time(m.now, m.asked_since),
+            Some(Duration::from_secs(15))
+        );
+    }
+
+    #[test]
+    fn a_run_left_waiting_ends_on_the_deployment_screen_with_what_to_do() {
+        let mut m = started(Instant::now());
+        update(&mut m, connection_question("222222222222"));
+        update(&mut m, key('l'));
+        update(
+            &mut m,
+            Message::Engine(Event::StepWaiting {
+                step: "consumer-vpc".into(),
+                message: "the connection of vpce-0123 waits for your answer".into(),
+                next: "`xwizard resume vpce-demo` asks again".into(),
+            }),
+        );
+        update(
+            &mut m,
+            Message::Engine(Event::RunFinished {
+                deployment: "vpce-demo".into(),
+                status: RunStatus::Waiting,
+            }),
+        );
+        assert_eq!(m.screen, Screen::Deploy);
+        assert!(m.finished_as(RunStatus::Waiting));
+        assert!(m.failure.is_none(), "waiting is not a failure");
+        assert_eq!(
+            m.step_row("consumer-vpc").map(|s| s.status),
+            Some(StepStatus::Waiting)
+        );
+        assert!(
+            m.waiting
+                .as_ref()
+                .is_some_and(|w| w.next.contains("xwizard resume vpce-demo"))
+        );
+        assert!(!m.running());
     }
 }

@@ -73,8 +73,20 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         (model.outputs.len() as u16).clamp(1, (area.height / 8).max(1)) + 2
     };
     let resources = model.stack.as_ref().map_or(1, |s| s.resources.len()) as u16;
+    // A step that waits for the user takes the stack's pane, whole: what waits and the
+    // command that answers it matter more than the stack last followed.
+    let waiting_height = |width: u16| {
+        model
+            .waiting
+            .as_ref()
+            .map(|w| waiting_rows(w, width.saturating_sub(2) as usize).len() as u16 + 2)
+    };
     let (top, log, bottom) = if compact {
-        let stack_height = (resources + 3).clamp(4, (area.height - 1) / 2);
+        let room = area.height.saturating_sub(1 + 3 + bottom_height);
+        let stack_height = match waiting_height(area.width) {
+            Some(rows) => rows.min(room),
+            None => (resources + 3).clamp(4, (area.height - 1) / 2),
+        };
         let [strip, stack, log, bottom] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(stack_height),
@@ -87,7 +99,11 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         (None, log, bottom)
     } else {
         let steps_height = model.steps.len() as u16 + 2;
-        let top_height = steps_height.max((resources + 3).min(area.height * 2 / 5));
+        let pane = match waiting_height(area.width.saturating_sub(STEPS_WIDTH)) {
+            Some(rows) => rows.min(area.height.saturating_sub(5 + bottom_height)),
+            None => (resources + 3).min(area.height * 2 / 5),
+        };
+        let top_height = steps_height.max(pane);
         let [top, log, bottom] = Layout::vertical([
             Constraint::Length(top_height),
             Constraint::Min(5),
@@ -98,7 +114,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     };
     if let Some(top) = top {
         let [steps_area, stack_area] =
-            Layout::horizontal([Constraint::Length(32), Constraint::Min(30)]).areas(top);
+            Layout::horizontal([Constraint::Length(STEPS_WIDTH), Constraint::Min(30)]).areas(top);
         render_steps(model, frame, steps_area);
         render_stack(model, frame, stack_area);
     }
@@ -109,6 +125,9 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         render_outputs(model, frame, bottom);
     }
 }
+
+/// The steps pane's width, beside the stack's.
+const STEPS_WIDTH: u16 = 32;
 
 /// A running step's time, or a finished one's; empty before it starts.
 fn step_time(model: &Model, row: &crate::ui::tui::model::StepRow) -> String {
@@ -200,6 +219,10 @@ fn now_text(model: &Model) -> String {
 
 fn render_stack(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
+    if model.waiting.is_some() {
+        render_waiting(model, frame, area);
+        return;
+    }
     let Some(stack) = &model.stack else {
         frame.render_widget(
             Paragraph::new(now_text(model))
@@ -341,6 +364,36 @@ fn render_failure(model: &Model, frame: &mut Frame, area: Rect) {
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(block(t, " Failed (e: in full) ")),
+        area,
+    );
+}
+
+/// "⏸ accept-connection waits: …" then "next: …", wrapped to `width`.
+fn waiting_rows(w: &crate::ui::tui::model::Waiting, width: usize) -> Vec<(String, bool)> {
+    let mut rows: Vec<(String, bool)> = wrap(&format!("⏸ {}: {}", w.step, w.message), width, 2)
+        .into_iter()
+        .map(|r| (r, true))
+        .collect();
+    rows.extend(
+        wrap(&format!("next: {}", w.next), width, 6)
+            .into_iter()
+            .map(|r| (r, false)),
+    );
+    rows
+}
+
+/// A step that waits for the user: not a failure, so said in the busy colour, with the
+/// command that carries on.
+fn render_waiting(model: &Model, frame: &mut Frame, area: Rect) {
+    let t = &model.theme;
+    let Some(w) = &model.waiting else { return };
+    let width = area.width.saturating_sub(2) as usize;
+    let lines: Vec<Line> = waiting_rows(w, width)
+        .into_iter()
+        .map(|(row, what)| Line::styled(row, if what { t.busy } else { t.text }))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(block(t, " Waits for your answer ")),
         area,
     );
 }

@@ -5,7 +5,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{Key, block, centered};
-use crate::ui::tui::model::Model;
+use crate::ui::tui::model::{Model, Screen, wrap};
+
+/// What the keys of the screen do beyond their one-word names.
+fn notes(model: &Model) -> Vec<&'static str> {
+    match model.screen {
+        Screen::PatternChoice => vec![
+            "↑↓ (or j k) move between the patterns, 1 or 2 picks one; Enter goes on with the \
+             one marked ▸.",
+        ],
+        Screen::Connection => vec![
+            "a accepts: the endpoint may call the service. r rejects, after a y/n: a rejected \
+             endpoint cannot ask again. l (or Esc) leaves it pending: the run ends waiting, \
+             and `xwizard resume <name>` asks again.",
+        ],
+        _ => Vec::new(),
+    }
+}
 
 pub(super) fn render(model: &Model, frame: &mut Frame, keys: &[Key]) {
     let t = &model.theme;
@@ -19,6 +35,15 @@ pub(super) fn render(model: &Model, frame: &mut Frame, keys: &[Key]) {
             ])
         })
         .collect();
+    let notes = notes(model);
+    if !notes.is_empty() {
+        lines.push(Line::raw(""));
+        for note in notes {
+            for row in wrap(note, 58, 2) {
+                lines.push(Line::styled(format!("  {row}"), t.dim));
+            }
+        }
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("  Everywhere", t.title));
     for (k, what) in [

@@ -3,6 +3,7 @@
 
 mod cleanup;
 mod code;
+mod connection;
 pub(crate) mod deploy;
 mod error;
 mod help;
@@ -57,8 +58,9 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Screen::Home => ("Deployments", home::keys(model)),
         Screen::PatternChoice => ("New deployment · pattern", pattern::keys()),
         Screen::Profiles => ("New deployment · profiles", profiles::keys(model)),
-        Screen::Parameters => ("New deployment · parameters", parameters::keys()),
+        Screen::Parameters => ("New deployment · parameters", parameters::keys(model)),
         Screen::Review => ("Review", review::keys(model)),
+        Screen::Connection => ("Connection request", connection::keys(model)),
         Screen::Deploy => ("Deployment", deploy::keys(model)),
         Screen::Tests => ("Test results", results::keys(model)),
         Screen::Cleanup => ("Cleanup", cleanup::keys(model)),
@@ -74,6 +76,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Screen::Profiles => profiles::render(model, frame, body),
         Screen::Parameters => parameters::render(model, frame, body),
         Screen::Review => review::render(model, frame, body),
+        Screen::Connection => connection::render(model, frame, body),
         Screen::Deploy => deploy::render(model, frame, body),
         Screen::Tests => results::render(model, frame, body),
         Screen::Cleanup => cleanup::render(model, frame, body),
@@ -199,7 +202,12 @@ pub(crate) fn who(model: &Model, account_id: &str) -> String {
 /// A question over the screen: `lines` in a titled box in its middle, what is under it
 /// cleared, long lines wrapped.
 pub(crate) fn dialog(t: &Theme, frame: &mut Frame, title: &str, lines: Vec<Line<'_>>) {
-    let area = centered(frame.area(), 68, lines.len() as u16 + 2);
+    let inner = dialog_width(frame);
+    let rows: usize = lines
+        .iter()
+        .map(|l| super::model::wrap(&l.to_string(), inner, 0).len())
+        .sum();
+    let area = centered(frame.area(), DIALOG_WIDTH, rows as u16 + 2);
     frame.render_widget(ratatui::widgets::Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
@@ -207,6 +215,14 @@ pub(crate) fn dialog(t: &Theme, frame: &mut Frame, title: &str, lines: Vec<Line<
             .block(block(t, title)),
         area,
     );
+}
+
+/// How wide a dialog is, borders included, where the terminal allows.
+const DIALOG_WIDTH: u16 = 68;
+
+/// The columns inside a dialog on this frame: what its text is wrapped to.
+pub(crate) fn dialog_width(frame: &Frame) -> usize {
+    usize::from(DIALOG_WIDTH.min(frame.area().width).saturating_sub(2))
 }
 
 /// A box of `width` × `height` in the middle of `area`, kept inside it.

@@ -1,4 +1,5 @@
-//! Pattern choice: what the pattern builds, what it roughly costs, what it needs.
+//! Pattern choice: both patterns listed, and for the one under the cursor its picture, what
+//! it builds, what it roughly costs and what it needs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,11 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Key, block};
-use crate::ui::tui::model::{Model, wrap};
+use crate::plan::Pattern;
+use crate::ui::tui::model::{Model, ellipsize, wrap};
 
 pub(super) fn keys() -> Vec<Key> {
     vec![
         ("Enter", "choose"),
+        ("↑↓", "switch"),
         ("Esc", "back"),
         ("?", "help"),
         ("q", "quit"),
@@ -21,42 +24,50 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let about = model.pattern.about();
     let inner = area.width.saturating_sub(2);
-    // A diagram is never wrapped: below its width the narrow one is drawn.
-    let wide = about
-        .diagram
-        .lines()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(0);
-    let diagram = if usize::from(inner) >= wide {
-        about.diagram
-    } else {
-        about.narrow_diagram
-    };
     let outer = block(t, " Which pattern? ");
     let body = outer.inner(area);
     frame.render_widget(outer, area);
-    let text_lines = |width: u16| {
-        [about.creates, about.cost, about.needs]
-            .iter()
-            .map(|text| wrap(text, usize::from(width).saturating_sub(9), 0).len() as u16)
-            .sum::<u16>()
+    let listed = Pattern::ALL.len() as u16;
+    let needed = [about.creates, about.cost, about.needs]
+        .iter()
+        .map(|text| wrap(text, usize::from(inner).saturating_sub(9), 0).len() as u16)
+        .sum::<u16>();
+    // The choices and what the pattern makes, costs and needs come first. A diagram is drawn
+    // whole or not at all: never wrapped nor cut, the narrow one where the wide one does
+    // not fit, none where neither does (a larger window shows it).
+    let fits = |d: &str| {
+        let width = d.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let height = d.lines().count() as u16;
+        usize::from(inner) >= width && listed + height + needed <= body.height
     };
-    // The choice and what it makes and costs come first; the picture takes what is left.
-    let needed = text_lines(inner);
-    let [title, picture, text] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Max(diagram.lines().count() as u16),
-        Constraint::Min(needed.min(body.height.saturating_sub(1))),
+    let diagram = [about.diagram, about.narrow_diagram]
+        .into_iter()
+        .find(|d| fits(d))
+        .unwrap_or("");
+    let [list, picture, text] = Layout::vertical([
+        Constraint::Length(listed),
+        Constraint::Length(diagram.lines().count() as u16),
+        Constraint::Min(0),
     ])
     .areas(body);
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            format!("▸ {}. {}", model.pattern.number(), model.pattern.title()),
-            t.selected,
-        )),
-        title,
-    );
+    let choices: Vec<Line> = Pattern::ALL
+        .iter()
+        .map(|p| {
+            let (mark, style) = if *p == model.pattern {
+                ("▸", t.selected)
+            } else {
+                (" ", t.text)
+            };
+            Line::styled(
+                ellipsize(
+                    &format!("{mark} {}. {}", p.number(), p.title()),
+                    usize::from(inner),
+                ),
+                style,
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(choices), list);
     frame.render_widget(
         Paragraph::new(
             diagram

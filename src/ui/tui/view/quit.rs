@@ -18,6 +18,14 @@ pub(super) fn render(model: &Model, frame: &mut Frame) {
                 "record is saved after every step; a stack operation under way",
             ));
             lines.push(Line::raw("finishes in CloudFormation on its own."));
+            if matches!(
+                model.question,
+                Some(crate::engine::Question::AcceptConnection { .. })
+            ) {
+                lines.push(Line::raw(
+                    "The connection request is left pending, as l leaves it.",
+                ));
+            }
             lines.push(Line::raw(""));
             lines.push(Line::from(vec![
                 Span::raw("Carry on later with  "),

@@ -1369,34 +1369,33 @@ fn mtls_tested() -> Run {
     r.at(410).done("accept-connection", 18.0);
     r.step("test", Role::Consumer);
     let url = format!("https://{MTLS}.xwizard.test/widgets");
-    let instance = "i-0abc1234def567890";
-    let request = |what: &str| format!("GET {url} from {instance} ({what})");
+    let request = |what: &str| format!("GET {url} {what}");
     let handshake = "the load balancer ends the TLS handshake (no HTTP answer)";
     for (name, what, status, expected, body) in [
         (
             "with the client certificate and the API key",
-            "client certificate from the deployment's CA; Authorization: <API key>",
+            "--cert <signed by the deployment's CA> -H 'Authorization: <API key>'",
             Some(200),
-            "200 and the widget",
-            r#"{"widgets": [{"id": 1, "name": "sprocket"}]}"#,
+            r#"200 and {"id":"1","value":"4.99"}"#,
+            r#"{"id":"1","value":"4.99"}"#,
         ),
         (
             "without a client certificate",
-            "no client certificate; Authorization: <API key>",
+            "no --cert -H 'Authorization: <API key>'",
             None,
             handshake,
             "curl exit 56: OpenSSL SSL_read: tlsv13 alert certificate required",
         ),
         (
             "with a certificate from another CA",
-            "client certificate from a CA the trust store lacks; Authorization: <API key>",
+            "--cert <signed by another CA> -H 'Authorization: <API key>'",
             None,
             handshake,
             "curl exit 56: OpenSSL SSL_read: tlsv1 alert unknown ca",
         ),
         (
             "without the API key",
-            "client certificate from the deployment's CA; no Authorization",
+            "--cert <signed by the deployment's CA>",
             Some(401),
             "401 or 403 from the API's authorizer",
             r#"{"message": "Unauthorized"}"#,

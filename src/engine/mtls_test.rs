@@ -112,7 +112,7 @@ impl Engine<'_> {
                 step,
                 CheckView {
                     name: check.name.to_string(),
-                    request: describe_request(&url, &instance_id, check),
+                    request: describe_request(&url, check),
                     expected: expectation(check.expect),
                     status: (reading.status != 0).then_some(reading.status),
                     body: evidence(&reading),
@@ -327,18 +327,19 @@ fn expectation(expect: MtlsExpect) -> String {
     }
 }
 
-fn describe_request(url: &str, instance_id: &str, check: &MtlsCheck) -> String {
+/// The call as curl on the instance makes it (the step's messages name the instance).
+fn describe_request(url: &str, check: &MtlsCheck) -> String {
     let certificate = match check.certificate {
-        ClientCertificate::Trusted => "client certificate from the deployment's CA",
-        ClientCertificate::OtherCa => "client certificate from a CA the trust store lacks",
-        ClientCertificate::None => "no client certificate",
+        ClientCertificate::Trusted => "--cert <signed by the deployment's CA>",
+        ClientCertificate::OtherCa => "--cert <signed by another CA>",
+        ClientCertificate::None => "no --cert",
     };
     let key = if check.api_key {
-        "Authorization: <API key>"
+        " -H 'Authorization: <API key>'"
     } else {
-        "no Authorization"
+        ""
     };
-    format!("GET {url} from {instance_id} ({certificate}; {key})")
+    format!("GET {url} {certificate}{key}")
 }
 
 /// What the instance saw: the body, or curl's error when there was no HTTP answer.

@@ -66,8 +66,8 @@ pub const ABOUT: super::About = super::About {
               from a versioned S3 bundle), NLB, endpoint service (acceptance required), API-key \
               secret (KMS) · consumer: VPC, interface endpoint with private DNS, SSM endpoints, \
               t3.micro instance managed by SSM · a certificate authority of your choice",
-    cost: "ALB ~$0.0225/h · NLB ~$0.0225/h · interface endpoints ~$0.01/h per AZ each (5 × 2 \
-           AZs) · t3.micro ~$0.0104/h: ≈ $0.16/h while it exists, plus traffic; an AWS Private \
+    cost: "ALB ~$0.0225/h · NLB ~$0.0225/h · interface endpoints ~$0.01/h per AZ each (6 × 2 \
+           AZs) · t3.micro ~$0.0104/h: ≈ $0.18/h while it exists, plus traffic; an AWS Private \
            CA adds $400/month (short-lived mode $50/month) until deleted (approx., us-east-1, \
            see AWS pricing); cleanup removes it all",
     needs: "two AWS profiles, one per account, allowed to use CloudFormation, IAM, EC2, ELB, \

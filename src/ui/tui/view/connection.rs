@@ -100,12 +100,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         ])
     };
     let answers = vec![
-        answer("a", "Accept", "it may call the service over PrivateLink"),
-        answer("r", "Reject", "refused for good: it cannot ask again"),
+        answer("a", "Accept", "— it may call the service over PrivateLink"),
+        answer("r", "Reject", "— refused for good: it cannot ask again"),
         answer(
             "l",
             "Later",
-            "leave it pending: `xwizard resume` asks again",
+            "— leave it pending: `xwizard resume` asks again",
         ),
     ];
     let intro = wrap(

@@ -563,22 +563,30 @@ fn permissions(
     for pattern in patterns {
         for role in &roles {
             let policy = permissions::policy(&permissions::actions(pattern, *role)?);
+            let note = permissions::note(pattern, *role)?;
             if json {
                 let row = serde_json::json!({
                     "pattern": pattern,
                     "role": role,
+                    "note": note,
                     "policy": policy,
                 });
                 text.push_str(&format!("{row}\n"));
             } else {
                 text.push_str(&format!(
-                    "# Pattern {} ({}): attach to what the {} profile signs in as, in the {} account\n{}\n",
+                    "# Pattern {} ({}): attach to what the {} profile signs in as, in the {} account\n",
                     pattern.number(),
                     pattern.short(),
                     role.as_str(),
                     role.as_str(),
-                    serde_json::to_string_pretty(&policy)?
                 ));
+                for line in note
+                    .iter()
+                    .flat_map(|n| crate::ui::tui::model::wrap(n, 94, 0))
+                {
+                    text.push_str(&format!("# {line}\n"));
+                }
+                text.push_str(&format!("{}\n", serde_json::to_string_pretty(&policy)?));
             }
         }
     }

@@ -3,6 +3,7 @@
   GET  /_sandbox/health                      -> {"ok": true}
   GET  /_sandbox/faults                      -> registered faults
   GET  /_sandbox/actions                     -> IAM actions each account used (action_log.py)
+  POST /_sandbox/actions/forget              -> start that record afresh (action_log.py)
   GET  /_sandbox/calls                       -> each signed call: time, account, action, stack
   GET  /_sandbox/mtls-routes                 -> private DNS name -> loopback port of each VPC's
                                                 endpoints (mtls_data_plane.py)
@@ -34,6 +35,8 @@ PREFIX = "/_sandbox/"
 _reset_hooks: list[Callable[[], None]] = []
 # Read-only routes other modules add: GET /_sandbox/<route>.
 _getters: dict[str, Callable[[], Any]] = {}
+# Routes other modules add that change what they hold: POST /_sandbox/<route> with a body.
+_posters: dict[str, Callable[[dict[str, Any]], Any]] = {}
 
 
 def on_reset(hook: Callable[[], None]) -> None:
@@ -44,6 +47,11 @@ def on_reset(hook: Callable[[], None]) -> None:
 def on_get(route: str, getter: Callable[[], Any]) -> None:
     """Behaviour modules publish what they observed under GET /_sandbox/<route>."""
     _getters[route] = getter
+
+
+def on_post(route: str, handler: Callable[[dict[str, Any]], Any]) -> None:
+    """Behaviour modules take commands under POST /_sandbox/<route>; `handler` gets the body."""
+    _posters[route] = handler
 
 
 def _reset() -> dict[str, Any]:
@@ -97,6 +105,8 @@ def _handle(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str
         return 404, {"error": f"no such control endpoint: {method} {path}"}
     if route == "reset":
         return 200, _reset()
+    if route in _posters:
+        return 200, _posters[route](body)
     fault = _FAULTS.get(route)
     if fault is not None:
         required, apply = fault

@@ -34,7 +34,9 @@ pub enum Pattern {
     VpcEndpoint,
     /// 2: the consumer reaches the producer's API over PrivateLink, with a client certificate
     #[value(name = "mtls-privatelink", alias = "2")]
-    #[serde(rename = "mtls-privatelink")]
+    // Named as the command line and the event schema name it; records written under the
+    // kebab-case name are still read.
+    #[serde(rename = "mtls-privatelink", alias = "mtls-private-link")]
     MtlsPrivateLink,
 }
 
@@ -568,6 +570,16 @@ pub fn validate_region(region: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_is_written_as_the_command_line_names_it() {
+        for pattern in Pattern::ALL {
+            let json = serde_json::to_value(pattern).unwrap();
+            assert_eq!(json, pattern.flag_value());
+        }
+        let old: Pattern = serde_json::from_str("\"mtls-private-link\"").unwrap();
+        assert_eq!(old, Pattern::MtlsPrivateLink);
+    }
 
     #[test]
     fn pattern_1_runs_the_targets_beside_the_producer_and_the_policy_beside_the_consumer_api() {

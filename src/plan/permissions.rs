@@ -11,6 +11,10 @@ use super::{Pattern, Role};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Actions {
+    /// What the person should know before granting them (e.g. which are needed only for a
+    /// choice they may not make), shown with the policy.
+    #[serde(default)]
+    note: Option<String>,
     actions: Vec<String>,
 }
 
@@ -28,21 +32,30 @@ fn source(pattern: Pattern) -> &'static str {
     }
 }
 
-/// The IAM actions `role` needs for `pattern`, sorted.
-pub fn actions(pattern: Pattern, role: Role) -> Result<Vec<String>> {
+fn of(pattern: Pattern, role: Role) -> Result<Actions> {
     let all: PatternPermissions = toml::from_str(source(pattern)).with_context(|| {
         format!(
             "the permissions of pattern {} do not parse",
             pattern.number()
         )
     })?;
-    let mut actions = match role {
-        Role::Producer => all.producer.actions,
-        Role::Consumer => all.consumer.actions,
-    };
+    Ok(match role {
+        Role::Producer => all.producer,
+        Role::Consumer => all.consumer,
+    })
+}
+
+/// The IAM actions `role` needs for `pattern`, sorted.
+pub fn actions(pattern: Pattern, role: Role) -> Result<Vec<String>> {
+    let mut actions = of(pattern, role)?.actions;
     actions.sort();
     actions.dedup();
     Ok(actions)
+}
+
+/// What the person granting `role`'s policy for `pattern` should know, if anything.
+pub fn note(pattern: Pattern, role: Role) -> Result<Option<String>> {
+    Ok(of(pattern, role)?.note)
 }
 
 /// An identity policy granting `actions`, to attach to the user or role a profile signs in as.
@@ -81,6 +94,8 @@ mod tests {
                     "{actions:?}"
                 );
                 assert!(actions.contains(&"cloudformation:CreateChangeSet".to_string()));
+                let note = note(*pattern, role).unwrap();
+                assert!(note.is_none_or(|n| !n.trim().is_empty() && !n.contains('\n')));
             }
         }
     }

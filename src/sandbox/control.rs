@@ -37,11 +37,17 @@ impl Control {
         Ok(doc)
     }
 
-    /// The IAM actions each account's calls have needed since the last reset, by account id.
+    /// The IAM actions each account's calls have needed since the last reset (or
+    /// [`Control::forget_actions`]), by account id.
     pub async fn actions(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
         let url = format!("{}/actions", self.base);
         let resp = self.http.get(&url).send().await?;
         Ok(resp.error_for_status()?.json().await?)
+    }
+
+    /// Starts the record of [`Control::actions`] afresh, so that what follows is one run's.
+    pub async fn forget_actions(&self) -> Result<()> {
+        self.post("actions/forget", json!({})).await.map(drop)
     }
 
     pub async fn health(&self) -> Result<()> {

@@ -36,7 +36,7 @@ pub enum Pattern {
     #[value(name = "mtls-privatelink", alias = "2")]
     // Named as the command line and the event schema name it; records written under the
     // kebab-case name are still read.
-    #[serde(rename = "mtls-privatelink", alias = "mtls-private-link")]
+    #[serde(rename = "mtls-privatelink")]
     MtlsPrivateLink,
 }
 
@@ -577,8 +577,6 @@ mod tests {
             let json = serde_json::to_value(pattern).unwrap();
             assert_eq!(json, pattern.flag_value());
         }
-        let old: Pattern = serde_json::from_str("\"mtls-private-link\"").unwrap();
-        assert_eq!(old, Pattern::MtlsPrivateLink);
     }
 
     #[test]

@@ -34,8 +34,8 @@ pub enum Pattern {
     VpcEndpoint,
     /// 2: the consumer reaches the producer's API over PrivateLink, with a client certificate
     #[value(name = "mtls-privatelink", alias = "2")]
-    // Named as the command line and the event schema name it; records written under the
-    // kebab-case name are still read.
+    // Named as the command line and the event schema name it (not kebab-case's
+    // "mtls-private-link").
     #[serde(rename = "mtls-privatelink")]
     MtlsPrivateLink,
 }

@@ -197,7 +197,11 @@ def test_the_execution_timeout_kills_the_script_and_ends_timed_out(consumer):
     assert (result["Status"], result["StatusDetails"], result["ResponseCode"]) == \
         ("TimedOut", "ExecutionTimedOut", 137)
     assert result["StandardOutputContent"] == "started\n"
-    check = run(ssm, instance_id, ["kill -0 \"$(cat sleeper)\" 2>/dev/null && echo alive || echo gone"])
+    # A killed process whose parent is gone may linger as a zombie until init reaps it: dead
+    # all the same.
+    check = run(ssm, instance_id, [
+        'p=$(cat sleeper); if kill -0 "$p" 2>/dev/null && ! grep -q "^State:[[:space:]]*Z" '
+        '"/proc/$p/status" 2>/dev/null; then echo alive; else echo gone; fi'])
     assert check["StandardOutputContent"] == "gone\n"
 
 

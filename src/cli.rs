@@ -70,14 +70,8 @@ pub enum Command {
         /// Forget it even if its stacks may still exist, or its accounts cannot be reached
         #[arg(long)]
         force: bool,
-        /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`)
-        #[arg(
-            long,
-            value_name = "CODE",
-            env = "XWIZARD_MFA_CODE",
-            hide_env_values = true
-        )]
-        mfa_code: Option<String>,
+        #[command(flatten)]
+        mfa: MfaCode,
     },
     /// List known deployments
     List {
@@ -110,14 +104,8 @@ pub enum Command {
         /// Replace files of the same names in DIR
         #[arg(long)]
         overwrite: bool,
-        /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`)
-        #[arg(
-            long,
-            value_name = "CODE",
-            env = "XWIZARD_MFA_CODE",
-            hide_env_values = true
-        )]
-        mfa_code: Option<String>,
+        #[command(flatten)]
+        mfa: MfaCode,
     },
     /// Write the embedded CloudFormation templates to a directory for review
     Templates {
@@ -161,6 +149,17 @@ pub struct RunArgs {
     /// Extra CA certificates (PEM) to trust for the test calls
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub mfa: MfaCode,
+    /// Pattern 2: accept the consumer's pending connection without asking (without it, and
+    /// without a terminal, the connection waits for `xwizard resume`)
+    #[arg(long)]
+    pub accept_connection: bool,
+}
+
+/// The one-time code of the MFA device that a profile's role needs (`mfa_serial`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct MfaCode {
     /// The one-time code of the MFA device that a profile's role needs (`mfa_serial`);
     /// without it a terminal asks for it
     #[arg(
@@ -170,10 +169,25 @@ pub struct RunArgs {
         hide_env_values = true
     )]
     pub mfa_code: Option<String>,
-    /// Pattern 2: accept the consumer's pending connection without asking (without it, and
-    /// without a terminal, the connection waits for `xwizard resume`)
-    #[arg(long)]
-    pub accept_connection: bool,
+}
+
+impl MfaCode {
+    /// The code, checked before anything is read or called: a mistyped one is refused first.
+    pub fn checked(&self) -> Result<Option<String>> {
+        if let Some(code) = &self.mfa_code {
+            crate::aws::mfa::check_code(code)
+                .map_err(|e| anyhow::anyhow!("--mfa-code (or XWIZARD_MFA_CODE): {e}"))?;
+        }
+        Ok(self.mfa_code.clone())
+    }
+
+    /// The front end of a command that only reads and deletes (forget, cert).
+    fn frontend(&self) -> Result<run::Frontend> {
+        Ok(run::Frontend {
+            mfa_code: self.checked()?,
+            ..run::Frontend::default()
+        })
+    }
 }
 
 impl RunArgs {
@@ -188,7 +202,7 @@ impl RunArgs {
             json: self.json,
             yes: self.yes,
             clean_up: false,
-            mfa_code: self.mfa_code.clone(),
+            mfa_code: self.mfa.mfa_code.clone(),
             mfa_code_command: None,
         }
     }
@@ -196,10 +210,7 @@ impl RunArgs {
     /// The test calls' options, checked before anything runs (the MFA code too: it is
     /// checked here so that a mistyped one is refused before anything is read or called).
     fn check(&self) -> Result<crate::check::CheckOptions> {
-        if let Some(code) = &self.mfa_code {
-            crate::aws::mfa::check_code(code)
-                .map_err(|e| anyhow::anyhow!("--mfa-code (or XWIZARD_MFA_CODE): {e}"))?;
-        }
+        self.mfa.checked()?;
         let options = crate::check::CheckOptions {
             resolve: self.resolve.clone(),
             connect_to: self.connect_to.clone(),
@@ -461,13 +472,10 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             name,
             out,
             overwrite,
-            mfa_code,
+            mfa,
         } => {
             crate::state::check_name(name)?;
-            let frontend = run::Frontend {
-                mfa_code: mfa_code.clone(),
-                ..run::Frontend::default()
-            };
+            let frontend = mfa.frontend()?;
             let paths = run::cert(&store, name, out, *overwrite, &frontend.io()).await?;
             for path in paths {
                 println!("{}", path.display());
@@ -484,19 +492,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             crate::ui::stdout(&text);
             Ok(Outcome::Completed)
         }
-        Command::Forget {
-            name,
-            force,
-            mfa_code,
-        } => {
-            if let Some(code) = mfa_code {
-                crate::aws::mfa::check_code(code)
-                    .map_err(|e| anyhow::anyhow!("--mfa-code (or XWIZARD_MFA_CODE): {e}"))?;
-            }
-            let frontend = run::Frontend {
-                mfa_code: mfa_code.clone(),
-                ..Default::default()
-            };
+        Command::Forget { name, force, mfa } => {
+            let frontend = mfa.frontend()?;
             run::forget(&store, name, *force, &frontend.io().mfa).await
         }
         Command::List { json } => {
@@ -661,7 +658,7 @@ async fn on_screen(
 /// The MFA codes a full-screen run has without asking.
 fn codes(r: &RunArgs, command: Option<String>) -> tui_runner::Codes {
     tui_runner::Codes {
-        given: r.mfa_code.clone(),
+        given: r.mfa.mfa_code.clone(),
         command,
     }
 }

@@ -2,32 +2,16 @@
 //! where it is installed, checked by `openssl verify` the way a TLS server checks a client),
 //! the reasons a brought CA is refused, and the client files it writes.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::openssl::{self, run as openssl, verify_client};
 use proptest::prelude::*;
 use xwizard::ca::{self, CaError, LocalCa};
 
 fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Runs openssl in `dir`; (success, stdout + stderr).
-fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    openssl::available()
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -105,17 +89,7 @@ fn a_signed_client_certificate_is_for_client_auth_only_and_chains_to_the_ca() {
     write(dir.path(), "ca.pem", ca.cert_pem());
     write(dir.path(), "client.pem", &cert);
     write(dir.path(), "other.pem", other.cert_pem());
-    let (ok, text) = openssl(
-        dir.path(),
-        &[
-            "verify",
-            "-CAfile",
-            "ca.pem",
-            "-purpose",
-            "sslclient",
-            "client.pem",
-        ],
-    );
+    let (ok, text) = verify_client(dir.path(), "ca.pem", "client.pem");
     assert!(ok, "openssl verify refused the client certificate: {text}");
     let (ok, text) = openssl(
         dir.path(),
@@ -200,17 +174,7 @@ fn a_csr_made_by_openssl_keeps_its_subject_and_gets_no_ca_powers_it_asks_for() {
     assert!(facts.client_auth);
     write(dir.path(), "ca.pem", ca.cert_pem());
     write(dir.path(), "i.pem", &cert);
-    let (ok, text) = openssl(
-        dir.path(),
-        &[
-            "verify",
-            "-CAfile",
-            "ca.pem",
-            "-purpose",
-            "sslclient",
-            "i.pem",
-        ],
-    );
+    let (ok, text) = verify_client(dir.path(), "ca.pem", "i.pem");
     assert!(ok, "{text}");
     // The certificate holds the key the CSR carried: openssl pairs it with the instance's key.
     let (ok, cert_pub) = openssl(dir.path(), &["x509", "-in", "i.pem", "-noout", "-pubkey"]);
@@ -357,17 +321,7 @@ fn cas_made_by_openssl_are_accepted_in_their_usual_forms() {
     assert!(ca.key_pem().contains("-----BEGIN EC PRIVATE KEY-----"));
     let (_, csr) = ca::client_key_and_csr("c").unwrap();
     write(d, "c.pem", &ca.sign_client_csr(&csr, 1).unwrap());
-    let (ok, text) = openssl(
-        d,
-        &[
-            "verify",
-            "-CAfile",
-            "ec.pem",
-            "-purpose",
-            "sslclient",
-            "c.pem",
-        ],
-    );
+    let (ok, text) = verify_client(d, "ec.pem", "c.pem");
     assert!(ok, "{text}");
 
     // RSA, PKCS#8.
@@ -392,17 +346,7 @@ fn cas_made_by_openssl_are_accepted_in_their_usual_forms() {
     assert!(ok, "{text}");
     let ca = LocalCa::from_pem(&read(d, "rsa.pem"), &read(d, "rsa.key")).unwrap();
     write(d, "r.pem", &ca.sign_client_csr(&csr, 1).unwrap());
-    let (ok, text) = openssl(
-        d,
-        &[
-            "verify",
-            "-CAfile",
-            "rsa.pem",
-            "-purpose",
-            "sslclient",
-            "r.pem",
-        ],
-    );
+    let (ok, text) = verify_client(d, "rsa.pem", "r.pem");
     assert!(ok, "{text}");
 }
 

@@ -237,19 +237,18 @@ async fn private_ca_signs_the_client_and_is_deleted_only_when_asked() {
     let ca_arn = output(&shell, name, "ca", "CaArn");
     let producer = session(&shell, "producer").await;
     let pca = aws_sdk_acmpca::Client::new(&producer.config);
-    let status = |ca: aws_sdk_acmpca::operation::describe_certificate_authority::DescribeCertificateAuthorityOutput| {
-        ca.certificate_authority()
+    let status = || async {
+        pca.describe_certificate_authority()
+            .certificate_authority_arn(&ca_arn)
+            .send()
+            .await
+            .unwrap()
+            .certificate_authority()
             .and_then(|c| c.status())
             .map(|s| s.as_str().to_string())
             .unwrap_or_default()
     };
-    let described = pca
-        .describe_certificate_authority()
-        .certificate_authority_arn(&ca_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status(described), "ACTIVE");
+    assert_eq!(status().await, "ACTIVE");
 
     // A destroy without --delete-private-ca keeps it, and says so.
     let (child, rx) = shell.spawn(&["destroy", name, "--json", "--yes"]);
@@ -266,13 +265,7 @@ async fn private_ca_signs_the_client_and_is_deleted_only_when_asked() {
     let (child, rx) = shell.spawn(&["destroy", name, "--json", "--yes", "--delete-private-ca"]);
     let events = finish_with(child, rx, Vec::new(), 0);
     said_nothing_is_left(&events);
-    let described = pca
-        .describe_certificate_authority()
-        .certificate_authority_arn(&ca_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status(described), "DELETED");
+    assert_eq!(status().await, "DELETED");
 }
 
 /// `xwizard sandbox` offers Pattern 2 and, without a terminal, runs it through on the sandbox

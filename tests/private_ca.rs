@@ -199,33 +199,13 @@ fn validity_days(pem: &str) -> i64 {
 }
 
 fn verify_with_openssl(ca_pem: &str, cert_pem: &str) {
-    let available = std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
+    if !common::openssl::available() {
         eprintln!("openssl is not installed: the chain was checked with x509-parser only");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), ca_pem).unwrap();
     std::fs::write(dir.path().join("client.pem"), cert_pem).unwrap();
-    let out = std::process::Command::new("openssl")
-        .current_dir(dir.path())
-        .args([
-            "verify",
-            "-CAfile",
-            "ca.pem",
-            "-purpose",
-            "sslclient",
-            "client.pem",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl verify: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, text) = common::openssl::verify_client(dir.path(), "ca.pem", "client.pem");
+    assert!(ok, "openssl verify: {text}");
 }

@@ -125,26 +125,26 @@ impl EndpointServices {
     /// Accepts (or rejects) the endpoint's connection; AWS answers a refused one in the body.
     pub async fn answer(&self, service_id: &str, endpoint_id: &str, accept: bool) -> Result<()> {
         let verb = if accept { "accept" } else { "reject" };
+        // The two calls take the same input and give the same answer.
+        macro_rules! answer_with {
+            ($call:ident) => {
+                self.ec2
+                    .$call()
+                    .service_id(service_id)
+                    .vpc_endpoint_ids(endpoint_id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        explain(format!("cannot {verb} the connection of {endpoint_id}"), e)
+                    })?
+                    .unsuccessful()
+                    .to_vec()
+            };
+        }
         let refused = if accept {
-            self.ec2
-                .accept_vpc_endpoint_connections()
-                .service_id(service_id)
-                .vpc_endpoint_ids(endpoint_id)
-                .send()
-                .await
-                .map_err(|e| explain(format!("cannot {verb} the connection of {endpoint_id}"), e))?
-                .unsuccessful()
-                .to_vec()
+            answer_with!(accept_vpc_endpoint_connections)
         } else {
-            self.ec2
-                .reject_vpc_endpoint_connections()
-                .service_id(service_id)
-                .vpc_endpoint_ids(endpoint_id)
-                .send()
-                .await
-                .map_err(|e| explain(format!("cannot {verb} the connection of {endpoint_id}"), e))?
-                .unsuccessful()
-                .to_vec()
+            answer_with!(reject_vpc_endpoint_connections)
         };
         if let Some(item) = refused.first() {
             let (code, message) = item
@@ -183,22 +183,5 @@ impl EndpointServices {
         let mut zones: Vec<String> = detail.availability_zones().to_vec();
         zones.sort();
         Ok(zones)
-    }
-
-    /// The VPC of one of this account's endpoints.
-    pub async fn endpoint_vpc(&self, endpoint_id: &str) -> Result<String> {
-        let out = self
-            .ec2
-            .describe_vpc_endpoints()
-            .vpc_endpoint_ids(endpoint_id)
-            .send()
-            .await
-            .map_err(|e| explain(format!("cannot describe endpoint {endpoint_id}"), e))?;
-        Ok(out
-            .vpc_endpoints()
-            .first()
-            .and_then(|e| e.vpc_id())
-            .unwrap_or_default()
-            .to_string())
     }
 }

@@ -33,6 +33,16 @@ impl Endpoints {
         }
     }
 
+    /// The VPC the endpoint is in.
+    pub async fn vpc_of(&self, endpoint_id: &str) -> Result<String> {
+        Ok(self
+            .describe(endpoint_id)
+            .await?
+            .vpc_id()
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// The private IPv4 addresses of the endpoint's network interfaces (one per subnet).
     pub async fn endpoint_ips(&self, endpoint_id: &str) -> Result<Vec<String>> {
         let endpoint = self.describe(endpoint_id).await?;

@@ -279,6 +279,17 @@ pub enum ConnectionAnswer {
     Later,
 }
 
+impl ConnectionAnswer {
+    /// What became of the connection: "accepted", "rejected", "left for later".
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Self::Accept => "accepted",
+            Self::Reject => "rejected",
+            Self::Later => "left for later",
+        }
+    }
+}
+
 /// A stack a cleanup will delete, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackToDelete {

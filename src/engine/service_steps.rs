@@ -205,8 +205,8 @@ impl Engine<'_> {
         connection: &Connection,
     ) -> Result<(), StepError> {
         let d = self.deployment();
-        let vpc_id = EndpointServices::new(self.sessions.of(Role::Consumer))
-            .endpoint_vpc(&connection.endpoint_id)
+        let vpc_id = crate::aws::endpoints::Endpoints::new(self.sessions.of(Role::Consumer))
+            .vpc_of(&connection.endpoint_id)
             .await
             .unwrap_or_default();
         let request = ConnectionRequest {

@@ -165,38 +165,25 @@ impl Engine<'_> {
         // Decided once per stack, and kept for its updates: an update must not flip it.
         let mut logging: Option<(String, String)> = None;
         for (key, source) in &spec.parameters {
-            let value = match source {
-                Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet => {
-                    let deployed = existing
-                        .as_ref()
-                        .filter(|_| update)
-                        .and_then(|i| i.parameters.get(*key));
-                    match deployed {
-                        Some(value) => value.clone(),
-                        None => {
-                            if logging.is_none() {
-                                logging = Some(self.api_logging_role(step).await?);
-                            }
-                            let (existing_role, to_set) = logging.clone().unwrap_or_default();
-                            match source {
-                                Source::ApiGatewayLoggingRole => existing_role,
-                                _ => to_set,
-                            }
-                        }
+            // A looked-up value is decided when the stack is made, then kept for its updates.
+            let deployed = existing
+                .as_ref()
+                .filter(|_| update && source.is_lookup())
+                .and_then(|i| i.parameters.get(*key));
+            let value = match (deployed, source) {
+                (Some(value), _) => value.clone(),
+                (None, Source::ApiGatewayLoggingRole | Source::ApiGatewayLoggingRoleToSet) => {
+                    if logging.is_none() {
+                        logging = Some(self.api_logging_role(step).await?);
+                    }
+                    let (existing_role, to_set) = logging.clone().unwrap_or_default();
+                    match source {
+                        Source::ApiGatewayLoggingRole => existing_role,
+                        _ => to_set,
                     }
                 }
-                lookup if lookup.is_lookup() => {
-                    // Decided once per stack, like the logging role: kept for its updates.
-                    let deployed = existing
-                        .as_ref()
-                        .filter(|_| update)
-                        .and_then(|i| i.parameters.get(*key));
-                    match deployed {
-                        Some(value) => value.clone(),
-                        None => self.look_up(step, lookup).await?,
-                    }
-                }
-                other => self.resolve(other)?,
+                (None, lookup) if lookup.is_lookup() => self.look_up(step, lookup).await?,
+                (None, other) => self.resolve(other)?,
             };
             parameters.push((key.to_string(), value));
         }

@@ -1,6 +1,16 @@
 //! The patterns as data: their steps, which account each step acts in, and how the outputs of
 //! one step become the parameters of the next. The engine runs a plan; it knows no pattern.
 
+/// A template embedded in the binary: (path under `assets/templates/`, text).
+macro_rules! template {
+    ($pattern:literal, $file:literal) => {
+        (
+            concat!($pattern, "/", $file),
+            include_str!(concat!("../../assets/templates/", $pattern, "/", $file)),
+        )
+    };
+}
+
 pub mod pattern1;
 pub mod pattern2;
 pub mod permissions;
@@ -467,6 +477,24 @@ impl Step {
             _ => &[],
         }
     }
+}
+
+/// A stack step of the template `(path, body)` (from `template!`).
+fn stack(
+    suffix: &'static str,
+    (template_path, template_body): (&'static str, &'static str),
+    parameters: Vec<(&'static str, Source)>,
+    teardown_wave: u8,
+    redeploys: Option<RedeployStage>,
+) -> StepKind {
+    StepKind::Stack(StackSpec {
+        suffix,
+        template_path,
+        template_body,
+        parameters,
+        teardown_wave,
+        redeploys,
+    })
 }
 
 /// The CloudFormation stack name of a stack step in a deployment.

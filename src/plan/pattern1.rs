@@ -33,33 +33,7 @@ pub const ABOUT: super::About = super::About {
             actions)",
 };
 
-use super::{RedeployStage, Role, Source, StackSpec, Step, StepKind};
-
-macro_rules! template {
-    ($file:literal) => {
-        (
-            concat!("pattern1/", $file),
-            include_str!(concat!("../../assets/templates/pattern1/", $file)),
-        )
-    };
-}
-
-fn stack(
-    suffix: &'static str,
-    (template_path, template_body): (&'static str, &'static str),
-    parameters: Vec<(&'static str, Source)>,
-    teardown_wave: u8,
-    redeploys: Option<RedeployStage>,
-) -> StepKind {
-    StepKind::Stack(StackSpec {
-        suffix,
-        template_path,
-        template_body,
-        parameters,
-        teardown_wave,
-        redeploys,
-    })
-}
+use super::{RedeployStage, Role, Source, Step, StepKind, stack};
 
 /// The `prod` stage of the API whose id is the stack's output `api_id_output`.
 fn prod_stage(api_id_output: &'static str) -> Option<RedeployStage> {
@@ -85,7 +59,7 @@ pub fn steps() -> Vec<Step> {
             role: Role::Consumer,
             kind: stack(
                 "consumer-vpc",
-                template!("consumer-vpc.yaml"),
+                template!("pattern1", "consumer-vpc.yaml"),
                 vec![
                     ("DeploymentName", Source::DeploymentName),
                     ("ProducerAccountId", Source::AccountId(Role::Producer)),
@@ -112,7 +86,7 @@ pub fn steps() -> Vec<Step> {
             role: Role::Producer,
             kind: stack(
                 "producer",
-                template!("producer.yaml"),
+                template!("pattern1", "producer.yaml"),
                 vec![
                     ("DeploymentName", Source::DeploymentName),
                     ("ConsumerAccountId", Source::AccountId(Role::Consumer)),
@@ -152,7 +126,7 @@ pub fn steps() -> Vec<Step> {
             role: Role::Consumer,
             kind: stack(
                 "consumer-api",
-                template!("consumer-api.yaml"),
+                template!("pattern1", "consumer-api.yaml"),
                 vec![
                     ("DeploymentName", Source::DeploymentName),
                     (

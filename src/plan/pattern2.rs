@@ -4,7 +4,7 @@
 //! targets, private DNS, accepting the connection and the curl, each a step here.)
 
 use super::settings::{Choice, Setting, SettingDefault, any};
-use super::{ClientCertificate, MtlsCheck, MtlsExpect, Role, Source, StackSpec, Step, StepKind};
+use super::{ClientCertificate, MtlsCheck, MtlsExpect, Role, Source, Step, StepKind, stack};
 
 /// The test's calls: the four, in the order a reader checks them.
 pub const MTLS_CHECKS: &[MtlsCheck] = &[
@@ -238,32 +238,6 @@ fn validate_file(path: &str) -> Result<(), String> {
     }
 }
 
-macro_rules! template {
-    ($file:literal) => {
-        (
-            concat!("pattern2/", $file),
-            include_str!(concat!("../../assets/templates/pattern2/", $file)),
-        )
-    };
-}
-
-fn stack(
-    suffix: &'static str,
-    (template_path, template_body): (&'static str, &'static str),
-    parameters: Vec<(&'static str, Source)>,
-    teardown_wave: u8,
-    redeploys: Option<super::RedeployStage>,
-) -> StepKind {
-    StepKind::Stack(StackSpec {
-        suffix,
-        template_path,
-        template_body,
-        parameters,
-        teardown_wave,
-        redeploys,
-    })
-}
-
 const CA: &str = "ca";
 const NETWORK: &str = "producer-network";
 const BUNDLE: &str = "trust-bundle";
@@ -328,7 +302,7 @@ pub fn steps() -> Vec<Step> {
             role: Role::Producer,
             kind: stack(
                 "producer-network",
-                template!("producer-network.yaml"),
+                template!("pattern2", "producer-network.yaml"),
                 vec![
                     ("DeploymentName", Source::DeploymentName),
                     ("ConsumerAccountId", Source::AccountId(Role::Consumer)),
@@ -355,7 +329,7 @@ pub fn steps() -> Vec<Step> {
             role: Role::Producer,
             kind: stack(
                 "producer-api",
-                template!("producer-api.yaml"),
+                template!("pattern2", "producer-api.yaml"),
                 api_parameters,
                 1,
                 Some(super::RedeployStage {
@@ -391,7 +365,7 @@ pub fn steps() -> Vec<Step> {
             role: Role::Consumer,
             kind: stack(
                 "consumer",
-                template!("consumer.yaml"),
+                template!("pattern2", "consumer.yaml"),
                 vec![
                     ("DeploymentName", Source::DeploymentName),
                     ("ProducerAccountId", Source::AccountId(Role::Producer)),

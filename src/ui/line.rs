@@ -121,19 +121,10 @@ pub fn render(event: &Event) -> Option<String> {
             endpoint_id,
             answer,
             by,
-        } => {
-            let verb = match answer {
-                crate::engine::ConnectionAnswer::Accept => "accepted",
-                crate::engine::ConnectionAnswer::Reject => "rejected",
-                crate::engine::ConnectionAnswer::Later => "left for later",
-            };
-            let by = if by == "flag" {
-                " (--accept-connection)"
-            } else {
-                ""
-            };
-            format!("  {step}: the connection of {endpoint_id} is {verb}{by}")
-        }
+        } => format!(
+            "  {step}: {}",
+            crate::ui::connection_answered(endpoint_id, *answer, by)
+        ),
         Event::CheckRetry {
             check,
             attempt,

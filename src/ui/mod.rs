@@ -33,6 +33,23 @@ pub fn shown_value(value: &str) -> String {
     }
 }
 
+/// What became of a connection, and who said so ("flag": `--accept-connection`).
+pub fn connection_answered(
+    endpoint_id: &str,
+    answer: crate::engine::ConnectionAnswer,
+    by: &str,
+) -> String {
+    let by = if by == "flag" {
+        " (--accept-connection)"
+    } else {
+        ""
+    };
+    format!(
+        "the connection of {endpoint_id} is {}{by}",
+        answer.outcome()
+    )
+}
+
 /// Who asks to connect to the producer's service, and from where: the same lines on every
 /// front end that shows the question.
 pub fn connection_lines(r: &crate::engine::ConnectionRequest) -> Vec<String> {

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod deploy;
+pub mod openssl;
 pub mod schema;
 pub mod shell;
 

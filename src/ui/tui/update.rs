@@ -523,18 +523,9 @@ fn on_event(model: &mut Model, event: Event) {
             answer,
             by,
         } => {
-            let verb = match answer {
-                ConnectionAnswer::Accept => "accepted",
-                ConnectionAnswer::Reject => "rejected",
-                ConnectionAnswer::Later => "left for later",
-            };
-            let by = if by == "flag" {
-                " (--accept-connection)"
-            } else {
-                ""
-            };
             model.push_log(format!(
-                "{step}: the connection of {endpoint_id} is {verb}{by}"
+                "{step}: {}",
+                crate::ui::connection_answered(&endpoint_id, answer, &by)
             ));
         }
         Event::RunFinished { deployment, status } => {

@@ -20,8 +20,10 @@ use crate::plan::{ClientCertificate, MtlsCheck, MtlsExpect, Source, Step};
 const AGENT_DEADLINE: Duration = Duration::from_secs(10 * 60);
 /// What one script may take on the instance (SSM's `executionTimeout`).
 const SCRIPT_TIMEOUT_SECONDS: u32 = 120;
-/// Where the test keeps its files on the instance (its key never leaves it).
+/// Where the test keeps its files on the instance (its key never leaves it). Run Command's
+/// shell runs as root without HOME set, so the scripts set it first.
 const DIR: &str = "$HOME/xwizard-test";
+const SET_HOME: &str = "export HOME=\"${HOME:-/root}\"";
 
 /// curl's exit codes for a TLS handshake the server ended: 35 (handshake failed), 55 (the
 /// server closed the connection while curl sent its request) or 56 (TLS
@@ -221,6 +223,7 @@ impl Engine<'_> {
 fn key_and_csr_script() -> Vec<String> {
     vec![
         "set -eu".into(),
+        SET_HOME.into(),
         "umask 077".into(),
         format!("mkdir -p {DIR} && cd {DIR}"),
         "[ -s client.key ] || openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -243,14 +246,18 @@ fn checks_script(
     other: &str,
     checks: &[MtlsCheck],
 ) -> Vec<String> {
+    // The secret's own region: the instance's CLI may have none configured.
+    let region = secret_arn.split(':').nth(3).unwrap_or_default();
     let mut lines = vec![
         "set -u".into(),
+        SET_HOME.into(),
         "umask 077".into(),
         format!("cd {DIR}"),
         format!("cat > client.pem <<'PEM'\n{}\nPEM", trusted.trim()),
         format!("cat > other.pem <<'PEM'\n{}\nPEM", other.trim()),
         format!(
-            "key=$(aws secretsmanager get-secret-value --secret-id '{secret_arn}' --query \
+            "key=$(aws secretsmanager get-secret-value --region '{region}' --secret-id \
+             '{secret_arn}' --query \
              SecretString --output text) || {{ echo 'xw-error cannot read the API key'; exit 3; }}"
         ),
         "printf 'Authorization: %s\\n' \"$key\" > auth.header; unset key".into(),

@@ -331,7 +331,8 @@ impl Engine<'_> {
             self.info(
                 "cleanup",
                 format!(
-                    "removed the certificate's validation record {} from {domain}'s zone                      (CloudFormation leaves it)",
+                    "removed the certificate's validation record {} from {domain}'s zone \
+                     (CloudFormation leaves it)",
                     removed.join(", ")
                 ),
             );
@@ -362,7 +363,8 @@ impl Engine<'_> {
             return Ok(vec![KeptItem {
                 what: format!("AWS Private CA {arn} ({})", d.region),
                 why: format!(
-                    "it costs money every month until deleted; `xwizard destroy {}                      --delete-private-ca` disables and deletes it",
+                    "it costs money every month until deleted; `xwizard destroy {} \
+                     --delete-private-ca` disables and deletes it",
                     d.name
                 ),
             }]);
@@ -375,7 +377,8 @@ impl Engine<'_> {
             "cleanup",
             match restorable {
                 Some(until) => format!(
-                    "Private CA {arn} is deleted; AWS can restore it until {until}, and charges                      nothing meanwhile"
+                    "Private CA {arn} is deleted; AWS can restore it until {until}, and charges \
+                     nothing meanwhile"
                 ),
                 None => format!("Private CA {arn} is deleted"),
             },

@@ -299,3 +299,137 @@ fn the_sandbox_runs_pattern_2_through_without_a_terminal() {
     said_nothing_is_left(&events);
     assert!(stderr.contains("Sandbox stopped"), "{stderr}");
 }
+
+/// Answers yes to every review, and rejects the connection.
+struct RejectsTheConnection;
+
+impl xwizard::engine::Asker for RejectsTheConnection {
+    fn confirm<'a>(
+        &'a self,
+        _q: &'a xwizard::engine::Question,
+    ) -> xwizard::engine::events::BoxFuture<'a, anyhow::Result<bool>> {
+        Box::pin(async { Ok(true) })
+    }
+
+    fn connection<'a>(
+        &'a self,
+        _q: &'a xwizard::engine::Question,
+    ) -> xwizard::engine::events::BoxFuture<'a, anyhow::Result<xwizard::engine::ConnectionAnswer>>
+    {
+        Box::pin(async { Ok(xwizard::engine::ConnectionAnswer::Reject) })
+    }
+}
+
+/// A rejected connection: the endpoint is refused in AWS, the run ends waiting, and `status`
+/// says it cannot ask again and what to do; cleanup still removes everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_connection_is_refused_in_aws_and_explained() {
+    use common::deploy::{Recorder, engine_for, prepare_with, sandbox_answers};
+    let sb = common::sandbox();
+    let mut answers = sandbox_answers(xwizard::plan::Pattern::MtlsPrivateLink);
+    answers.accept_connection = None;
+    let run = prepare_with(sb, &answers).await;
+    let rec = Recorder::default();
+    let outcome = xwizard::engine::Engine::new(
+        run.deployment.clone(),
+        &run.store,
+        &run.sessions,
+        &rec,
+        &RejectsTheConnection,
+        run.opts.clone(),
+    )
+    .run()
+    .await
+    .unwrap();
+    assert_eq!(outcome, xwizard::engine::Outcome::Waiting, "{}", rec.json());
+    let d = run.store.load(&run.deployment.name).unwrap();
+    let step = d.step("accept-connection");
+    assert_eq!(step.status, xwizard::state::StepStatus::Waiting);
+    let status = xwizard::ui::line::status(&d);
+    assert!(status.contains("you rejected the connection"), "{status}");
+    assert!(status.contains("cannot ask again"), "{status}");
+    assert_eq!(d.step("test").status, xwizard::state::StepStatus::Pending);
+    let services = xwizard::aws::endpoint_services::EndpointServices::new(&run.sessions.producer);
+    let connections = services
+        .connections(
+            &common::deploy::output(&d, "producer-api", "EndpointServiceId"),
+            &common::deploy::output(&d, "consumer", "ServiceEndpointId"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(connections[0].state, "rejected");
+
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, d, &rec).destroy().await.unwrap();
+    assert_eq!(
+        outcome,
+        xwizard::engine::Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+}
+
+/// A run killed while its Private CA is being made, resumed: the CA it had bought is the one
+/// it finishes, never a second one (each costs money every month).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_while_buying_a_private_ca_resumes_with_that_ca() {
+    use common::deploy::{Recorder, engine_for, prepare_with, sandbox_answers};
+    let sb = common::sandbox();
+    let mut answers = sandbox_answers(xwizard::plan::Pattern::MtlsPrivateLink);
+    answers.ca = Some("private-ca-short-lived".into());
+    let run = prepare_with(sb, &answers).await;
+    let name = run.deployment.name.clone();
+    // Held: the CA stays CREATING, so the run is inside the CA step when it is stopped.
+    sb.control().hold_work("acm-pca").await.unwrap();
+    let rec = Recorder::default();
+    {
+        let mut engine = engine_for(&run, run.deployment.clone(), &rec);
+        let ca_saved = common::wait_for(
+            "the CA's ARN in the record",
+            common::shell::DEADLINE,
+            || async {
+                run.store
+                    .load(&name)
+                    .ok()?
+                    .step("ca")
+                    .outputs
+                    .get("CaArn")
+                    .cloned()
+            },
+        );
+        tokio::select! {
+            outcome = engine.run() => panic!("the run ended while its CA was held: {outcome:?}"),
+            _ = ca_saved => {}
+        }
+        // Dropped here, between two awaits: as a kill leaves it.
+    }
+    sb.control().release_work("acm-pca").await.unwrap();
+    let d = run.store.load(&name).unwrap();
+    let first = d.step("ca").outputs["CaArn"].clone();
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, d, &rec).run().await.unwrap();
+    assert_eq!(
+        outcome,
+        xwizard::engine::Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+    let d = run.store.load(&name).unwrap();
+    assert_eq!(d.step("ca").outputs["CaArn"], first);
+    let bought = xwizard::aws::pca::PrivateCa::new(&run.sessions.producer)
+        .find_for_deployment(&name)
+        .await
+        .unwrap();
+    assert_eq!(bought.len(), 1, "{bought:?}");
+
+    let mut d = d;
+    d.settings.insert("delete_private_ca".into(), "yes".into());
+    let rec = Recorder::default();
+    let outcome = engine_for(&run, d, &rec).destroy().await.unwrap();
+    assert_eq!(
+        outcome,
+        xwizard::engine::Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+}

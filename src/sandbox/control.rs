@@ -118,6 +118,21 @@ impl Control {
             .map(drop)
     }
 
+    /// Work of a kind AWS finishes a moment later (`acm-pca`: a Private CA leaving CREATING,
+    /// a certificate being issued; `ssm-invocations`: a command's run) stays unfinished until
+    /// released.
+    pub async fn hold_work(&self, what: &str) -> Result<()> {
+        self.post("faults/hold", json!({"what": what}))
+            .await
+            .map(drop)
+    }
+
+    pub async fn release_work(&self, what: &str) -> Result<()> {
+        self.post("faults/release", json!({"what": what}))
+            .await
+            .map(drop)
+    }
+
     /// Every call signed with the credentials of `account` ("producer", "consumer" or an
     /// account id) is refused as expired until they are renewed.
     pub async fn expire_credentials(&self, account: &str) -> Result<()> {

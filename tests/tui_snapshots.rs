@@ -911,6 +911,7 @@ fn cleanup_with_leftovers() {
             format!("stack xw-{NAME}-consumer-vpc (DELETE_FAILED)"),
             format!("vpc-0f00ba4 (xwizard:deployment={NAME}) in account {CONSUMER}"),
         ],
+        removed: Vec::new(),
         kept: Vec::new(),
         clean: false,
     });
@@ -951,7 +952,37 @@ fn cleanup_done() {
     let mut r = every_stack_deleted();
     r.send(Event::CleanupResult {
         leftovers: Vec::new(),
+        removed: Vec::new(),
         kept: Vec::new(),
+        clean: true,
+    });
+    r.finished(RunStatus::Destroyed);
+    insta::assert_snapshot!(draw(&r.model, 80, 24));
+}
+
+/// Pattern 2's cleanup also says what went besides the stacks, and keeps a bought Private CA
+/// unless asked.
+#[test]
+fn cleanup_done_with_keys_and_a_kept_private_ca() {
+    let mut r = every_stack_deleted();
+    r.send(Event::CleanupResult {
+        leftovers: Vec::new(),
+        removed: vec![
+            "private key ca-key from the Linux kernel keyring".into(),
+            format!(
+                "the certificate's validation record _0a1b2c.{NAME}.xwizard.test \
+                 (CloudFormation leaves it in xwizard.test's zone)"
+            ),
+        ],
+        kept: vec![KeptItem {
+            what: format!(
+                "AWS Private CA arn:aws:acm-pca:us-east-1:{PRODUCER}:certificate-authority/1f2e (us-east-1)"
+            ),
+            why: format!(
+                "it costs money every month until deleted; `xwizard destroy {NAME} \
+                 --delete-private-ca` disables and deletes it"
+            ),
+        }],
         clean: true,
     });
     r.finished(RunStatus::Destroyed);
@@ -983,6 +1014,7 @@ fn cleanup_done_keeping_the_logging_role() {
     };
     r.send(Event::CleanupResult {
         leftovers: Vec::new(),
+        removed: Vec::new(),
         kept: vec![
             kept(format!(
                 "arn:aws:iam::{PRODUCER}:role/xw-{NAME}-producer-ApiGatewayCloudW-Q7 (us-east-1)"

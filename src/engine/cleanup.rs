@@ -119,16 +119,22 @@ impl Engine<'_> {
             }
         }
         let mut kept_now = Vec::new();
+        let mut removed = Vec::new();
         if failures.is_empty() {
             // The stacks are gone: what only the wizard made goes with them.
-            if let Err(e) = self.forget_keys() {
-                failures.push(("keys", Role::Producer, e, None));
+            match self.forget_keys() {
+                Ok(gone) => removed.extend(gone),
+                Err(e) => failures.push(("keys", Role::Producer, e, None)),
             }
-            if let Err(e) = self.validation_records().await {
-                failures.push(("dns", Role::Producer, e, None));
+            match self.validation_records().await {
+                Ok(gone) => removed.extend(gone),
+                Err(e) => failures.push(("dns", Role::Producer, e, None)),
             }
             match self.bought_private_ca().await {
-                Ok(kept) => kept_now.extend(kept),
+                Ok((kept, gone)) => {
+                    kept_now.extend(kept);
+                    removed.extend(gone);
+                }
                 Err(e) => failures.push(("ca", Role::Producer, e, None)),
             }
         }
@@ -150,6 +156,7 @@ impl Engine<'_> {
         kept.extend(kept_now);
         self.emit(Event::CleanupResult {
             leftovers: left,
+            removed,
             kept,
             clean: ok,
         });
@@ -282,44 +289,34 @@ impl Engine<'_> {
     }
 
     /// Removes the deployment's private keys from the key store (the CA's, the user's client
-    /// key); saying which were there.
-    fn forget_keys(&self) -> Result<()> {
+    /// key); what was there.
+    fn forget_keys(&self) -> Result<Vec<String>> {
         let d = self.deployment();
         let entries = d.pattern.aftercare().keys;
         if entries.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let store = crate::keys::KeyStore::open(self.opts.key_files.as_deref())?;
         let mut removed = Vec::new();
         for entry in entries {
             if store.delete(&d.name, entry)? {
-                removed.push(*entry);
+                removed.push(format!("private key {entry} from {}", store.describe()));
             }
         }
-        if !removed.is_empty() {
-            self.info(
-                "cleanup",
-                format!(
-                    "removed {} from {}",
-                    removed.join(" and "),
-                    store.describe()
-                ),
-            );
-        }
-        Ok(())
+        Ok(removed)
     }
 
     /// The certificate's DNS-validation records, which CloudFormation leaves in the zone.
-    async fn validation_records(&self) -> Result<()> {
+    async fn validation_records(&self) -> Result<Vec<String>> {
         let d = self.deployment();
         let Some((domain, host_output)) = d.pattern.aftercare().validation_records else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let (Some(domain), Some(host)) = (
             d.settings.get(domain),
             d.steps.values().find_map(|s| s.outputs.get(host_output)),
         ) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let removed = crate::aws::dns::delete_validation_records(
             self.sessions.of(Role::Producer),
@@ -327,63 +324,56 @@ impl Engine<'_> {
             host,
         )
         .await?;
-        if !removed.is_empty() {
-            self.info(
-                "cleanup",
+        Ok(removed
+            .into_iter()
+            .map(|name| {
                 format!(
-                    "removed the certificate's validation record {} from {domain}'s zone \
-                     (CloudFormation leaves it)",
-                    removed.join(", ")
-                ),
-            );
-        }
-        Ok(())
+                    "the certificate's validation record {name} (CloudFormation leaves it in \
+                     {domain}'s zone)"
+                )
+            })
+            .collect())
     }
 
     /// The Private CA the deployment bought: disabled and deleted when the user asked
     /// (`--delete-private-ca`), kept and listed otherwise; AWS keeps a deleted CA restorable
-    /// for a while, which is said.
-    async fn bought_private_ca(&self) -> Result<Vec<KeptItem>> {
+    /// for a while, which is said. (kept, removed.)
+    async fn bought_private_ca(&self) -> Result<(Vec<KeptItem>, Vec<String>)> {
         let d = self.deployment();
         let Some(output) = d.pattern.aftercare().created_private_ca else {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         };
         let Some(arn) = d
             .steps
             .values()
             .find_map(|s| s.outputs.get(output).filter(|a| !a.is_empty()).cloned())
         else {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         };
-        let delete = d
-            .settings
-            .get("delete_private_ca")
-            .is_some_and(|v| v == "yes");
+        let delete = d.settings.get("delete_private_ca").is_some_and(|v| v == "yes");
         if !delete {
-            return Ok(vec![KeptItem {
+            let kept = KeptItem {
                 what: format!("AWS Private CA {arn} ({})", d.region),
                 why: format!(
                     "it costs money every month until deleted; `xwizard destroy {} \
                      --delete-private-ca` disables and deletes it",
                     d.name
                 ),
-            }]);
+            };
+            return Ok((vec![kept], Vec::new()));
         }
         let restorable = self
             .private_ca(Role::Producer)
             .disable_and_delete(&arn, 7)
             .await?;
-        self.info(
-            "cleanup",
-            match restorable {
-                Some(until) => format!(
-                    "Private CA {arn} is deleted; AWS can restore it until {until}, and charges \
-                     nothing meanwhile"
-                ),
-                None => format!("Private CA {arn} is deleted"),
-            },
-        );
-        Ok(Vec::new())
+        let gone = match restorable {
+            Some(until) => format!(
+                "Private CA {arn} (AWS can restore it until {until}, and charges nothing \
+                 meanwhile)"
+            ),
+            None => format!("Private CA {arn}"),
+        };
+        Ok((Vec::new(), vec![gone]))
     }
 
     /// What the stacks keep when they go, by design (e.g. the API Gateway logging roles they

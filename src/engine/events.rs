@@ -213,6 +213,9 @@ pub enum Event {
     CleanupResult {
         /// What of the deployment is still there (stacks, endpoints, secrets …).
         leftovers: Vec<String>,
+        /// What went besides the stacks: private keys from the key store, DNS records
+        /// CloudFormation leaves, a Private CA.
+        removed: Vec<String>,
         kept: Vec<KeptItem>,
         /// Nothing is left but what is kept on purpose.
         clean: bool,

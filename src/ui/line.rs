@@ -135,10 +135,14 @@ pub fn render(event: &Event) -> Option<String> {
         ),
         Event::CleanupResult {
             leftovers,
+            removed,
             kept,
             clean,
         } => {
             let mut text = String::new();
+            for item in removed {
+                let _ = write!(text, "\n  removed: {item}");
+            }
             for item in leftovers {
                 let _ = write!(text, "\n  still there: {item}");
             }

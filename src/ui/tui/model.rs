@@ -293,6 +293,8 @@ pub struct CleanupStack {
 pub struct CleanupView {
     pub stacks: Vec<CleanupStack>,
     pub leftovers: Vec<String>,
+    /// What went besides the stacks (keys, DNS records, a Private CA).
+    pub removed: Vec<String>,
     /// Left in place by design (an account-wide logging role), with why.
     pub kept: Vec<KeptItem>,
     /// What failed, with the resource that would not go when the events name one.

@@ -381,9 +381,13 @@ fn on_event(model: &mut Model, event: Event) {
         }
         Event::CleanupResult {
             leftovers,
+            removed,
             kept,
             clean,
         } => {
+            for item in &removed {
+                model.push_log(format!("cleanup: removed {item}"));
+            }
             for item in &leftovers {
                 model.push_log(format!("cleanup: still there: {item}"));
             }
@@ -392,6 +396,7 @@ fn on_event(model: &mut Model, event: Event) {
             }
             let cleanup = model.cleanup.get_or_insert_with(CleanupView::default);
             cleanup.leftovers = leftovers;
+            cleanup.removed = removed;
             cleanup.kept = kept;
             cleanup.clean = clean;
             cleanup.in_progress.clear();

@@ -87,7 +87,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         0
     } else {
         c.kept.len() as u16 + 2
-    };
+    } + c.removed.len() as u16;
     let busy = c.in_progress.len() as u16;
     let bottom = if trouble > 0 {
         (trouble as u16 + kept_lines + 4).min(area.height / 2)
@@ -210,6 +210,12 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
             &format!("remove what blocks it, then `xwizard destroy {name}` again"),
             width,
         )));
+    }
+    for item in &c.removed {
+        lines.push(Line::from(vec![
+            Span::styled("removed: ", t.ok),
+            Span::raw(ellipsize(item, width.saturating_sub(9))),
+        ]));
     }
     // Each kept item on its own line, each distinct why once below.
     let mut whys: Vec<&str> = Vec::new();

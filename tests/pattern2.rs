@@ -324,7 +324,7 @@ impl xwizard::engine::Asker for RejectsTheConnection {
 /// says it cannot ask again and what to do; cleanup still removes everything.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_connection_is_refused_in_aws_and_explained() {
-    use common::deploy::{Recorder, engine_for, prepare_with, sandbox_answers};
+    use common::deploy::{Recorder, prepare_with, sandbox_answers};
     let sb = common::sandbox();
     let mut answers = sandbox_answers(xwizard::plan::Pattern::MtlsPrivateLink);
     answers.accept_connection = None;
@@ -359,14 +359,7 @@ async fn a_rejected_connection_is_refused_in_aws_and_explained() {
         .unwrap();
     assert_eq!(connections[0].state, "rejected");
 
-    let rec = Recorder::default();
-    let outcome = engine_for(&run, d, &rec).destroy().await.unwrap();
-    assert_eq!(
-        outcome,
-        xwizard::engine::Outcome::Completed,
-        "{}",
-        rec.json()
-    );
+    completes(&run, d, true).await;
 }
 
 /// A run killed while its Private CA is being made, resumed: the CA it had bought is the one
@@ -406,14 +399,7 @@ async fn a_run_killed_while_buying_a_private_ca_resumes_with_that_ca() {
     sb.control().release_work("acm-pca").await.unwrap();
     let d = run.store.load(&name).unwrap();
     let first = d.step("ca").outputs["CaArn"].clone();
-    let rec = Recorder::default();
-    let outcome = engine_for(&run, d, &rec).run().await.unwrap();
-    assert_eq!(
-        outcome,
-        xwizard::engine::Outcome::Completed,
-        "{}",
-        rec.json()
-    );
+    completes(&run, d, false).await;
     let d = run.store.load(&name).unwrap();
     assert_eq!(d.step("ca").outputs["CaArn"], first);
     let bought = xwizard::aws::pca::PrivateCa::new(&run.sessions.producer)
@@ -424,10 +410,21 @@ async fn a_run_killed_while_buying_a_private_ca_resumes_with_that_ca() {
 
     let mut d = d;
     d.settings.insert("delete_private_ca".into(), "yes".into());
-    let rec = Recorder::default();
-    let outcome = engine_for(&run, d, &rec).destroy().await.unwrap();
+    completes(&run, d, true).await;
+}
+
+/// Runs a fresh engine on `d` (yes to every question), deploying or destroying; it must
+/// complete.
+async fn completes(run: &common::deploy::Run, d: xwizard::state::Deployment, destroy: bool) {
+    let rec = common::deploy::Recorder::default();
+    let mut engine = common::deploy::engine_for(run, d, &rec);
+    let outcome = if destroy {
+        engine.destroy().await
+    } else {
+        engine.run().await
+    };
     assert_eq!(
-        outcome,
+        outcome.unwrap(),
         xwizard::engine::Outcome::Completed,
         "{}",
         rec.json()

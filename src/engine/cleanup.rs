@@ -350,7 +350,10 @@ impl Engine<'_> {
         else {
             return Ok(Default::default());
         };
-        let delete = d.settings.get("delete_private_ca").is_some_and(|v| v == "yes");
+        let delete = d
+            .settings
+            .get("delete_private_ca")
+            .is_some_and(|v| v == "yes");
         if !delete {
             let kept = KeptItem {
                 what: format!("AWS Private CA {arn} ({})", d.region),

@@ -430,3 +430,56 @@ async fn completes(run: &common::deploy::Run, d: xwizard::state::Deployment, des
         rec.json()
     );
 }
+
+/// A CA the user brings: its key is read once into the key store, the ALB trusts it, the four
+/// checks pass with a certificate it signed, and cleanup removes the key again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_brought_ca_signs_the_client_and_its_key_leaves_with_the_deployment() {
+    use common::deploy::{Recorder, prepare_with, sandbox_answers};
+    let sb = common::sandbox();
+    let files = tempfile::tempdir().unwrap();
+    let ca = xwizard::ca::LocalCa::new("Example Corp test CA", 30).unwrap();
+    let (cert_file, key_file) = (files.path().join("ca.pem"), files.path().join("ca.key"));
+    std::fs::write(&cert_file, ca.cert_pem()).unwrap();
+    std::fs::write(&key_file, ca.key_pem()).unwrap();
+    let mut answers = sandbox_answers(xwizard::plan::Pattern::MtlsPrivateLink);
+    answers.ca = Some("bring-your-own".into());
+    answers.ca_certificate_file = Some(cert_file.display().to_string());
+    answers.ca_key_file = Some(key_file.display().to_string());
+    let run = prepare_with(sb, &answers).await;
+    let name = run.deployment.name.clone();
+    let rec = Recorder::default();
+    let outcome = common::deploy::engine_for(&run, run.deployment.clone(), &rec)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        xwizard::engine::Outcome::Completed,
+        "{}",
+        rec.json()
+    );
+    let checks: Vec<_> = rec
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            xwizard::engine::Event::Check { check, .. } => Some(check),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checks.len(), 4);
+    assert!(checks.iter().all(|c| c.passed), "{checks:#?}");
+    let d = run.store.load(&name).unwrap();
+    assert_eq!(d.step("ca").outputs["CaCertificate"], ca.cert_pem());
+    let store = xwizard::keys::KeyStore::open(None).unwrap();
+    assert_eq!(
+        store.get(&name, "ca-key").unwrap().as_deref(),
+        Some(ca.key_pem())
+    );
+    // The record names the files, never holds the key.
+    let record = std::fs::read_to_string(run.store.path(&name)).unwrap();
+    assert!(!record.contains("PRIVATE KEY"));
+
+    completes(&run, d, true).await;
+    assert_eq!(store.get(&name, "ca-key").unwrap(), None);
+}

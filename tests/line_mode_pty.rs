@@ -213,3 +213,70 @@ fn a_profile_that_cannot_sign_in_is_said_at_once_and_asked_again() {
             .unwrap_or(true)
     );
 }
+
+const DOWN: &str = "\x1b[B";
+
+/// Pattern 2 at line prompts: its own questions (the sandbox gives the domain), the Private
+/// CA's price confirmed before it is taken (declined here), and the connection shown once and
+/// answered at a prompt of three.
+#[test]
+fn pattern_2_asks_its_settings_and_the_connection_at_line_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(dir.path(), &["sandbox", "--no-tui"]);
+    wait_for(&mut p, "Which pattern?");
+    p.send(DOWN).unwrap();
+    p.send(ENTER).unwrap();
+    for prompt in [
+        "Which AWS profile is the producer?",
+        "Which AWS profile is the consumer?",
+        "Region?",
+        "Deployment name?",
+        "Subdomain the service answers on?",
+    ] {
+        wait_for(&mut p, prompt);
+        p.send(ENTER).unwrap();
+    }
+    wait_for(
+        &mut p,
+        "Which certificate authority signs the client certificates?",
+    );
+    // The general-purpose Private CA: its price is asked about, and declined.
+    p.send(DOWN).unwrap();
+    p.send(ENTER).unwrap();
+    wait_for(&mut p, "costs $400 for every month it exists");
+    p.send("n").unwrap();
+    p.send(ENTER).unwrap();
+    wait_for(
+        &mut p,
+        "Which certificate authority signs the client certificates?",
+    );
+    p.send(ENTER).unwrap();
+    let mut transcript = String::new();
+    for _ in 0..3 {
+        transcript += &wait_for(&mut p, "Apply this change set");
+        p.send("y").unwrap();
+        p.send(ENTER).unwrap();
+    }
+    let asked = wait_for(&mut p, "Accept the connection of vpce-");
+    assert_eq!(
+        asked.matches("asks to connect to endpoint service").count(),
+        1,
+        "who asks is shown once: {asked}"
+    );
+    assert!(
+        asked.contains("account   222222222222 (this deployment's consumer)"),
+        "{asked}"
+    );
+    p.send(ENTER).unwrap(); // Accept, the first answer
+    let tests = wait_for(&mut p, "Delete every stack of");
+    assert!(tests.contains("is accepted"), "{tests}");
+    assert_eq!(tests.matches("  PASS ").count(), 4, "{tests}");
+    assert!(!transcript.contains("acm-pca"), "no Private CA was bought");
+    p.send("y").unwrap();
+    p.send(ENTER).unwrap();
+    let cleanup = wait_for(&mut p, "Sandbox stopped");
+    assert!(
+        cleanup.contains("removed: private key ca-key from"),
+        "{cleanup}"
+    );
+}

@@ -91,6 +91,9 @@ fn question_text(q: &Question) -> (String, bool) {
             true,
         ),
         Question::Destroy { deployment, stacks } => {
+            // In the order cleanup deletes them: wave by wave.
+            let mut stacks: Vec<_> = stacks.iter().collect();
+            stacks.sort_by_key(|s| s.wave);
             let list: Vec<String> = stacks
                 .iter()
                 .map(|s| {
@@ -104,15 +107,17 @@ fn question_text(q: &Question) -> (String, bool) {
                 })
                 .collect();
             (
-                format!("Delete every stack of {deployment}?\n{}\n", list.join("\n")),
+                format!(
+                    "{deployment} has these stacks:\n{}\nDelete every stack of {deployment}, in \
+                     this order?",
+                    list.join("\n")
+                ),
                 false,
             )
         }
+        // Who asks was just shown, as the `connection_pending` event: the question only asks.
         Question::AcceptConnection { request, .. } => (
-            format!(
-                "{}\nAccept this connection?",
-                crate::ui::connection_lines(request).join("\n")
-            ),
+            format!("Accept the connection of {}?", request.endpoint_id),
             false,
         ),
     }
@@ -153,13 +158,11 @@ impl Asker for LineAsker {
         let (text, _) = question_text(question);
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                let (context, ask) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-                println!("{context}");
                 let options: Vec<String> = CONNECTION_CHOICES
                     .iter()
                     .map(|(l, _)| l.to_string())
                     .collect();
-                let chosen = select(ask, "--accept-connection", options, 0)?;
+                let chosen = select(&text, "--accept-connection", options, 0)?;
                 Ok(CONNECTION_CHOICES
                     .iter()
                     .find(|(l, _)| *l == chosen)

@@ -446,8 +446,8 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
                 &store,
                 name,
                 &[
-                    ("accept_connection", r.accept_connection),
-                    ("delete_private_ca", delete_private_ca),
+                    (crate::plan::ACCEPT_CONNECTION, r.accept_connection),
+                    (crate::plan::DELETE_PRIVATE_CA, delete_private_ca),
                 ],
             )?;
             let d = store.load(name)?;

@@ -9,7 +9,10 @@ use crate::aws::mfa::{CodeSources, Mfa};
 use crate::aws::{ProfileSource, Session, session::list_profiles};
 use crate::check::CheckOptions;
 use crate::engine::{self, AlwaysYes, Asker, Engine, Outcome, PollPolicy, Reporter, Sessions};
-use crate::plan::{Answers, Pattern, Role, validate_deployment_name, validate_region};
+use crate::plan::{
+    ACCEPT_CONNECTION, Answers, KEY_FILES, KEY_STORE, Pattern, Role, YES, validate_deployment_name,
+    validate_region,
+};
 use crate::preset::Preset;
 use crate::sandbox;
 use crate::state::{Account, Deployment, SCHEMA_VERSION, Store, now};
@@ -302,7 +305,7 @@ pub fn resolve_settings(
 pub fn standing_choices(given: &Preset) -> std::collections::BTreeMap<String, String> {
     let mut choices = std::collections::BTreeMap::new();
     if given.accept_connection == Some(true) {
-        choices.insert(ACCEPT_CONNECTION.into(), "yes".into());
+        choices.insert(ACCEPT_CONNECTION.into(), YES.into());
     }
     if given.key_files == Some(true) {
         choices.insert(KEY_STORE.into(), KEY_FILES.into());
@@ -599,7 +602,7 @@ pub fn record_choices(store: &Store, name: &str, choices: &[(&str, bool)]) -> Re
     let mut d = store.load(name)?;
     for (key, on) in choices {
         if *on {
-            d.settings.insert((*key).to_string(), "yes".into());
+            d.settings.insert((*key).to_string(), YES.into());
         }
     }
     store.save(&d)
@@ -610,14 +613,6 @@ pub fn record_choices(store: &Store, name: &str, choices: &[(&str, bool)]) -> Re
 pub fn key_files(store: &Store, d: &Deployment) -> Option<PathBuf> {
     (d.settings.get(KEY_STORE).map(String::as_str) == Some(KEY_FILES)).then(|| store.keys_dir())
 }
-
-/// The setting that records that the consumer's connection is accepted without asking.
-pub const ACCEPT_CONNECTION: &str = "accept_connection";
-
-/// The setting that records where a deployment's private keys are kept, and its value for
-/// files.
-pub const KEY_STORE: &str = "key_store";
-pub const KEY_FILES: &str = "files";
 
 /// SIGINT (Ctrl-C), SIGTERM (`kill`, a shutdown) or SIGHUP (the terminal closed): each
 /// stops the waiting, never the work already saved.

@@ -350,10 +350,7 @@ impl Engine<'_> {
         else {
             return Ok(Default::default());
         };
-        let delete = d
-            .settings
-            .get("delete_private_ca")
-            .is_some_and(|v| v == "yes");
+        let delete = d.chose(crate::plan::DELETE_PRIVATE_CA);
         if !delete {
             let kept = KeptItem {
                 what: format!("AWS Private CA {arn} ({})", d.region),

@@ -106,12 +106,12 @@ impl Engine<'_> {
         let service_id = self.resolve(service)?;
         let endpoint_id = self.resolve(endpoint)?;
         let services = EndpointServices::new(self.sessions.of(step.role));
+        // The consumer's endpoint shows in the producer's reads a moment after it is made.
         let (shown, connections) = self
-            .read_back_within(
+            .wait_until(
                 CONNECTION_SHOWS_DEADLINE,
-                &services,
-                &service_id,
-                &endpoint_id,
+                || services.connections(&service_id, &endpoint_id),
+                |now: &Vec<Connection>| !now.is_empty(),
             )
             .await?;
         let Some(connection) = connections.into_iter().next().filter(|_| shown) else {
@@ -135,7 +135,7 @@ impl Engine<'_> {
             }
             "pending" => {}
             "pendingAcceptance" => {
-                self.answer_connection(step, &service_id, &connection)
+                self.answer_connection(step, &services, &service_id, &connection)
                     .await?
             }
             "rejected" => {
@@ -181,26 +181,12 @@ impl Engine<'_> {
         Ok(())
     }
 
-    async fn read_back_within(
-        &self,
-        deadline: Duration,
-        services: &EndpointServices,
-        service_id: &str,
-        endpoint_id: &str,
-    ) -> anyhow::Result<(bool, Vec<Connection>)> {
-        self.wait_until(
-            deadline,
-            || services.connections(service_id, endpoint_id),
-            |now: &Vec<Connection>| !now.is_empty(),
-        )
-        .await
-    }
-
     /// Shows who asks and takes the answer: `--accept-connection` (setting
     /// `accept_connection`) accepts; otherwise only a person can, at a prompt.
     async fn answer_connection(
         &self,
         step: &Step,
+        services: &EndpointServices,
         service_id: &str,
         connection: &Connection,
     ) -> Result<(), StepError> {
@@ -222,10 +208,7 @@ impl Engine<'_> {
             request: request.clone(),
         });
         let stranger = request.requester_account != request.expected_account;
-        let by_flag = d
-            .settings
-            .get("accept_connection")
-            .is_some_and(|v| v == "yes");
+        let by_flag = d.chose(crate::plan::ACCEPT_CONNECTION);
         let (answer, by) = if by_flag && !stranger {
             (ConnectionAnswer::Accept, "flag")
         } else {
@@ -241,7 +224,6 @@ impl Engine<'_> {
             answer,
             by: by.to_string(),
         });
-        let services = EndpointServices::new(self.sessions.of(step.role));
         match answer {
             ConnectionAnswer::Accept => {
                 services

@@ -20,7 +20,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use settings::{Choice, Setting, SettingDefault};
+pub use settings::{
+    ACCEPT_CONNECTION, Choice, DELETE_PRIVATE_CA, KEY_FILES, KEY_STORE, Setting, SettingDefault,
+    YES,
+};
 
 /// Everything a new deployment needs, however it was asked for (flags, preset, prompts or the
 /// full screen).

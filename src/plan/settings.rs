@@ -80,6 +80,17 @@ impl Setting {
     }
 }
 
+/// Standing choices a run records among the settings, beside the pattern's answers: the
+/// consumer's connection accepted without asking (`--accept-connection`), the Private CA
+/// deleted at cleanup (`--delete-private-ca`), keys kept in files (`--key-files`).
+pub const ACCEPT_CONNECTION: &str = "accept_connection";
+pub const DELETE_PRIVATE_CA: &str = "delete_private_ca";
+pub const KEY_STORE: &str = "key_store";
+/// The value of a yes/no standing choice that is on.
+pub const YES: &str = "yes";
+/// `KEY_STORE`'s value for 0600 files.
+pub const KEY_FILES: &str = "files";
+
 /// Accepts any value (a closed list is checked by its choices).
 pub fn any(_: &str) -> Result<(), String> {
     Ok(())

@@ -129,6 +129,13 @@ impl Deployment {
         self.steps.get(id).cloned().unwrap_or_default()
     }
 
+    /// Whether a yes/no standing choice (`plan::ACCEPT_CONNECTION` …) is on.
+    pub fn chose(&self, key: &str) -> bool {
+        self.settings
+            .get(key)
+            .is_some_and(|v| v == crate::plan::YES)
+    }
+
     pub fn step_mut(&mut self, id: &str) -> &mut StepState {
         self.steps.entry(id.to_string()).or_default()
     }

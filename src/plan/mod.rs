@@ -78,14 +78,6 @@ impl Pattern {
         }
     }
 
-    /// As the command line names it: `--pattern vpc-endpoint`.
-    pub fn flag_value(self) -> &'static str {
-        match self {
-            Pattern::VpcEndpoint => "vpc-endpoint",
-            Pattern::MtlsPrivateLink => "mtls-privatelink",
-        }
-    }
-
     pub fn steps(self) -> Vec<Step> {
         match self {
             Pattern::VpcEndpoint => pattern1::steps(),
@@ -482,6 +474,28 @@ impl Step {
     }
 }
 
+/// The parameters of a template that sets API Gateway's CloudWatch logging role where the
+/// account has none (both patterns' API stacks), and what a cleanup then keeps of it.
+fn logging_role_parameters() -> [(&'static str, Source); 2] {
+    [
+        (
+            "ExistingApiGatewayLoggingRoleArn",
+            Source::ApiGatewayLoggingRole,
+        ),
+        (
+            "ApiGatewayLoggingRoleToSet",
+            Source::ApiGatewayLoggingRoleToSet,
+        ),
+    ]
+}
+
+/// (output, why) of the logging role such a stack made: kept when the stack goes.
+const KEPT_LOGGING_ROLE: (&str, &str) = (
+    "ApiGatewayLoggingRoleArn",
+    "API Gateway's CloudWatch logging role: every REST API of its account and region logs \
+     through it; delete it only after pointing API Gateway's account settings at another role",
+);
+
 /// A stack step of the template `(path, body)` (from `template!`).
 fn stack(
     suffix: &'static str,
@@ -606,7 +620,8 @@ mod tests {
     fn a_pattern_is_written_as_the_command_line_names_it() {
         for pattern in Pattern::ALL {
             let json = serde_json::to_value(pattern).unwrap();
-            assert_eq!(json, pattern.flag_value());
+            let flag = clap::ValueEnum::to_possible_value(pattern).expect("a named value");
+            assert_eq!(json, flag.get_name());
         }
     }
 

@@ -5,12 +5,7 @@
 /// A stack that made API Gateway's logging role keeps it; the API-key secret goes with the
 /// consumer network stack.
 pub const AFTERCARE: super::Aftercare = super::Aftercare {
-    kept: &[(
-        "ApiGatewayLoggingRoleArn",
-        "API Gateway's CloudWatch logging role: every REST API of its account and region logs \
-         through it; delete it only after pointing API Gateway's account settings at another \
-         role",
-    )],
+    kept: &[super::KEPT_LOGGING_ROLE],
     secrets: &[("ApiKeySecretArn", Role::Consumer)],
     keys: &[],
     created_private_ca: None,
@@ -93,15 +88,10 @@ pub fn steps() -> Vec<Step> {
                     ("ConsumerVpcEndpointId", vpc("ConsumerVpcEndpointId")),
                     ("ApiKeySecretArn", vpc("ApiKeySecretArn")),
                     ("ApiKeyKmsKeyArn", vpc("ApiKeyKmsKeyArn")),
-                    (
-                        "ExistingApiGatewayLoggingRoleArn",
-                        Source::ApiGatewayLoggingRole,
-                    ),
-                    (
-                        "ApiGatewayLoggingRoleToSet",
-                        Source::ApiGatewayLoggingRoleToSet,
-                    ),
-                ],
+                ]
+                .into_iter()
+                .chain(super::logging_role_parameters())
+                .collect(),
                 0,
                 prod_stage("ApiId"),
             ),
@@ -149,15 +139,10 @@ pub fn steps() -> Vec<Step> {
                     ("VpcId", vpc("VpcId")),
                     ("PrivateSubnetIds", vpc("PrivateSubnetIds")),
                     ("VpcCidr", vpc("VpcCidr")),
-                    (
-                        "ExistingApiGatewayLoggingRoleArn",
-                        Source::ApiGatewayLoggingRole,
-                    ),
-                    (
-                        "ApiGatewayLoggingRoleToSet",
-                        Source::ApiGatewayLoggingRoleToSet,
-                    ),
-                ],
+                ]
+                .into_iter()
+                .chain(super::logging_role_parameters())
+                .collect(),
                 0,
                 prod_stage("ConsumerApiId"),
             ),

@@ -40,12 +40,7 @@ pub const MTLS_CHECKS: &[MtlsCheck] = &[
 
 /// What a cleanup keeps, and the secret that must be gone with the producer's stacks.
 pub const AFTERCARE: super::Aftercare = super::Aftercare {
-    kept: &[(
-        "ApiGatewayLoggingRoleArn",
-        "API Gateway's CloudWatch logging role: every REST API of its account and region logs \
-         through it; delete it only after pointing API Gateway's account settings at another \
-         role",
-    )],
+    kept: &[super::KEPT_LOGGING_ROLE],
     secrets: &[("ApiKeySecretArn", Role::Producer)],
     keys: &[CA_KEY_ENTRY, CLIENT_KEY_ENTRY],
     created_private_ca: Some("CreatedCaArn"),
@@ -249,19 +244,6 @@ fn out(step: &'static str, key: &'static str) -> Source {
     Source::Output { step, key }
 }
 
-fn logging_role() -> [(&'static str, Source); 2] {
-    [
-        (
-            "ExistingApiGatewayLoggingRoleArn",
-            Source::ApiGatewayLoggingRole,
-        ),
-        (
-            "ApiGatewayLoggingRoleToSet",
-            Source::ApiGatewayLoggingRoleToSet,
-        ),
-    ]
-}
-
 pub fn steps() -> Vec<Step> {
     let mut api_parameters = vec![
         ("DeploymentName", Source::DeploymentName),
@@ -284,7 +266,7 @@ pub fn steps() -> Vec<Step> {
         ("ApiKeySecretArn", out(NETWORK, "ApiKeySecretArn")),
         ("ApiKeyKmsKeyArn", out(NETWORK, "ApiKeyKmsKeyArn")),
     ];
-    api_parameters.extend(logging_role());
+    api_parameters.extend(super::logging_role_parameters());
     vec![
         Step {
             id: CA,

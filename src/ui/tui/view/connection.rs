@@ -149,12 +149,7 @@ pub(super) fn render(model: &Model, frame: &mut Frame, area: Rect) {
         .map(Line::raw)
         .collect();
         lines.push(Line::raw(""));
-        lines.push(Line::from(vec![
-            Span::styled("  y", t.key),
-            Span::raw(" reject it   "),
-            Span::styled("n", t.key),
-            Span::raw(" back"),
-        ]));
+        lines.push(super::yes_no(t, "reject it", "back"));
         dialog(t, frame, " Reject the connection? ", lines);
     }
 }

@@ -201,6 +201,16 @@ pub(crate) fn who(model: &Model, account_id: &str) -> String {
 
 /// A question over the screen: `lines` in a titled box in its middle, what is under it
 /// cleared, long lines wrapped.
+/// A dialog's last line: what `y` and `n` do.
+pub(crate) fn yes_no<'a>(t: &Theme, yes: &'a str, no: &'a str) -> Line<'a> {
+    Line::from(vec![
+        Span::styled("  y", t.key),
+        Span::raw(format!(" {yes}   ")),
+        Span::styled("n", t.key),
+        Span::raw(format!(" {no}")),
+    ])
+}
+
 pub(crate) fn dialog(t: &Theme, frame: &mut Frame, title: &str, lines: Vec<Line<'_>>) {
     let inner = dialog_width(frame);
     let rows: usize = lines

@@ -57,11 +57,6 @@ pub(super) fn render(model: &Model, frame: &mut Frame) {
         )),
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::styled("  y", t.key),
-        Span::raw(" quit   "),
-        Span::styled("n", t.key),
-        Span::raw(" stay"),
-    ]));
+    lines.push(super::yes_no(t, "quit", "stay"));
     dialog(t, frame, " Quit xwizard? ", lines);
 }
